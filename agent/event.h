@@ -1,0 +1,185 @@
+/*
+ * event.h - the event model: field keys, the per-line event builder, and event batches.
+ *
+ * Ground floor: includes nothing of the daemon, parsers or outputs.
+ *
+ * Path of a line: the tail thread reads bytes, cuts a record, resets a `struct event_builder`
+ * (scratch, owned by the tail thread), lets the input's parser add fields to it, then calls
+ * batch_add() which copies the record, its fields and its serialized JSON into the batch's
+ * arena. From then on every pointer in a `struct event` points into that arena and lives as
+ * long as the batch.
+ *
+ * Ownership of a batch: the pipeline creates it and owns it. Each output it is dispatched to
+ * *borrows* it and must call the ack callback it was given exactly once for it; when the last
+ * output has acked, the pipeline may advance the file's committed offset to batch->end and
+ * frees the batch. Outputs never free or modify a batch.
+ *
+ * Field keys are dotted ECS names ("http.response.status_code"); the JSON writer nests them.
+ * Keys are interned at configuration time (fkey_intern, single-threaded) and frozen
+ * (fkey_freeze) before threads start, which gives every key a rank in sorted order so events
+ * can be sorted by integer compares. Parsers that meet keys only at run time (JSON logs) use
+ * builder-owned dynamic keys (eb_dynkey).
+ */
+#ifndef LF_EVENT_H
+#define LF_EVENT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/buf.h"
+
+struct fkey {
+    const char *name; /* dotted, NUL-terminated */
+    uint32_t len;
+    uint32_t rank; /* position in sorted order; FKEY_DYNAMIC for run-time keys */
+};
+#define FKEY_DYNAMIC UINT32_MAX
+
+/* Interns a dotted key (config time only). Returns NULL if the name is not a valid dotted
+ * key (empty component, leading/trailing dot). The result lives until fkey_reset(). */
+const struct fkey *fkey_intern(const char *dotted);
+/* Assigns ranks; call after the last fkey_intern() and before events are built. */
+void fkey_freeze(void);
+/* Frees all interned keys (tests, reload). */
+void fkey_reset(void);
+
+/* Keys every event has; interned by fkey_freeze()'s first caller. */
+extern const struct fkey *FK_TIMESTAMP, *FK_MESSAGE, *FK_HOST_NAME, *FK_LOG_FILE_PATH,
+    *FK_LOG_OFFSET, *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE;
+void fkey_init_builtin(void);
+
+enum fv_type {
+    FV_STR = 0, /* UTF-8 (or not: the writer repairs) text, s/len */
+    FV_INT,     /* i */
+    FV_FLOAT,   /* f; NaN/Inf are written as null */
+    FV_BOOL,    /* b */
+    FV_JSON,    /* s/len hold a valid serialized JSON value (arrays from JSON logs) */
+};
+
+struct field {
+    const struct fkey *key;
+    uint8_t type;
+    uint32_t len;
+    union {
+        const char *s;
+        int64_t i;
+        double f;
+        int b;
+    } v;
+};
+
+/* Event flags: written as tags:["parse_failure"] and log.flags:["truncated","multiline"]. */
+enum {
+    EV_PARSE_FAILURE = 1 << 0,
+    EV_TRUNCATED = 1 << 1,
+    EV_MULTILINE = 1 << 2,
+};
+
+#define EB_MAX_FIELDS 256
+
+/* Scratch for building one event. Owned by one thread (the tail thread or a test). Strings
+ * added with eb_add_str() are borrowed: they must live until batch_add()/event_json() returns
+ * (the line buffer or the builder's own scratch both do). eb_strdup() copies into the
+ * builder's scratch, which is capped. */
+struct event_builder {
+    struct field f[EB_MAX_FIELDS];
+    int n;
+    int64_t ts_ms; /* 0 = not set by the parser: the read time is used */
+    unsigned flags;
+    struct buf scratch; /* converted values, capped */
+    struct fkey dyn[64]; /* run-time keys */
+    int ndyn;
+    struct buf dynnames;
+};
+
+void eb_init(struct event_builder *eb);
+void eb_free(struct event_builder *eb);
+void eb_reset(struct event_builder *eb);
+/* Each returns 0, or -1 if the builder is full (the field is then not added). */
+int eb_add_str(struct event_builder *eb, const struct fkey *k, const char *s, size_t len);
+int eb_add_int(struct event_builder *eb, const struct fkey *k, int64_t v);
+int eb_add_float(struct event_builder *eb, const struct fkey *k, double v);
+int eb_add_bool(struct event_builder *eb, const struct fkey *k, int v);
+int eb_add_json(struct event_builder *eb, const struct fkey *k, const char *s, size_t len);
+/* Copies s into the builder's scratch; returns the copy or NULL when the scratch is full. */
+const char *eb_strdup(struct event_builder *eb, const char *s, size_t len);
+/* A key known only at run time (from a JSON log line); NULL when the builder has no room. */
+const struct fkey *eb_dynkey(struct event_builder *eb, const char *name, size_t len);
+/* Finds the last field added under a key, or NULL. */
+const struct field *eb_get(const struct event_builder *eb, const struct fkey *k);
+
+/* Identity of a file as the registry knows it (see agent/tail.h for how it is computed). */
+struct file_id {
+    uint64_t dev;
+    uint64_t ino;
+    uint64_t fp;     /* hash of the first fp_len bytes */
+    uint32_t fp_len;
+};
+
+/* What an output may know about where a batch came from. Immutable while any batch that
+ * points at it is alive (the pipeline holds a reference for each batch). */
+struct event_source {
+    const char *input; /* [input NAME] */
+    const char *path;  /* log.file.path */
+    struct file_id id;
+    atomic_int refs;
+};
+
+struct event {
+    uint64_t offset;   /* log.offset: first byte of the record */
+    uint64_t end;      /* one past the record's last byte (its newline): the commit point */
+    int64_t ts_ms;     /* @timestamp, ms since the epoch, UTC */
+    const char *message;
+    uint32_t message_len;
+    const char *json; /* the serialized event, ending in '\n' */
+    uint32_t json_len;
+    struct field *fields; /* the parser's and the input's fields, sorted by key */
+    uint16_t nfields;
+    uint16_t flags;
+};
+
+struct arena_chunk;
+
+struct event_batch {
+    const struct event_source *src;
+    const char *host_name;
+    uint64_t seq;        /* per-source sequence number, dense */
+    uint64_t start, end; /* byte range of the file the batch covers */
+    struct event *ev;
+    uint32_t n, cap;
+    size_t bytes;        /* arena bytes held: what the pipeline's byte budget counts */
+    atomic_int pending;  /* outputs that have not acked yet */
+    struct arena_chunk *chunks;
+    struct event_batch *next; /* pipeline-private list link */
+    void *owner;              /* pipeline-private */
+};
+
+/* Creates an empty batch able to hold `cap` events. */
+struct event_batch *batch_new(const struct event_source *src, const char *host_name,
+                              uint32_t cap);
+void batch_free(struct event_batch *b);
+
+/* The per-input constants every event of a file carries. */
+struct event_base {
+    const char *host_name;
+    const char *path;
+    const struct field *static_fields; /* [input] fields.KEY = value, keys interned */
+    int nstatic;
+};
+
+/* Serializes one record into the batch: copies message (len bytes at `line`, without its
+ * line ending), the builder's fields and the base's static fields, sorts them, writes the
+ * JSON line. `offset`/`end` are the record's byte range; now_ms is the read time used when
+ * the builder has no timestamp. Returns 0, or -1 when the batch is full (n == cap) or out of
+ * memory. */
+int batch_add(struct event_batch *b, const struct event_base *base, struct event_builder *eb,
+              const char *line, size_t len, uint64_t offset, uint64_t end, int64_t now_ms);
+
+/* Looks a field up by dotted name on a built event, including the base fields (message,
+ * host.name, log.file.path, log.offset, @timestamp as ms integer). Returns 1 and fills *out,
+ * or 0 when absent. Linear; meant for routing conditions and templates, not the hot path. */
+int event_get(const struct event_batch *b, const struct event *ev, const char *name,
+              struct field *out);
+
+#endif

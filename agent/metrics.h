@@ -1,0 +1,55 @@
+/*
+ * metrics.h - the agent's counters, shared by every thread.
+ *
+ * Ground floor. Plain relaxed atomics: each counter has one writer in practice, readers (the
+ * HTTP /metrics page, the 30-second summary line) only need eventually-consistent values.
+ * Per-output counters live in struct out_metrics, owned by the core's output instance and
+ * handed to the output in its struct output_env.
+ */
+#ifndef LF_METRICS_H
+#define LF_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define METRIC_ADD(c, v) atomic_fetch_add_explicit(&(c), (v), memory_order_relaxed)
+#define METRIC_SET(c, v) atomic_store_explicit(&(c), (v), memory_order_relaxed)
+#define METRIC_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
+
+struct agent_metrics {
+    atomic_ullong lines_read;      /* complete lines cut from files */
+    atomic_ullong bytes_read;
+    atomic_ullong events;          /* events produced (after multiline and filters) */
+    atomic_ullong filtered;        /* records dropped by include/exclude_lines */
+    atomic_ullong parse_failures;
+    atomic_ullong truncated;
+    atomic_ullong files_opened;
+    atomic_llong files_open;
+    atomic_ullong rotations;       /* renames and truncations noticed */
+    atomic_ullong registry_writes;
+    atomic_ullong registry_errors;
+    atomic_llong queue_events;     /* events in flight (dispatched, not fully acked) */
+    atomic_llong queue_bytes;
+    atomic_ullong backpressure_ms; /* time reading was paused for lack of queue room */
+    atomic_ullong inotify_overflows;
+};
+
+extern struct agent_metrics lf_metrics;
+
+enum out_state { OUT_OK = 0, OUT_RETRYING = 1, OUT_FAILED = 2 };
+
+struct out_metrics {
+    atomic_ullong events_sent;     /* events handed to the destination */
+    atomic_ullong events_acked;    /* confirmed by the destination */
+    atomic_ullong events_retried;  /* resend attempts of events */
+    atomic_ullong events_dead;     /* dead-lettered */
+    atomic_ullong events_skipped;  /* not matched by `when` */
+    atomic_ullong batches_acked;
+    atomic_ullong alerts_sent;     /* slack: messages posted */
+    atomic_ullong alerts_folded;   /* slack: matching lines folded into summaries */
+    atomic_int state;              /* enum out_state */
+    atomic_llong state_since_ms;
+    char last_error[256];          /* written by the output thread only; may be torn on read */
+};
+
+#endif
