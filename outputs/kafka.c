@@ -1,0 +1,725 @@
+/*
+ * kafka.c - the Kafka output: a librdkafka producer whose delivery reports drive the acks.
+ *
+ * Threads: everything here runs on the output's own thread. librdkafka's delivery-report and
+ * error callbacks are served by rd_kafka_poll()/rd_kafka_flush(), which only this thread
+ * calls, so the per-batch bookkeeping needs no lock. Only the log callback (kafka_log_cb)
+ * runs on librdkafka's internal threads; it formats one line and touches nothing else.
+ *
+ * Bookkeeping: send() wraps the borrowed batch in a `struct ktrack` holding one `struct
+ * kmsg` per wanted event (state NEW -> SENT -> DONE). Each produced message's opaque is its
+ * kmsg; its delivery report marks it DONE (or dead-letters it), and when the last kmsg of a
+ * batch is DONE the batch is acked - exactly once. Payloads are not copied: the batch lives
+ * until we ack it, and before flush() gives up or destroy() returns we purge librdkafka's
+ * queues so it never holds a pointer into a batch the core may free.
+ *
+ * Order and backpressure: trackers form one FIFO; pump() produces their messages strictly in
+ * order and stops at the first QUEUE_FULL (never dropping, never skipping ahead). send()
+ * polls and retries for up to KAFKA_SEND_BLOCK_MS, then returns with the rest queued in the
+ * FIFO, which tick() and the next send() continue; meanwhile the pipeline's bounded budget
+ * pauses reading. With idempotence and at most 5 requests in flight, librdkafka keeps that
+ * order per partition across retries and reconnects.
+ *
+ * Errors, by class (message.timeout.ms=0, so librdkafka itself retries transient ones forever):
+ *   - success: DONE.
+ *   - permanent for this message (too large, topic not authorized, invalid or unknown topic,
+ *     invalid record): dead-letter file, DONE (kafka_dead.c).
+ *   - __PURGE_*: we purged (shutdown, or rebuilding the producer): stays SENT, not acked.
+ *   - __FATAL (the idempotent producer cannot go on): the producer is rebuilt and every
+ *     unconfirmed message produced again (duplicates possible, counted as retried).
+ *   - anything else (a user-set message.timeout.ms expiring, unexpected codes): produced
+ *     again by us, counted in events_retried - never dropped.
+ */
+#include "outputs/kafka_int.h"
+
+#include "agent/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KAFKA_SEND_BLOCK_MS 500
+
+enum { KM_NEW = 0, KM_SENT, KM_DONE };
+
+struct ktrack;
+
+struct kmsg {
+    struct ktrack *t;
+    uint32_t idx; /* event index in the batch */
+    uint8_t state;
+};
+
+struct ktrack {
+    struct event_batch *b;
+    struct ktrack *prev, *next;
+    uint32_t nmsg, cursor, pending; /* pending: kmsgs not DONE */
+    int topic_rc;                   /* batch-constant template: render result */
+    const char *topic_missing;
+    char topic[KTOPIC_MAX + 1];
+    const char *key;                /* batch-constant key, or NULL */
+    size_t keylen;
+    struct kmsg m[];
+};
+
+enum key_kind { KEY_NONE, KEY_HOST, KEY_PATH, KEY_EVENT };
+
+struct kafka_out {
+    const struct kafka_conf *kc;
+    const struct output_env *env;
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *static_rkt;
+    struct ktpl tpl;
+    struct ktcache tc;
+    rd_kafka_topic_t *last_rkt; /* last templated topic looked up (cleared with tc) */
+    char last_name[KTOPIC_MAX + 1];
+    enum key_kind key_kind;
+    struct kdead dead;
+    struct ktrack *head, *tail; /* live batches, oldest first */
+    long nlive;
+    int need_rebuild;
+    int draining;  /* rebuilding: DRs other than success leave messages SENT */
+    int closing;   /* destroy(): DRs are ignored */
+    int64_t blocked_since, retry_dead_at, rebuild_at;
+    int errors_logged;
+    rd_kafka_resp_err_t last_logged_err;
+    char keybuf[1024];
+    char tbuf[KTOPIC_MAX + 2];
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_state(struct kafka_out *ko, int st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_state(struct kafka_out *ko, int st, const char *fmt, ...)
+{
+    struct out_metrics *m = ko->env->m;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->last_error, sizeof m->last_error, fmt, ap);
+        va_end(ap);
+    }
+    if (METRIC_GET(m->state) != st) {
+        METRIC_SET(m->state, st);
+        METRIC_SET(m->state_since_ms, wall_ms());
+    }
+}
+
+/* ---- batch bookkeeping ---- */
+
+static void finish(struct kafka_out *ko, struct ktrack *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        ko->head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        ko->tail = t->prev;
+    ko->nlive--;
+    METRIC_ADD(ko->env->m->batches_acked, 1);
+    ko->env->ack(ko->env, t->b);
+    free(t);
+}
+
+/* Marks km delivered (or dead-lettered). Returns 1 if that acked and freed its batch. */
+static int km_done(struct kafka_out *ko, struct kmsg *km)
+{
+    struct ktrack *t = km->t;
+    km->state = KM_DONE;
+    if (--t->pending == 0) {
+        finish(ko, t);
+        return 1;
+    }
+    return 0;
+}
+
+/* Puts km back to be produced again by pump() (it may then leave after later messages). */
+static void km_requeue(struct kmsg *km)
+{
+    struct ktrack *t = km->t;
+    km->state = KM_NEW;
+    uint32_t pos = (uint32_t)(km - t->m);
+    if (pos < t->cursor)
+        t->cursor = pos;
+}
+
+static const struct event *km_event(const struct kmsg *km)
+{
+    return &km->t->b->ev[km->idx];
+}
+
+static size_t payload_len(const struct event *ev)
+{
+    size_t n = ev->json_len;
+    return (n > 0 && ev->json[n - 1] == '\n') ? n - 1 : n;
+}
+
+/* Dead-letters km. Returns 0 (written; km is DONE, maybe its batch freed: *freed says),
+ * or -1 (cannot write: km is NEW again and dead letters pause for a second). */
+static int dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
+                       const char *detail, const char *topic, int *freed)
+{
+    const struct event *ev = km_event(km);
+    char err[512];
+    *freed = 0;
+    if (kdead_write(&ko->dead, ko->env, reason, detail, topic, ev->json, payload_len(ev), err,
+                    sizeof err) != 0) {
+        if (ko->retry_dead_at == 0)
+            LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; the event is kept and retried (its file's "
+                   "offset does not advance)", ko->env->name, err);
+        set_state(ko, OUT_RETRYING, "%s", err);
+        ko->retry_dead_at = now_ms() + 1000;
+        km_requeue(km);
+        return -1;
+    }
+    ko->retry_dead_at = 0;
+    *freed = km_done(ko, km);
+    return 0;
+}
+
+/* ---- librdkafka callbacks (served on our thread by rd_kafka_poll/flush) ---- */
+
+static int permanent_error(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static const char *dead_reason(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        return "message too large";
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        return "topic authorization failed";
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+        return "invalid topic";
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        return "unknown topic";
+    default:
+        return "rejected by the broker";
+    }
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    struct kafka_out *ko = opaque;
+    struct kmsg *km = msg->_private;
+    (void)rk;
+    if (ko->closing || !km || km->state != KM_SENT)
+        return;
+    rd_kafka_resp_err_t e = msg->err;
+    int freed;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        METRIC_ADD(ko->env->m->events_acked, 1);
+        if (METRIC_GET(ko->env->m->state) != OUT_OK) {
+            LF_LOG(LF_INFO, "out.kafka", "[%s] Kafka confirms deliveries again", ko->env->name);
+            set_state(ko, OUT_OK, NULL);
+            ko->errors_logged = 0;
+        }
+        km_done(ko, km);
+        return;
+    }
+    if (ko->draining || e == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+        e == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+        return; /* stays SENT: the purger decides (rebuild produces it again) */
+    if (e == RD_KAFKA_RESP_ERR__FATAL) {
+        ko->need_rebuild = 1;
+        return;
+    }
+    if (permanent_error(e)) {
+        dead_letter(ko, km, dead_reason(e), rd_kafka_err2str(e),
+                    rd_kafka_topic_name(msg->rkt), &freed);
+        return;
+    }
+    if (e != ko->last_logged_err) {
+        LF_LOG(LF_WARN, "out.kafka", "[%s] delivery failed (%s); producing the message again",
+               ko->env->name, rd_kafka_err2str(e));
+        ko->last_logged_err = e;
+    }
+    METRIC_ADD(ko->env->m->events_retried, 1);
+    km_requeue(km);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct kafka_out *ko = opaque;
+    if (ko->closing)
+        return;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[512];
+        rd_kafka_resp_err_t fe = rd_kafka_fatal_error(rk, buf, sizeof buf);
+        LF_LOG(LF_ERROR, "out.kafka", "[%s] fatal producer error %s: %s; rebuilding the producer "
+               "and producing unconfirmed events again", ko->env->name, rd_kafka_err2name(fe),
+               buf);
+        set_state(ko, OUT_RETRYING, "fatal: %s", buf);
+        ko->need_rebuild = 1;
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        set_state(ko, OUT_RETRYING, "all brokers down: %s", reason);
+    else if (METRIC_GET(ko->env->m->state) != OUT_OK)
+        snprintf(ko->env->m->last_error, sizeof ko->env->m->last_error, "%s", reason);
+    /* An outage makes librdkafka report every reconnect attempt: a few at WARN, then DEBUG
+     * until deliveries resume. */
+    enum lf_level lvl = ko->errors_logged < 5 ? LF_WARN : LF_DEBUG;
+    ko->errors_logged++;
+    LF_LOG(lvl, "out.kafka", "[%s] %s: %s%s", ko->env->name, rd_kafka_err2name(err), reason,
+           ko->errors_logged == 5 ? " (further errors at debug level until Kafka is back)" : "");
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    const struct kafka_out *ko = rd_kafka_opaque(rk);
+    /* error_cb reports what matters; librdkafka's own log is for debugging, except its
+     * warnings about the configuration. */
+    enum lf_level lvl = (level <= 4 && strstr(fac, "CONF")) ? LF_WARN : LF_DEBUG;
+    LF_LOG(lvl, "out.kafka", "[%s] librdkafka %s: %s", ko ? ko->env->name : "?", fac, buf);
+}
+
+/* ---- the producer ---- */
+
+static int create_producer(struct kafka_out *ko, char *err, size_t errsz)
+{
+    rd_kafka_conf_t *rc = kconf_build(ko->kc, 1, err, errsz);
+    if (!rc)
+        return -1;
+    rd_kafka_conf_set_dr_msg_cb(rc, dr_cb);
+    rd_kafka_conf_set_error_cb(rc, error_cb);
+    rd_kafka_conf_set_log_cb(rc, log_cb);
+    rd_kafka_conf_set_opaque(rc, ko);
+    char e[512];
+    ko->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, e, sizeof e);
+    if (!ko->rk) {
+        rd_kafka_conf_destroy(rc);
+        snprintf(err, errsz, "cannot create the Kafka producer: %s", e);
+        return -1;
+    }
+    if (ko->tpl.kind == KTPL_STATIC) {
+        ko->static_rkt = rd_kafka_topic_new(ko->rk, ko->tpl.p[0].lit, NULL);
+        if (!ko->static_rkt) {
+            snprintf(err, errsz, "topic %s: %s", ko->tpl.p[0].lit,
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            rd_kafka_destroy(ko->rk);
+            ko->rk = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void destroy_producer(struct kafka_out *ko)
+{
+    ktcache_clear(&ko->tc);
+    ko->last_rkt = NULL;
+    ko->last_name[0] = '\0';
+    if (ko->static_rkt)
+        rd_kafka_topic_destroy(ko->static_rkt);
+    ko->static_rkt = NULL;
+    if (ko->rk)
+        rd_kafka_destroy(ko->rk);
+    ko->rk = NULL;
+}
+
+/* The idempotent producer hit a fatal error: every message it holds fails. Drain it
+ * (taking the confirmations that still arrive), build a new one, and produce everything
+ * unconfirmed again, in order. */
+static void rebuild(struct kafka_out *ko)
+{
+    ko->need_rebuild = 0;
+    if (ko->rk) {
+        ko->draining = 1;
+        rd_kafka_purge(ko->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(ko->rk, 2000);
+        ko->draining = 0;
+        destroy_producer(ko);
+    }
+    char err[512];
+    if (create_producer(ko, err, sizeof err) != 0) {
+        LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; trying again in 1 s", ko->env->name, err);
+        set_state(ko, OUT_RETRYING, "%s", err);
+        ko->rebuild_at = now_ms() + 1000;
+        return;
+    }
+    ko->rebuild_at = 0;
+    unsigned long n = 0;
+    for (struct ktrack *t = ko->head; t; t = t->next) {
+        t->cursor = 0;
+        for (uint32_t i = 0; i < t->nmsg; i++)
+            if (t->m[i].state == KM_SENT) {
+                t->m[i].state = KM_NEW;
+                n++;
+            }
+    }
+    METRIC_ADD(ko->env->m->events_retried, n);
+    LF_LOG(LF_INFO, "out.kafka", "[%s] new producer; producing %lu unconfirmed events again",
+           ko->env->name, n);
+}
+
+static void maybe_rebuild(struct kafka_out *ko)
+{
+    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || now_ms() >= ko->rebuild_at))
+        rebuild(ko);
+}
+
+/* Resolves km's topic into *rkt. Returns 0, or 1 when km was dead-lettered instead (then
+ * *freed says whether its batch went with it), or -1 when dead-lettering failed. */
+static int resolve_topic(struct kafka_out *ko, struct kmsg *km, rd_kafka_topic_t **rkt,
+                         int *freed)
+{
+    if (ko->static_rkt) {
+        *rkt = ko->static_rkt;
+        return 0;
+    }
+    const char *name, *missing = NULL;
+    int rc;
+    struct ktrack *t = km->t;
+    if (ko->tpl.kind == KTPL_BATCH) {
+        rc = t->topic_rc;
+        missing = t->topic_missing;
+        name = t->topic;
+    } else {
+        rc = ktpl_render(&ko->tpl, t->b, km_event(km), ko->tbuf, sizeof ko->tbuf, &missing);
+        name = ko->tbuf;
+    }
+    char detail[300];
+    if (rc == 1) {
+        if (ko->kc->topic_fallback && *ko->kc->topic_fallback) {
+            name = ko->kc->topic_fallback;
+        } else {
+            snprintf(detail, sizeof detail, "field %s is missing and the template has no default "
+                     "(set topic_fallback or %%{%s:-default})", missing, missing);
+            return dead_letter(ko, km, "topic field missing", detail, ko->kc->topic, freed) ? -1 : 1;
+        }
+    } else if (rc == 2 || !ktopic_valid(name, strlen(name))) {
+        return dead_letter(ko, km, "invalid topic from template",
+                           "Kafka topic names are 1-249 characters of A-Z a-z 0-9 . _ -",
+                           rc == 2 ? "(too long)" : name, freed) ? -1 : 1;
+    }
+    if (ko->last_rkt && strcmp(ko->last_name, name) == 0) {
+        *rkt = ko->last_rkt;
+        return 0;
+    }
+    char err[256];
+    *rkt = ktcache_get(&ko->tc, ko->rk, name, err, sizeof err);
+    if (!*rkt)
+        return dead_letter(ko, km, "invalid topic", err, name, freed) ? -1 : 1;
+    ko->last_rkt = *rkt;
+    snprintf(ko->last_name, sizeof ko->last_name, "%s", name);
+    return 0;
+}
+
+static void event_key(struct kafka_out *ko, struct kmsg *km, const char **key, size_t *len)
+{
+    struct field f;
+    *key = NULL;
+    *len = 0;
+    if (ko->key_kind == KEY_NONE)
+        return;
+    if (ko->key_kind != KEY_EVENT) {
+        *key = km->t->key;
+        *len = km->t->keylen;
+        return;
+    }
+    if (!event_get(km->t->b, km_event(km), ko->kc->key, &f))
+        return;
+    if (f.type == FV_STR) {
+        *key = f.v.s;
+        *len = f.len;
+        return;
+    }
+    int n = kfield_text(&f, ko->keybuf, sizeof ko->keybuf);
+    if (n >= 0) {
+        *key = ko->keybuf;
+        *len = (size_t)n;
+    }
+}
+
+enum { PUMP_DONE = 0, PUMP_BLOCKED = 1 };
+
+/* Produces one NEW message. Returns PUMP_DONE when it is in librdkafka's queue or
+ * dead-lettered (*freed: its batch was acked and freed), PUMP_BLOCKED when it must wait
+ * (queue full, dead letters failing, producer being rebuilt). */
+static int produce_one(struct kafka_out *ko, struct kmsg *km, int *freed)
+{
+    *freed = 0;
+    rd_kafka_topic_t *rkt;
+    int r = resolve_topic(ko, km, &rkt, freed);
+    if (r != 0)
+        return r < 0 ? PUMP_BLOCKED : PUMP_DONE;
+    const char *key;
+    size_t keylen;
+    event_key(ko, km, &key, &keylen);
+    const struct event *ev = km_event(km);
+    /* No copy: the batch outlives the message (see the header comment). */
+    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, (void *)ev->json, payload_len(ev), key,
+                         keylen, km) == 0) {
+        km->state = KM_SENT;
+        METRIC_ADD(ko->env->m->events_sent, 1);
+        return PUMP_DONE;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_last_error();
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        return PUMP_BLOCKED;
+    if (e == RD_KAFKA_RESP_ERR__FATAL) {
+        ko->need_rebuild = 1;
+        return PUMP_BLOCKED;
+    }
+    if (permanent_error(e))
+        return dead_letter(ko, km, dead_reason(e), rd_kafka_err2str(e),
+                           rd_kafka_topic_name(rkt), freed) ? PUMP_BLOCKED : PUMP_DONE;
+    if (e != ko->last_logged_err) {
+        LF_LOG(LF_WARN, "out.kafka", "[%s] cannot queue a message (%s); retrying",
+               ko->env->name, rd_kafka_err2str(e));
+        ko->last_logged_err = e;
+    }
+    return PUMP_BLOCKED;
+}
+
+/* Produces every NEW message of the live batches, oldest first, stopping at the first that
+ * must wait. */
+static int pump(struct kafka_out *ko)
+{
+    maybe_rebuild(ko);
+    if (!ko->rk || ko->need_rebuild)
+        return PUMP_BLOCKED;
+    if (ko->retry_dead_at && now_ms() < ko->retry_dead_at)
+        return PUMP_BLOCKED;
+    struct ktrack *t = ko->head;
+    while (t) {
+        struct ktrack *next = t->next;
+        int freed = 0;
+        while (t->cursor < t->nmsg) {
+            struct kmsg *km = &t->m[t->cursor];
+            if (km->state == KM_NEW) {
+                if (produce_one(ko, km, &freed) == PUMP_BLOCKED)
+                    return PUMP_BLOCKED;
+                if (freed)
+                    break;
+            }
+            t->cursor++;
+        }
+        t = next;
+    }
+    return PUMP_DONE;
+}
+
+static int has_backlog(const struct kafka_out *ko)
+{
+    for (const struct ktrack *t = ko->head; t; t = t->next)
+        if (t->cursor < t->nmsg)
+            return 1;
+    return 0;
+}
+
+/* pump() plus waiting: polls (serving delivery reports, which free queue room) and retries
+ * for up to max_ms. */
+static void pump_wait(struct kafka_out *ko, long max_ms)
+{
+    int64_t start = now_ms();
+    while (pump(ko) == PUMP_BLOCKED) {
+        int64_t now = now_ms();
+        if (!ko->blocked_since)
+            ko->blocked_since = now;
+        else if (now - ko->blocked_since > 2000 && METRIC_GET(ko->env->m->state) == OUT_OK)
+            set_state(ko, OUT_RETRYING, "Kafka is not accepting messages (local queue full)");
+        if (now - start >= max_ms)
+            return;
+        if (ko->rk)
+            rd_kafka_poll(ko->rk, 100);
+        else
+            nanosleep(&(struct timespec){0, 100000000L}, NULL);
+    }
+    ko->blocked_since = 0;
+}
+
+/* ---- the descriptor ---- */
+
+static void *kafka_init(const void *vconf, const struct output_env *env, char *err,
+                        size_t errsz)
+{
+    struct kafka_out *ko = calloc(1, sizeof *ko);
+    if (!ko) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    ko->kc = vconf;
+    ko->env = env;
+    ko->dead.fd = -1;
+    char e[256];
+    if (ktpl_compile(ko->kc->topic ? ko->kc->topic : "", &ko->tpl, e, sizeof e) != 0) {
+        snprintf(err, errsz, "topic: %s", e);
+        free(ko);
+        return NULL;
+    }
+    const char *k = ko->kc->key ? ko->kc->key : "";
+    ko->key_kind = !*k ? KEY_NONE
+                   : strcmp(k, "host.name") == 0 ? KEY_HOST
+                   : strcmp(k, "log.file.path") == 0 ? KEY_PATH : KEY_EVENT;
+    if (kdead_init(&ko->dead, env, err, errsz) != 0 || create_producer(ko, err, errsz) != 0) {
+        kdead_close(&ko->dead);
+        ktpl_free(&ko->tpl);
+        free(ko);
+        return NULL;
+    }
+    return ko;
+}
+
+static void kafka_send(void *st, struct event_batch *b)
+{
+    struct kafka_out *ko = st;
+    if (ko->rk)
+        rd_kafka_poll(ko->rk, 0);
+    struct ktrack *t = malloc(sizeof *t + (size_t)b->n * sizeof(struct kmsg));
+    while (!t) { /* out of memory: wait rather than drop */
+        LF_LOG(LF_ERROR, "out.kafka", "[%s] out of memory; retrying", ko->env->name);
+        nanosleep(&(struct timespec){0, 100000000L}, NULL);
+        t = malloc(sizeof *t + (size_t)b->n * sizeof(struct kmsg));
+    }
+    memset(t, 0, sizeof *t);
+    t->b = b;
+    uint64_t skipped = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        if (!output_wants(ko->env, b, &b->ev[i])) {
+            skipped++;
+            continue;
+        }
+        t->m[t->nmsg++] = (struct kmsg){t, i, KM_NEW};
+    }
+    METRIC_ADD(ko->env->m->events_skipped, skipped);
+    if (t->nmsg == 0) {
+        free(t);
+        METRIC_ADD(ko->env->m->batches_acked, 1);
+        ko->env->ack(ko->env, b);
+        return;
+    }
+    t->pending = t->nmsg;
+    if (ko->tpl.kind == KTPL_BATCH)
+        t->topic_rc = ktpl_render(&ko->tpl, b, &b->ev[t->m[0].idx], t->topic, sizeof t->topic,
+                                  &t->topic_missing);
+    if (ko->key_kind == KEY_HOST && b->host_name) {
+        t->key = b->host_name;
+        t->keylen = strlen(b->host_name);
+    } else if (ko->key_kind == KEY_PATH && b->src && b->src->path) {
+        t->key = b->src->path;
+        t->keylen = strlen(b->src->path);
+    }
+    t->prev = ko->tail;
+    if (ko->tail)
+        ko->tail->next = t;
+    else
+        ko->head = t;
+    ko->tail = t;
+    ko->nlive++;
+    pump_wait(ko, KAFKA_SEND_BLOCK_MS);
+}
+
+static long kafka_tick(void *st)
+{
+    struct kafka_out *ko = st;
+    if (ko->rk)
+        rd_kafka_poll(ko->rk, 0);
+    if (has_backlog(ko) || ko->need_rebuild || !ko->rk) {
+        pump_wait(ko, 100);
+        return has_backlog(ko) ? 0 : 5;
+    }
+    return ko->head ? 5 : 500;
+}
+
+static int kafka_flush(void *st, long timeout_ms)
+{
+    struct kafka_out *ko = st;
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    while (ko->head) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        pump(ko);
+        if (ko->rk)
+            rd_kafka_flush(ko->rk, (int)(left < 100 ? left : 100));
+        else
+            nanosleep(&(struct timespec){0, 50000000L}, NULL);
+    }
+    if (!ko->head)
+        return 0;
+    unsigned long n = 0;
+    for (struct ktrack *t = ko->head; t; t = t->next)
+        n += t->pending;
+    LF_LOG(LF_WARN, "out.kafka", "[%s] %lu events in %ld batches not confirmed by Kafka within "
+           "%ld ms; they stay uncommitted and are sent again after the restart", ko->env->name,
+           n, ko->nlive, timeout_ms);
+    /* Make librdkafka let go of every pointer into the batches before the core frees them. */
+    if (ko->rk) {
+        ko->closing = 1;
+        rd_kafka_purge(ko->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(ko->rk, 1000);
+    }
+    return -1;
+}
+
+static void kafka_destroy(void *st)
+{
+    struct kafka_out *ko = st;
+    if (!ko)
+        return;
+    ko->closing = 1;
+    if (ko->rk) {
+        rd_kafka_purge(ko->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(ko->rk, 1000);
+    }
+    destroy_producer(ko);
+    while (ko->head) {
+        struct ktrack *t = ko->head;
+        ko->head = t->next;
+        free(t); /* never acked: read again after the restart */
+    }
+    kdead_close(&ko->dead);
+    ktpl_free(&ko->tpl);
+    free(ko);
+}
+
+const struct output_desc out_kafka_desc = {
+    .type = "kafka",
+    .conf_table = kafka_conf_keys,
+    .conf_size = sizeof(struct kafka_conf),
+    .check = kafka_check,
+    .init = kafka_init,
+    .send = kafka_send,
+    .tick = kafka_tick,
+    .flush = kafka_flush,
+    .destroy = kafka_destroy,
+    .test = kafka_test,
+};
