@@ -545,6 +545,11 @@ static int has_backlog(const struct kafka_out *ko)
     return 0;
 }
 
+static int giving_up(const struct kafka_out *ko)
+{
+    return ko->env->giving_up && atomic_load(ko->env->giving_up);
+}
+
 /* pump() plus waiting: polls (serving delivery reports, which free queue room) and retries
  * for up to max_ms. */
 static void pump_wait(struct kafka_out *ko, long max_ms)
@@ -556,7 +561,7 @@ static void pump_wait(struct kafka_out *ko, long max_ms)
             ko->blocked_since = now;
         else if (now - ko->blocked_since > 2000 && METRIC_GET(ko->env->m->state) == OUT_OK)
             set_state(ko, OUT_RETRYING, "Kafka is not accepting messages (local queue full)");
-        if (now - start >= max_ms)
+        if (now - start >= max_ms || giving_up(ko))
             return;
         if (ko->rk)
             rd_kafka_poll(ko->rk, 100);

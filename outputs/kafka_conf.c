@@ -150,6 +150,11 @@ static int line_of(struct conf_section *s, const char *key)
     return e ? e->line : s->line;
 }
 
+static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk; (void)level; (void)fac; (void)buf;
+}
+
 int kafka_check(const void *vconf, struct conf *c, struct conf_section *s,
                 struct conf_errs *errs)
 {
@@ -216,6 +221,8 @@ int kafka_check(const void *vconf, struct conf *c, struct conf_section *s,
     if (!prop_errs) {
         char e[512];
         rd_kafka_conf_t *rc = kconf_build(kc, 0, e, sizeof e);
+        if (rc)
+            rd_kafka_conf_set_log_cb(rc, quiet_log); /* "no bootstrap.servers": we know */
         if (!rc) {
             conf_err(errs, c->file, s->line, "[output %s]: %s", s->name, e);
             nerr++;

@@ -8,10 +8,20 @@
  */
 #include "outputs/kafka_int.h"
 
+#include "agent/log.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #define KAFKA_TEST_TIMEOUT_MS 5000
+
+/* Connection failures are the answer, said once in msg: librdkafka's lines go to debug. */
+static void test_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    (void)level;
+    LF_LOG(LF_DEBUG, "out.kafka", "test-output: librdkafka %s: %s", fac, buf);
+}
 
 int kafka_test(const void *vconf, const struct output_env *env, char *msg, size_t msgsz)
 {
@@ -23,6 +33,7 @@ int kafka_test(const void *vconf, const struct output_env *env, char *msg, size_
         snprintf(msg, msgsz, "invalid settings: %s", err);
         return -1;
     }
+    rd_kafka_conf_set_log_cb(rc, test_log);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, err, sizeof err);
     if (!rk) {
         rd_kafka_conf_destroy(rc);
