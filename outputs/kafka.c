@@ -649,6 +649,8 @@ static void kafka_send(void *st, struct event_batch *b)
         ko->head = t;
     ko->tail = t;
     ko->nlive++;
+    LF_LOG(LF_DEBUG, "out.kafka", "[%s] batch of %u events, %ld batches unconfirmed",
+           ko->env->name, t->nmsg, ko->nlive);
     pump_wait(ko, KAFKA_SEND_BLOCK_MS);
 }
 

@@ -13,14 +13,19 @@ kafka_conf "$T/agent.conf" "topic = logs" "key = log.file.path"
 start_agent "$T/agent.conf"
 wait_for '[ "$(mk_total logs)" -ge 3000 ]' 60 || fail "first part not delivered"
 mk_cmd "down all"
+before=$(kf_batches)
 gen_lines "$T/logs/a.log" 3001 6000 a
 gen_lines "$T/logs/b.log" 1 2000 b
-sleep 5
+# wait until the output holds the new lines (at least 3 more batches), then several seconds more
+wait_for '[ "$(kf_batches)" -ge $((before + 3)) ]' 30 || fail "the new lines never reached the output"
+sleep 4
 kill -0 "$AGENT_PID" || fail "agent died while the brokers were down"
+grep -q "all brokers down\|ALL_BROKERS_DOWN" "$T/agent.log" || fail "the outage was not logged"
 mk_cmd "up all"
-up_at=$(date +%s%N)
+up_at=$(date +%s%N); echo "brokers up at $(date -u +%H:%M:%S.%N | cut -c1-12)"
 wait_for '[ "$(mk_total logs)" -gt 3000 ]' 30 || fail "nothing delivered after the brokers came back"
-echo "first delivery $(( ($(date +%s%N) - up_at) / 1000000 )) ms after the brokers came back (not asserted)"
+echo "first delivery seen $(( ($(date +%s%N) - up_at) / 1000000 )) ms after the brokers came back (not asserted)"
+grep -E "Kafka confirms deliveries again" "$T/agent.log" | tail -n 1
 wait_for '[ "$(mk_total logs)" -ge 8000 ]' 60 || fail "only $(mk_total logs) of 8000 after recovery"
 stop_agent
 kc_dump logs "$T/dump.tsv"

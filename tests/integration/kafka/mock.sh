@@ -9,7 +9,9 @@
 #                                     per message, "PARTITION<TAB>KEY<TAB>PAYLOAD"
 #   kc_payloads DUMP OUT              the payload column of a dump (one JSON event per line)
 #   kc_order_check DUMP TAG           within each partition and key, TAG numbers only increase
-#   kafka_conf FILE [extra lines]     writes an agent.conf for the running mock
+#   kafka_conf FILE [extra lines]     writes an agent.conf for the running mock (log_level =
+#                                     debug: the output logs each batch it is handed)
+#   kf_batches                        how many batches the Kafka output has been handed
 command -v kcat >/dev/null || { echo "FAIL: kcat not installed (Debian package kcat)"; exit 1; }
 MK_PID=
 mk_start() {
@@ -70,10 +72,13 @@ kafka_conf() {
 [agent]
 name = testhost
 data_dir = $T/data
+log_level = debug
 queue_max_events = 20000
 queue_max_bytes = 32MiB
 shutdown_timeout = 5s
 registry_flush = 1s
+# the core notices appends by inotify; this safety-net rescan keeps the tests quick if not
+rescan_interval = 1s
 
 [input app]
 paths = $T/logs/*.log
@@ -85,3 +90,4 @@ CONF
     local l
     for l in "$@"; do echo "$l" >>"$f"; done
 }
+kf_batches() { grep -c "\[out.kafka\] \[kafka\] batch of" "$T/agent.log" 2>/dev/null || true; }
