@@ -594,6 +594,7 @@ static void *kafka_init(const void *vconf, const struct output_env *env, char *e
     ko->key_kind = !*k ? KEY_NONE
                    : strcmp(k, "host.name") == 0 ? KEY_HOST
                    : strcmp(k, "log.file.path") == 0 ? KEY_PATH : KEY_EVENT;
+    kconf_warn(ko->kc, env->name);
     if (kdead_init(&ko->dead, env, err, errsz) != 0 || create_producer(ko, err, errsz) != 0) {
         kdead_close(&ko->dead);
         ktpl_free(&ko->tpl);

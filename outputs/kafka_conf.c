@@ -9,6 +9,8 @@
  */
 #include "outputs/kafka_int.h"
 
+#include "agent/log.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +131,25 @@ rd_kafka_conf_t *kconf_build(const struct kafka_conf *kc, int with_brokers, char
 fail:
     rd_kafka_conf_destroy(rc);
     return NULL;
+}
+
+void kconf_warn(const struct kafka_conf *kc, const char *name)
+{
+    for (int i = 0; i < kc->props.n; i++) {
+        const char *k = kc->props.v[i].key, *v = kc->props.v[i].value;
+        if ((!strcmp(k, "acks") || !strcmp(k, "request.required.acks")) &&
+            strcmp(v, "all") != 0 && strcmp(v, "-1") != 0)
+            LF_LOG(LF_WARN, "out.kafka", "[%s] kafka.%s = %s: Kafka may confirm lines that a "
+                   "broker failure then loses (acks=all is the no-loss setting)", name, k, v);
+        else if (!strcmp(k, "enable.idempotence") && strcmp(v, "true") != 0)
+            LF_LOG(LF_WARN, "out.kafka", "[%s] kafka.enable.idempotence = %s: retries may then "
+                   "duplicate or reorder lines", name, v);
+        else if ((!strcmp(k, "message.timeout.ms") || !strcmp(k, "delivery.timeout.ms")) &&
+                 strcmp(v, "0") != 0)
+            LF_LOG(LF_WARN, "out.kafka", "[%s] kafka.%s = %s: messages that time out are "
+                   "produced again by logferry (never dropped), possibly out of order", name, k,
+                   v);
+    }
 }
 
 static int valid_field_name(const char *s)

@@ -45,6 +45,9 @@ int kconf_is_secret(const char *name);
 rd_kafka_conf_t *kconf_build(const struct kafka_conf *kc, int with_brokers, char *err,
                              size_t errsz);
 
+/* Logs a warning for each kafka.* override that weakens the delivery guarantees. */
+void kconf_warn(const struct kafka_conf *kc, const char *name);
+
 int kafka_check(const void *conf, struct conf *c, struct conf_section *s, struct conf_errs *errs);
 
 /* ---- topic template (kafka_topic.c) ---- */
