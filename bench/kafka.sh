@@ -5,7 +5,8 @@
 #
 #   bench/kafka.sh [N] [which...]        N lines (default 1000000); which: logferry syslog-ng
 #                                        rsyslog (default: all that are installed)
-#   BUILD_DIR=build  RSYSLOG_ROOT=/path (an rsyslog tree from `apt-get download rsyslog
+#   BUILD_DIR=build  LF_KAFKA_EXTRA="kafka.linger.ms = 50" (more [output kafka] lines)
+#   RSYSLOG_ROOT=/path (an rsyslog tree from `apt-get download rsyslog
 #   rsyslog-kafka` + `dpkg -x`, when rsyslog cannot be installed beside syslog-ng)
 #
 # "Delivered" means acknowledged by the broker: the mock keeps only its newest few MiB per
@@ -125,6 +126,7 @@ $parser
 [output kafka]
 brokers = @BOOT@
 topic = bench
+${LF_KAFKA_EXTRA:-}
 CONF
     lf_cmd() { sed "s#@BOOT@#$BOOT#" "$conf" >"$conf.run" && exec "$LF" -c "$conf.run"; }
     measure logferry lf_cmd

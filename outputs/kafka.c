@@ -40,56 +40,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KAFKA_SEND_BLOCK_MS 500
-
-enum { KM_NEW = 0, KM_SENT, KM_DONE };
-
-struct ktrack;
-
-struct kmsg {
-    struct ktrack *t;
-    uint32_t idx; /* event index in the batch */
-    uint8_t state;
-};
-
-struct ktrack {
-    struct event_batch *b;
-    struct ktrack *prev, *next;
-    uint32_t nmsg, cursor, pending; /* pending: kmsgs not DONE */
-    int topic_rc;                   /* batch-constant template: render result */
-    const char *topic_missing;
-    char topic[KTOPIC_MAX + 1];
-    const char *key;                /* batch-constant key, or NULL */
-    size_t keylen;
-    struct kmsg m[];
-};
-
-enum key_kind { KEY_NONE, KEY_HOST, KEY_PATH, KEY_EVENT };
-
-struct kafka_out {
-    const struct kafka_conf *kc;
-    const struct output_env *env;
-    rd_kafka_t *rk;
-    rd_kafka_topic_t *static_rkt;
-    struct ktpl tpl;
-    struct ktcache tc;
-    rd_kafka_topic_t *last_rkt; /* last templated topic looked up (cleared with tc) */
-    char last_name[KTOPIC_MAX + 1];
-    enum key_kind key_kind;
-    struct kdead dead;
-    struct ktrack *head, *tail; /* live batches, oldest first */
-    long nlive;
-    int need_rebuild;
-    int draining;  /* rebuilding: DRs other than success leave messages SENT */
-    int closing;   /* destroy(): DRs are ignored */
-    int64_t blocked_since, retry_dead_at, rebuild_at;
-    int errors_logged;
-    rd_kafka_resp_err_t last_logged_err;
-    char keybuf[1024];
-    char tbuf[KTOPIC_MAX + 2];
-};
-
-static int64_t now_ms(void)
+int64_t kafka_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -103,10 +54,8 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void set_state(struct kafka_out *ko, int st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void set_state(struct kafka_out *ko, int st, const char *fmt, ...)
+void kafka_set_state(struct kafka_out *ko, int st, const char *fmt, ...)
 {
     struct out_metrics *m = ko->env->m;
     if (fmt) {
@@ -140,7 +89,7 @@ static void finish(struct kafka_out *ko, struct ktrack *t)
 }
 
 /* Marks km delivered (or dead-lettered). Returns 1 if that acked and freed its batch. */
-static int km_done(struct kafka_out *ko, struct kmsg *km)
+int kafka_km_done(struct kafka_out *ko, struct kmsg *km)
 {
     struct ktrack *t = km->t;
     km->state = KM_DONE;
@@ -151,8 +100,8 @@ static int km_done(struct kafka_out *ko, struct kmsg *km)
     return 0;
 }
 
-/* Puts km back to be produced again by pump() (it may then leave after later messages). */
-static void km_requeue(struct kmsg *km)
+/* Puts km back to be produced again by kafka_pump() (it may then leave after later messages). */
+void kafka_km_requeue(struct kmsg *km)
 {
     struct ktrack *t = km->t;
     km->state = KM_NEW;
@@ -161,43 +110,34 @@ static void km_requeue(struct kmsg *km)
         t->cursor = pos;
 }
 
-static const struct event *km_event(const struct kmsg *km)
-{
-    return &km->t->b->ev[km->idx];
-}
 
-static size_t payload_len(const struct event *ev)
-{
-    size_t n = ev->json_len;
-    return (n > 0 && ev->json[n - 1] == '\n') ? n - 1 : n;
-}
 
 /* Dead-letters km. Returns 0 (written; km is DONE, maybe its batch freed: *freed says),
  * or -1 (cannot write: km is NEW again and dead letters pause for a second). */
-static int dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
+int kafka_dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
                        const char *detail, const char *topic, int *freed)
 {
-    const struct event *ev = km_event(km);
+    const struct event *ev = kmsg_event(km);
     char err[512];
     *freed = 0;
-    if (kdead_write(&ko->dead, ko->env, reason, detail, topic, ev->json, payload_len(ev), err,
+    if (kdead_write(&ko->dead, ko->env, reason, detail, topic, ev->json, kmsg_payload_len(ev), err,
                     sizeof err) != 0) {
         if (ko->retry_dead_at == 0)
             LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; the event is kept and retried (its file's "
                    "offset does not advance)", ko->env->name, err);
-        set_state(ko, OUT_RETRYING, "%s", err);
-        ko->retry_dead_at = now_ms() + 1000;
-        km_requeue(km);
+        kafka_set_state(ko, OUT_RETRYING, "%s", err);
+        ko->retry_dead_at = kafka_now_ms() + 1000;
+        kafka_km_requeue(km);
         return -1;
     }
     ko->retry_dead_at = 0;
-    *freed = km_done(ko, km);
+    *freed = kafka_km_done(ko, km);
     return 0;
 }
 
 /* ---- librdkafka callbacks (served on our thread by rd_kafka_poll/flush) ---- */
 
-static int permanent_error(rd_kafka_resp_err_t e)
+int kafka_permanent_error(rd_kafka_resp_err_t e)
 {
     switch (e) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -216,7 +156,7 @@ static int permanent_error(rd_kafka_resp_err_t e)
     }
 }
 
-static const char *dead_reason(rd_kafka_resp_err_t e)
+const char *kafka_dead_reason(rd_kafka_resp_err_t e)
 {
     switch (e) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -247,10 +187,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         METRIC_ADD(ko->env->m->events_acked, 1);
         if (METRIC_GET(ko->env->m->state) != OUT_OK) {
             LF_LOG(LF_INFO, "out.kafka", "[%s] Kafka confirms deliveries again", ko->env->name);
-            set_state(ko, OUT_OK, NULL);
+            kafka_set_state(ko, OUT_OK, NULL);
             ko->errors_logged = 0;
         }
-        km_done(ko, km);
+        kafka_km_done(ko, km);
         return;
     }
     if (ko->draining || e == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
@@ -260,8 +200,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         ko->need_rebuild = 1;
         return;
     }
-    if (permanent_error(e)) {
-        dead_letter(ko, km, dead_reason(e), rd_kafka_err2str(e),
+    if (kafka_permanent_error(e)) {
+        kafka_dead_letter(ko, km, kafka_dead_reason(e), rd_kafka_err2str(e),
                     rd_kafka_topic_name(msg->rkt), &freed);
         return;
     }
@@ -271,7 +211,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         ko->last_logged_err = e;
     }
     METRIC_ADD(ko->env->m->events_retried, 1);
-    km_requeue(km);
+    kafka_km_requeue(km);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -285,12 +225,12 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         LF_LOG(LF_ERROR, "out.kafka", "[%s] fatal producer error %s: %s; rebuilding the producer "
                "and producing unconfirmed events again", ko->env->name, rd_kafka_err2name(fe),
                buf);
-        set_state(ko, OUT_RETRYING, "fatal: %s", buf);
+        kafka_set_state(ko, OUT_RETRYING, "fatal: %s", buf);
         ko->need_rebuild = 1;
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        set_state(ko, OUT_RETRYING, "all brokers down: %s", reason);
+        kafka_set_state(ko, OUT_RETRYING, "all brokers down: %s", reason);
     else if (METRIC_GET(ko->env->m->state) != OUT_OK)
         snprintf(ko->env->m->last_error, sizeof ko->env->m->last_error, "%s", reason);
     /* An outage makes librdkafka report every reconnect attempt: a few at WARN, then DEBUG
@@ -328,6 +268,18 @@ static int create_producer(struct kafka_out *ko, char *err, size_t errsz)
         snprintf(err, errsz, "cannot create the Kafka producer: %s", e);
         return -1;
     }
+    /* The batch path needs the queue's message limit (to know all of a batch fits) and no
+     * byte limit of the user's (bytes are held by the pipeline's batches, not copied). */
+    char v[64];
+    size_t vsz = sizeof v;
+    ko->max_msgs = 100000;
+    if (rd_kafka_conf_get(rd_kafka_conf(ko->rk), "queue.buffering.max.messages", v, &vsz) ==
+        RD_KAFKA_CONF_OK)
+        ko->max_msgs = atol(v);
+    ko->batch_ok = 1;
+    for (int i = 0; i < ko->kc->props.n; i++)
+        if (!strcmp(ko->kc->props.v[i].key, "queue.buffering.max.kbytes"))
+            ko->batch_ok = 0;
     if (ko->tpl.kind == KTPL_STATIC) {
         ko->static_rkt = rd_kafka_topic_new(ko->rk, ko->tpl.p[0].lit, NULL);
         if (!ko->static_rkt) {
@@ -370,8 +322,8 @@ static void rebuild(struct kafka_out *ko)
     char err[512];
     if (create_producer(ko, err, sizeof err) != 0) {
         LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; trying again in 1 s", ko->env->name, err);
-        set_state(ko, OUT_RETRYING, "%s", err);
-        ko->rebuild_at = now_ms() + 1000;
+        kafka_set_state(ko, OUT_RETRYING, "%s", err);
+        ko->rebuild_at = kafka_now_ms() + 1000;
         return;
     }
     ko->rebuild_at = 0;
@@ -389,186 +341,10 @@ static void rebuild(struct kafka_out *ko)
            ko->env->name, n);
 }
 
-static void maybe_rebuild(struct kafka_out *ko)
+void kafka_maybe_rebuild(struct kafka_out *ko)
 {
-    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || now_ms() >= ko->rebuild_at))
+    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || kafka_now_ms() >= ko->rebuild_at))
         rebuild(ko);
-}
-
-/* Resolves km's topic into *rkt. Returns 0, or 1 when km was dead-lettered instead (then
- * *freed says whether its batch went with it), or -1 when dead-lettering failed. */
-static int resolve_topic(struct kafka_out *ko, struct kmsg *km, rd_kafka_topic_t **rkt,
-                         int *freed)
-{
-    if (ko->static_rkt) {
-        *rkt = ko->static_rkt;
-        return 0;
-    }
-    const char *name, *missing = NULL;
-    int rc;
-    struct ktrack *t = km->t;
-    if (ko->tpl.kind == KTPL_BATCH) {
-        rc = t->topic_rc;
-        missing = t->topic_missing;
-        name = t->topic;
-    } else {
-        rc = ktpl_render(&ko->tpl, t->b, km_event(km), ko->tbuf, sizeof ko->tbuf, &missing);
-        name = ko->tbuf;
-    }
-    char detail[300];
-    if (rc == 1) {
-        if (ko->kc->topic_fallback && *ko->kc->topic_fallback) {
-            name = ko->kc->topic_fallback;
-        } else {
-            snprintf(detail, sizeof detail, "field %s is missing and the template has no default "
-                     "(set topic_fallback or %%{%s:-default})", missing, missing);
-            return dead_letter(ko, km, "topic field missing", detail, ko->kc->topic, freed) ? -1 : 1;
-        }
-    } else if (rc == 2 || !ktopic_valid(name, strlen(name))) {
-        return dead_letter(ko, km, "invalid topic from template",
-                           "Kafka topic names are 1-249 characters of A-Z a-z 0-9 . _ -",
-                           rc == 2 ? "(too long)" : name, freed) ? -1 : 1;
-    }
-    if (ko->last_rkt && strcmp(ko->last_name, name) == 0) {
-        *rkt = ko->last_rkt;
-        return 0;
-    }
-    char err[256];
-    *rkt = ktcache_get(&ko->tc, ko->rk, name, err, sizeof err);
-    if (!*rkt)
-        return dead_letter(ko, km, "invalid topic", err, name, freed) ? -1 : 1;
-    ko->last_rkt = *rkt;
-    snprintf(ko->last_name, sizeof ko->last_name, "%s", name);
-    return 0;
-}
-
-static void event_key(struct kafka_out *ko, struct kmsg *km, const char **key, size_t *len)
-{
-    struct field f;
-    *key = NULL;
-    *len = 0;
-    if (ko->key_kind == KEY_NONE)
-        return;
-    if (ko->key_kind != KEY_EVENT) {
-        *key = km->t->key;
-        *len = km->t->keylen;
-        return;
-    }
-    if (!event_get(km->t->b, km_event(km), ko->kc->key, &f))
-        return;
-    if (f.type == FV_STR) {
-        *key = f.v.s;
-        *len = f.len;
-        return;
-    }
-    int n = kfield_text(&f, ko->keybuf, sizeof ko->keybuf);
-    if (n >= 0) {
-        *key = ko->keybuf;
-        *len = (size_t)n;
-    }
-}
-
-enum { PUMP_DONE = 0, PUMP_BLOCKED = 1 };
-
-/* Produces one NEW message. Returns PUMP_DONE when it is in librdkafka's queue or
- * dead-lettered (*freed: its batch was acked and freed), PUMP_BLOCKED when it must wait
- * (queue full, dead letters failing, producer being rebuilt). */
-static int produce_one(struct kafka_out *ko, struct kmsg *km, int *freed)
-{
-    *freed = 0;
-    rd_kafka_topic_t *rkt;
-    int r = resolve_topic(ko, km, &rkt, freed);
-    if (r != 0)
-        return r < 0 ? PUMP_BLOCKED : PUMP_DONE;
-    const char *key;
-    size_t keylen;
-    event_key(ko, km, &key, &keylen);
-    const struct event *ev = km_event(km);
-    /* No copy: the batch outlives the message (see the header comment). */
-    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, (void *)ev->json, payload_len(ev), key,
-                         keylen, km) == 0) {
-        km->state = KM_SENT;
-        METRIC_ADD(ko->env->m->events_sent, 1);
-        return PUMP_DONE;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_last_error();
-    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-        return PUMP_BLOCKED;
-    if (e == RD_KAFKA_RESP_ERR__FATAL) {
-        ko->need_rebuild = 1;
-        return PUMP_BLOCKED;
-    }
-    if (permanent_error(e))
-        return dead_letter(ko, km, dead_reason(e), rd_kafka_err2str(e),
-                           rd_kafka_topic_name(rkt), freed) ? PUMP_BLOCKED : PUMP_DONE;
-    if (e != ko->last_logged_err) {
-        LF_LOG(LF_WARN, "out.kafka", "[%s] cannot queue a message (%s); retrying",
-               ko->env->name, rd_kafka_err2str(e));
-        ko->last_logged_err = e;
-    }
-    return PUMP_BLOCKED;
-}
-
-/* Produces every NEW message of the live batches, oldest first, stopping at the first that
- * must wait. */
-static int pump(struct kafka_out *ko)
-{
-    maybe_rebuild(ko);
-    if (!ko->rk || ko->need_rebuild)
-        return PUMP_BLOCKED;
-    if (ko->retry_dead_at && now_ms() < ko->retry_dead_at)
-        return PUMP_BLOCKED;
-    struct ktrack *t = ko->head;
-    while (t) {
-        struct ktrack *next = t->next;
-        int freed = 0;
-        while (t->cursor < t->nmsg) {
-            struct kmsg *km = &t->m[t->cursor];
-            if (km->state == KM_NEW) {
-                if (produce_one(ko, km, &freed) == PUMP_BLOCKED)
-                    return PUMP_BLOCKED;
-                if (freed)
-                    break;
-            }
-            t->cursor++;
-        }
-        t = next;
-    }
-    return PUMP_DONE;
-}
-
-static int has_backlog(const struct kafka_out *ko)
-{
-    for (const struct ktrack *t = ko->head; t; t = t->next)
-        if (t->cursor < t->nmsg)
-            return 1;
-    return 0;
-}
-
-static int giving_up(const struct kafka_out *ko)
-{
-    return ko->env->giving_up && atomic_load(ko->env->giving_up);
-}
-
-/* pump() plus waiting: polls (serving delivery reports, which free queue room) and retries
- * for up to max_ms. */
-static void pump_wait(struct kafka_out *ko, long max_ms)
-{
-    int64_t start = now_ms();
-    while (pump(ko) == PUMP_BLOCKED) {
-        int64_t now = now_ms();
-        if (!ko->blocked_since)
-            ko->blocked_since = now;
-        else if (now - ko->blocked_since > 2000 && METRIC_GET(ko->env->m->state) == OUT_OK)
-            set_state(ko, OUT_RETRYING, "Kafka is not accepting messages (local queue full)");
-        if (now - start >= max_ms || giving_up(ko))
-            return;
-        if (ko->rk)
-            rd_kafka_poll(ko->rk, 100);
-        else
-            nanosleep(&(struct timespec){0, 100000000L}, NULL);
-    }
-    ko->blocked_since = 0;
 }
 
 /* ---- the descriptor ---- */
@@ -652,7 +428,7 @@ static void kafka_send(void *st, struct event_batch *b)
     ko->nlive++;
     LF_LOG(LF_DEBUG, "out.kafka", "[%s] batch of %u events, %ld batches unconfirmed",
            ko->env->name, t->nmsg, ko->nlive);
-    pump_wait(ko, KAFKA_SEND_BLOCK_MS);
+    kafka_pump_wait(ko, KAFKA_SEND_BLOCK_MS);
 }
 
 static long kafka_tick(void *st)
@@ -660,9 +436,9 @@ static long kafka_tick(void *st)
     struct kafka_out *ko = st;
     if (ko->rk)
         rd_kafka_poll(ko->rk, 0);
-    if (has_backlog(ko) || ko->need_rebuild || !ko->rk) {
-        pump_wait(ko, 100);
-        return has_backlog(ko) ? 0 : 5;
+    if (kafka_has_backlog(ko) || ko->need_rebuild || !ko->rk) {
+        kafka_pump_wait(ko, 100);
+        return kafka_has_backlog(ko) ? 0 : 5;
     }
     return ko->head ? 5 : 500;
 }
@@ -670,12 +446,12 @@ static long kafka_tick(void *st)
 static int kafka_flush(void *st, long timeout_ms)
 {
     struct kafka_out *ko = st;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = kafka_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (ko->head) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - kafka_now_ms();
         if (left <= 0)
             break;
-        pump(ko);
+        kafka_pump(ko);
         if (ko->rk)
             rd_kafka_flush(ko->rk, (int)(left < 100 ? left : 100));
         else
@@ -716,6 +492,7 @@ static void kafka_destroy(void *st)
     }
     kdead_close(&ko->dead);
     ktpl_free(&ko->tpl);
+    free(ko->arr);
     free(ko);
 }
 
