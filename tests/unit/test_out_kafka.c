@@ -469,6 +469,52 @@ static void kafka_missing_field_without_default_uses_topic_fallback(void **state
     unload(&l);
 }
 
+static void kafka_fatal_error_rebuilds_the_producer_and_loses_nothing(void **state)
+{
+    (void)state;
+    rd_kafka_mock_topic_create(mc, "t-fatal", 1, 1);
+    struct loaded l;
+    load(&l, "topic = t-fatal");
+    void *st = start(&l);
+    struct event_batch *first = make_batch(0, 100, NULL, 0, -1, 0);
+    out_kafka_desc.send(st, first);
+    drive(st, 1, 10000);
+    assert_int_equal(acks_of(first), 1);
+    rd_kafka_mock_broker_set_down(mc, 1);
+    struct event_batch *b[3];
+    for (int i = 0; i < 3; i++) {
+        b[i] = make_batch(100 + i * 100, 100, NULL, 0, -1, 0);
+        out_kafka_desc.send(st, b[i]);
+    }
+    /* what an idempotent producer does when it cannot go on (e.g. a sequence gap) */
+    assert_int_equal(rd_kafka_test_fatal_error(((struct kafka_out *)st)->rk,
+                                               RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                               "unit test"), 0);
+    int64_t end = mono() + 1500;
+    while (mono() < end) {
+        out_kafka_desc.tick(st);
+        usleep(20000);
+    }
+    assert_int_equal(nack, 1);
+    rd_kafka_mock_broker_set_up(mc, 1);
+    drive(st, 4, 15000);
+    assert_int_equal(out_kafka_desc.flush(st, 5000), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(acks_of(b[i]), 1);
+    assert_true(METRIC_GET(metrics.events_retried) >= 300);
+    out_kafka_desc.destroy(st);
+    static int seen[400];
+    memset(seen, 0, sizeof seen);
+    int in_order;
+    consume("t-fatal", seen, 400, &in_order);
+    for (int i = 0; i < 400; i++)
+        assert_true(seen[i] >= 1);
+    batch_free(first);
+    for (int i = 0; i < 3; i++)
+        batch_free(b[i]);
+    unload(&l);
+}
+
 static void kafka_flush_with_brokers_down_times_out_and_acks_nothing(void **state)
 {
     (void)state;
@@ -618,6 +664,8 @@ int main(void)
         cmocka_unit_test_setup(
             kafka_topic_template_routes_by_field_default_and_dead_letters_bad_names, test_setup),
         cmocka_unit_test_setup(kafka_missing_field_without_default_uses_topic_fallback,
+                               test_setup),
+        cmocka_unit_test_setup(kafka_fatal_error_rebuilds_the_producer_and_loses_nothing,
                                test_setup),
         cmocka_unit_test_setup(kafka_flush_with_brokers_down_times_out_and_acks_nothing,
                                test_setup),
