@@ -63,7 +63,11 @@ static int resolve_topic(struct kafka_out *ko, struct kmsg *km, rd_kafka_topic_t
     if (!*rkt)
         return kafka_dead_letter(ko, km, "invalid topic", err, name, freed) ? -1 : 1;
     ko->last_rkt = *rkt;
-    snprintf(ko->last_name, sizeof ko->last_name, "%s", name);
+    size_t n = strlen(name); /* <= KTOPIC_MAX: checked above */
+    if (n >= sizeof ko->last_name)
+        n = sizeof ko->last_name - 1;
+    memcpy(ko->last_name, name, n);
+    ko->last_name[n] = '\0';
     return 0;
 }
 
