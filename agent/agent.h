@@ -140,6 +140,7 @@ struct agent {
     pthread_mutex_t status_mu;
     int64_t started_ms;
     volatile int stopping;
+    int reloading;            /* SIGHUP: stopping in order to start again */
     int64_t now_ms;            /* wall clock of the current read (read time of events) */
     struct event_builder eb;   /* scratch for the tail thread */
 };
@@ -180,7 +181,9 @@ struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
 int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);
 
-/* Loop (loop.c). */
+/* Loop (loop.c). Returns 0 after SIGTERM/SIGINT, AGENT_RELOAD after a valid SIGHUP (the
+ * caller re-executes itself), 1 on a start-up error. */
+#define AGENT_RELOAD 3
 int agent_run(struct agent *a);
 
 /* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
