@@ -68,7 +68,10 @@ static void consider(struct agent *a, const char *path, int initial)
         return;
     struct tail_file *tf = tail_find_path(a, path);
     if (tf && tf->id.dev == (uint64_t)st.st_dev && tf->id.ino == (uint64_t)st.st_ino) {
-        if (tf->fd < 0)
+        /* Reopen an inactive-closed file only when its size says it changed: reopening every
+         * closed file on each rescan took the descriptors back, so with max_open_files
+         * reached the files waiting for one were never opened. */
+        if (tf->fd < 0 && (uint64_t)st.st_size != tf->read_off)
             tail_open(a, in, tf->dir, path, 0); /* reopens the inactive one */
         tf->dirty = 1;
         return;
