@@ -3,7 +3,8 @@
 #
 #   core_conf FILE [agent-extra] [input-extra] [output-extra]
 #       writes an agent.conf tailing $T/logs/*.log into $T/out/out.ndjson with data_dir
-#       $T/data, a short registry_flush and a rescan_interval of one hour, so that every
+#       $T/data, a short registry_flush and a rescan_interval of one hour (CORE_RESCAN=...
+#       overrides), so that every
 #       test proves inotify does the work (the rescan is a safety net, not the mechanism).
 #       Each "extra" is inserted verbatim (newline-separated key = value lines).
 #   reg_offset PATH     the registry's committed offset for PATH (empty if none)
@@ -16,7 +17,7 @@ core_conf() {
 name = coretest
 data_dir = $T/data
 registry_flush = 100ms
-rescan_interval = 1h
+rescan_interval = ${CORE_RESCAN:-1h}
 shutdown_timeout = 20s
 $agent_extra
 
