@@ -3,7 +3,7 @@
 #
 #   core_conf FILE [agent-extra] [input-extra] [output-extra]
 #       writes an agent.conf tailing $T/logs/*.log into $T/out/out.ndjson with data_dir
-#       $T/data, a short registry_flush and a rescan_interval of one hour (CORE_RESCAN=...
+#       $T/data, a short registry_flush and a rescan_interval of one hour (CORE_RESCAN=..., CORE_FLUSH=...
 #       overrides), so that every
 #       test proves inotify does the work (the rescan is a safety net, not the mechanism).
 #       Each "extra" is inserted verbatim (newline-separated key = value lines).
@@ -16,7 +16,7 @@ core_conf() {
 [agent]
 name = coretest
 data_dir = $T/data
-registry_flush = 100ms
+registry_flush = ${CORE_FLUSH:-100ms}
 rescan_interval = ${CORE_RESCAN:-1h}
 shutdown_timeout = 20s
 $agent_extra
