@@ -480,7 +480,7 @@ int agent_run(struct agent *a)
     atomic_store(&giving_up, 1);
     lf_status_register(NULL);
     lf_http_stop();
-    pipeline_stop(a, 1000);
+    pipeline_stop(a, a->stopping && pipeline_inflight(a) == 0 ? a->ac.shutdown_timeout_ms : 1000);
     pipeline_collect(a);
     save_registry(a);
     rc = a->reloading ? AGENT_RELOAD : 0;
