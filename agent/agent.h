@@ -129,6 +129,7 @@ struct agent {
     struct registry *reg;
     struct tail_file *files;
     int nfiles_open;
+    int files_waiting;        /* a file could not be opened for max_open_files */
     int first_start;          /* no registry existed: start_at applies */
     /* pipeline budget */
     long q_events;
