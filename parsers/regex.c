@@ -355,15 +355,6 @@ static int configure_one(struct conf *c, struct conf_section *s, struct conf_err
         const char *rn = pair_lookup(pc.rename, gname, &vl);
         snprintf(keyname, sizeof keyname, "%.*s", rn ? (int)vl : (int)strlen(gname),
                  rn ? rn : gname);
-        const struct fkey *k = fkey_intern(keyname);
-        if (!k || !strcmp(keyname, "message") || !strcmp(keyname, "@timestamp") ||
-            !strcmp(keyname, "tags")) {
-            conf_err(errs, c->file, line_of(s, rn ? "rename" : "pattern"),
-                     "field name '%s' (group '%s') is not usable: not a dotted name, or "
-                     "reserved (message, @timestamp, tags)", keyname, gname);
-            nerr++;
-            continue;
-        }
         int type = PT_STR;
         const char *ty = pair_lookup(pc.types, gname, &vl);
         if (ty) {
@@ -379,6 +370,19 @@ static int configure_one(struct conf *c, struct conf_section *s, struct conf_err
                          (int)vl, ty, gname);
                 nerr++;
             }
+        }
+        const struct fkey *k = fkey_intern(keyname);
+        static const char *const reserved[] = {"message", "@timestamp", "tags", "host.name",
+                                               "log.offset", "log.file.path", "log.flags"};
+        int res = 0;
+        for (size_t r = 0; r < sizeof reserved / sizeof reserved[0]; r++)
+            res |= !strcmp(keyname, reserved[r]);
+        if (!k || res) {
+            conf_err(errs, c->file, line_of(s, rn ? "rename" : "pattern"),
+                     "field name '%s' (group '%s') is not usable: not a dotted name, or "
+                     "reserved (message, @timestamp, tags, host.name, log.*)", keyname, gname);
+            nerr++;
+            continue;
         }
         p->fields[p->nfields++] = (struct pfield){g, k, type};
         if (pc.time_field && !strcmp(pc.time_field, gname))
