@@ -13,9 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "parsers/multiline.h"
 #include "parsers/parser.h"
+
+static int64_t mono_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t (*lineproc_clock)(void) = mono_clock;
 
 struct relist {
     pcre2_code **re;
@@ -239,7 +249,9 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
     if (lp->exclude.n && dl < sizeof lp->desc)
         dl += (size_t)snprintf(lp->desc + dl, sizeof lp->desc - dl, ", exclude_lines %d",
                                lp->exclude.n);
-    if (lp->tz && lp->parser && dl < sizeof lp->desc)
+    /* access logs always carry their offset: their zone is not worth mentioning */
+    if (lp->tz && lp->parser && (lp->parser->kind != PK_NGINX && lp->parser->kind != PK_APACHE) &&
+        dl < sizeof lp->desc)
         snprintf(lp->desc + dl, sizeof lp->desc - dl, ", timezone %s", lf_tz_name(lp->tz));
     return lp;
 }
@@ -332,6 +344,8 @@ int lineproc_feed(const struct lineproc *lp, struct lineproc_state *st, struct e
         return emit(lp, st, eb, line, len, offset, end, trunc ? EV_TRUNCATED : 0, out, ctx);
 
     struct ml_pending *p = &st->pend;
+    (void)now_ms; /* the read time is the core's (batch_add); deadlines are monotonic */
+    now_ms = lineproc_clock();
     /* A record whose timeout passed before this line arrived is complete already. */
     if (p->active && now_ms >= p->deadline && emit_pending(lp, st, eb, out, ctx) != 0)
         return -1;

@@ -300,8 +300,8 @@ static int line_of(struct conf_section *s, const char *key)
 static int configure_one(struct conf *c, struct conf_section *s, struct conf_errs *errs)
 {
     struct parser_conf pc = {0};
+    /* unknown keys of [parser] sections are reported by the core (conf_report_unused) */
     int nerr = conf_apply(c, s, parser_keys, &pc, errs);
-    nerr += conf_report_unused(c, s, errs);
     if (!*s->name) {
         conf_err(errs, c->file, s->line, "[parser] needs a name: [parser NAME]");
         return nerr + 1;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct posix_rule {
     int month, week, wday; /* Mm.w.d */
@@ -354,7 +355,16 @@ struct lf_tz *lf_tz_local(void)
         if (tz)
             return tz;
     }
-    struct lf_tz *tz = tz_from_file("localtime", "/etc/localtime", err, sizeof err);
+    /* name it after the zone /etc/localtime links to, for `logferry check` */
+    char link[512], name[128] = "localtime";
+    ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
+    if (n > 0) {
+        link[n] = '\0';
+        const char *z = strstr(link, "zoneinfo/");
+        if (z)
+            snprintf(name, sizeof name, "%s", z + 9);
+    }
+    struct lf_tz *tz = tz_from_file(name, "/etc/localtime", err, sizeof err);
     return tz ? tz : tz_fixed("UTC", 0);
 }
 

@@ -18,6 +18,7 @@
 #include "agent/config.h"
 #include "agent/event.h"
 #include "parsers/lineproc.h"
+#include "parsers/parser.h"
 
 static const char CONF[] =
     "[parser kv]\n"
@@ -45,6 +46,12 @@ static struct lineproc *lps[NINPUTS];
 static struct event_builder eb;
 static struct event_source src = {.input = "fuzz", .path = "/var/log/fuzz.log"};
 static struct event_base base = {.host_name = "fuzzhost", .path = "/var/log/fuzz.log"};
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
 
 struct ctx {
     struct event_batch *b;
@@ -98,6 +105,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* lineprocs keep no pointer into the conf */
     conf_free(c);
     eb_init(&eb);
+    lineproc_clock = fake_clock;
     return 0;
 }
 
@@ -120,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             now += 5000;
         uint64_t end = off + l + (nl ? 1 : 0);
         unsigned fl = (l && p[0] == '\x02') ? LINE_TRUNCATED : 0;
+        fake_now = now;
         lineproc_feed(lp, st, &eb, p, l, off, end, fl, now, out, &c);
         off = end;
         p += l + (nl ? 1 : 0);

@@ -17,6 +17,7 @@
 #include "agent/config.h"
 #include "agent/event.h"
 #include "parsers/lineproc.h"
+#include "parsers/parser.h"
 
 #define TP_MAX 4096
 
@@ -42,6 +43,13 @@ struct tp {
     int64_t now;
 };
 
+/* The fake monotonic clock multiline deadlines read (tests move it by hand). */
+static int64_t tp_clock_now;
+static int64_t tp_clock(void)
+{
+    return tp_clock_now;
+}
+
 __attribute__((unused)) static int tp_out(void *ctx, struct event_builder *eb, const char *rec, size_t len,
                   uint64_t offset, uint64_t end)
 {
@@ -66,7 +74,7 @@ __attribute__((unused)) static int tp_out(void *ctx, struct event_builder *eb, c
     const struct event *ev = &t->batch->ev[t->batch->n - 1];
     r->json = strndup(ev->json, ev->json_len);
     json_error_t err;
-    r->j = json_loadb(ev->json, ev->json_len, JSON_REJECT_DUPLICATES, &err);
+    r->j = json_loadb(ev->json, ev->json_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
     if (!r->j) {
         fprintf(stderr, "invalid JSON from batch_add: %s\n%.*s", err.text, (int)ev->json_len,
                 ev->json);
@@ -108,6 +116,8 @@ static int tp_open(struct tp *t, const char *conftext, const char *input)
     t->base.path = "/var/log/test.log";
     t->batch = batch_new(&t->src, "testhost", 64);
     t->now = 1000000;
+    tp_clock_now = t->now;
+    lineproc_clock = tp_clock;
     return t->st && t->batch ? 0 : -1;
 }
 
@@ -123,6 +133,9 @@ __attribute__((unused)) static int tp_conf_errors(struct tp *t, const char *conf
     for (int i = 0; i < t->conf->n; i++)
         if (!strcmp(t->conf->s[i].type, "input") && !strcmp(t->conf->s[i].name, input))
             t->lp = lineproc_new(t->conf, &t->conf->s[i], &t->errs);
+    for (int i = 0; i < t->conf->n; i++) /* as agent_conf.c does */
+        if (!strcmp(t->conf->s[i].type, "parser"))
+            conf_report_unused(t->conf, &t->conf->s[i], &t->errs);
     return t->errs.n;
 }
 
@@ -159,6 +172,7 @@ __attribute__((unused)) static int tp_feed(struct tp *t, const char *line)
     size_t n = strlen(line);
     uint64_t off = tp_off;
     tp_off += n + 1;
+    tp_clock_now = t->now;
     return lineproc_feed(t->lp, t->st, &t->eb, line, n, off, tp_off, 0, t->now, tp_out, t);
 }
 
