@@ -46,7 +46,7 @@ enum { G_ADDRS = 1, G_USER, G_TIME, G_REQ, G_STATUS, G_BYTES, G_REF, G_UA, G_RES
 #define QUOTED "((?:[^\"\\\\]++|\\\\.)*+)"
 
 static const char NGINX_RE[] =
-    "^(.+?) - (.*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}) (\\d{1,18}|-)"
+    "^([^\\[]+?) - ([^\\[]*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}) (\\d{1,18}|-)"
     "(?: \"" QUOTED "\")?(?: \"" QUOTED "\")?(.*)$";
 static const char APACHE_RE[] =
     "^(\\S+) \\S+ (.*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}) (\\d{1,18}|-)"
@@ -242,7 +242,7 @@ static int64_t digits(const char *s, size_t n)
 int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
                const char *rec, size_t len)
 {
-    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, NULL);
+    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
     if (rc <= 0)
         return 1;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(pr->md);

@@ -165,6 +165,10 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
     if (!lp)
         return NULL;
     struct input_conf ic = {0};
+    if (!parser_mctx()) {
+        free(lp);
+        return NULL;
+    }
     conf_apply(c, input, input_keys, &ic, errs);
     char err[512];
     if (ic.parser) {
@@ -302,7 +306,7 @@ void lineproc_state_free(struct lineproc_state *st)
 static int any_match(const struct relist *l, pcre2_match_data *md, const char *s, size_t n)
 {
     for (int i = 0; i < l->n; i++)
-        if (pcre2_match(l->re[i], (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0)
+        if (pcre2_match(l->re[i], (PCRE2_SPTR)s, n, 0, 0, md, parser_mctx()) >= 0)
             return 1;
     return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "agent/event.h"
 #include "agent/json.h"
+#include "parsers/parser.h"
 
 static int starts(const char *s, size_t n, const char *pfx)
 {
@@ -75,7 +76,7 @@ int ml_is_continuation(const struct ml_conf *m, pcre2_match_data *md, const char
 {
     if (m->mode == ML_JAVA)
         return ml_java_line(line, len);
-    int rc = pcre2_match(m->re, (PCRE2_SPTR)line, len, 0, 0, md, NULL);
+    int rc = pcre2_match(m->re, (PCRE2_SPTR)line, len, 0, 0, md, parser_mctx());
     int matched = rc >= 0;
     return matched != (m->negate != 0);
 }

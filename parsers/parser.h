@@ -66,6 +66,9 @@ int parser_run(const struct parser *p, struct parse_run *pr, struct event_builde
 /* Releases what parser_run kept for the event just built (call after batch_add). */
 void parser_run_release(struct parse_run *pr);
 
+/* The match context every match on log content uses (backtracking limits). Created at
+ * configuration time, read-only afterwards; freed by parsers_free(). */
+pcre2_match_context *parser_mctx(void);
 /* Compiles a regex with JIT; on error writes "<pcre2 message> at offset N" into err. */
 pcre2_code *parser_compile(const char *pattern, uint32_t flags, char *err, size_t errsz);
 /* Converts text to a typed field of eb; on failure adds the string and sets

@@ -21,6 +21,23 @@
 #include "parsers/lineproc.h"
 
 static struct parser *registry;
+static pcre2_match_context *mctx;
+
+/* Backtracking budget of one match on log content: a hostile line must not stall the tail
+ * thread. A match that runs out counts as not matching. */
+#define PARSER_MATCH_LIMIT 200000
+
+pcre2_match_context *parser_mctx(void)
+{
+    if (!mctx) {
+        mctx = pcre2_match_context_create(NULL);
+        if (mctx) {
+            pcre2_set_match_limit(mctx, PARSER_MATCH_LIMIT);
+            pcre2_set_depth_limit(mctx, 10000);
+        }
+    }
+    return mctx;
+}
 static atomic_ullong failures;
 
 void parser_count_failure(void)
@@ -155,7 +172,7 @@ void parser_add_typed(struct event_builder *eb, const struct fkey *k, int type, 
 static int regex_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
                      const char *rec, size_t len)
 {
-    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, NULL);
+    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
     if (rc <= 0)
         return 1;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(pr->md);
@@ -418,6 +435,7 @@ static int configure_one(struct conf *c, struct conf_section *s, struct conf_err
 int parsers_configure(struct conf *c, struct conf_errs *errs)
 {
     int nerr = 0;
+    parser_mctx();
     access_keys_intern();
     spring_keys_intern();
     jsonlog_keys_intern();
@@ -477,6 +495,8 @@ const struct parser *parser_find(const char *name)
 
 void parsers_free(void)
 {
+    pcre2_match_context_free(mctx);
+    mctx = NULL;
     while (registry) {
         struct parser *n = registry->next;
         parser_free_one(registry);

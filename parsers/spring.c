@@ -122,7 +122,7 @@ int spring_run(const struct parser *p, struct parse_run *pr, struct event_builde
     size_t first = nl ? (size_t)(nl - rec) : len;
     if (first && rec[first - 1] == '\r')
         first--;
-    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, first, 0, 0, pr->md, NULL);
+    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, first, 0, 0, pr->md, parser_mctx());
     if (rc <= 0)
         return 1;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(pr->md);

@@ -215,6 +215,31 @@ static void conversions_by_hand(void **s)
     tp_close(&t);
 }
 
+/* Catastrophic backtracking on hostile content is cut by the match limit: the line is a
+ * parse_failure instead of stalling the tail thread (the ctest timeout would catch a stall). */
+static void runaway_regex_is_bounded(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t, "[parser evil]\npattern = ^(?<a>(a+)+)$\n"
+                                 "[input e]\nparser = evil\nexclude_lines = (x+x+)+y\n", "e"),
+                     0);
+    size_t n = 40000;
+    char *line = malloc(n + 2);
+    memset(line, 'a', n);
+    line[n] = 'b';
+    line[n + 1] = '\0';
+    tp_off = 0;
+    assert_int_equal(tp_feed(&t, line), 0);
+    memset(line, 'x', n);
+    assert_int_equal(tp_feed(&t, line), 0);
+    assert_int_equal(t.n, 2);
+    assert_true(tp_failed(&t, 0));
+    assert_false(t.rec[1].filtered); /* the exclude regex ran out: not a match, shipped */
+    free(line);
+    tp_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +252,7 @@ int main(void)
         cmocka_unit_test(config_errors_are_reported),
         cmocka_unit_test(input_keys_are_claimed),
         cmocka_unit_test(conversions_by_hand),
+        cmocka_unit_test(runaway_regex_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -252,6 +252,35 @@ static void utf8_and_invalid_bytes_stay_valid_json(void **s)
     tp_close(&t);
 }
 
+/* Lines built to make a backtracking regex explode ("a - b [" repeated, unclosed quotes,
+ * backslash runs) are parse failures found in linear time. */
+static void hostile_lines_fail_fast(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t, NGINX_CONF, "web"), 0);
+    const char *units[] = {"a - b [", "b [x] \"", "\\\\a", " - "};
+    size_t n = 200000;
+    char *line = malloc(n + 64);
+    tp_off = 0;
+    for (int u = 0; u < 4; u++) {
+        size_t ul = strlen(units[u]), len = 0;
+        if (u == 2) {
+            strcpy(line, "a - b [x] \"GET\" 200 1 \"");
+            len = strlen(line);
+        }
+        while (len + ul < n) {
+            memcpy(line + len, units[u], ul);
+            len += ul;
+        }
+        line[len] = '\0';
+        assert_int_equal(tp_feed(&t, line), 0);
+        assert_true(tp_failed(&t, t.n - 1));
+    }
+    free(line);
+    tp_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +293,7 @@ int main(void)
         cmocka_unit_test(time_cache_does_not_leak_between_seconds),
         cmocka_unit_test(apache_common_line),
         cmocka_unit_test(utf8_and_invalid_bytes_stay_valid_json),
+        cmocka_unit_test(hostile_lines_fail_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
