@@ -162,7 +162,8 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
  * and releasing budget; returns how many batches completed. Tail thread only. */
 int pipeline_collect(struct agent *a);
 int pipeline_has_room(const struct agent *a);
-/* Stops output threads after flushing within timeout_ms. */
+/* Stops output threads, letting them flush within timeout_ms; a thread that does not stop
+ * in time is left running (the process is about to exit). */
 void pipeline_stop(struct agent *a, long timeout_ms);
 long pipeline_inflight(const struct agent *a);
 

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <glob.h>
 #include <sys/inotify.h>
@@ -304,6 +305,23 @@ static int setup_signals(sigset_t *set)
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* max_open_files log files plus sockets, pipes and the registry need descriptors: lift the
+ * soft limit to the hard one and say so when the cap cannot fit. */
+static void raise_nofile(const struct agent *a)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)a->ac.max_open_files + 256 > rl.rlim_cur)
+        LF_LOG(LF_WARN, "agent", "max_open_files = %ld but the descriptor limit is %llu: raise "
+               "LimitNOFILE or lower max_open_files", a->ac.max_open_files,
+               (unsigned long long)rl.rlim_cur);
+}
+
 int agent_run(struct agent *a)
 {
     char err[1024];
@@ -320,6 +338,7 @@ int agent_run(struct agent *a)
         close(sfd);
         return 1;
     }
+    raise_nofile(a);
     eb_init(&a->eb);
     pthread_mutex_init(&a->status_mu, NULL);
     a->started_ms = wall_ms();
@@ -480,7 +499,7 @@ int agent_run(struct agent *a)
     atomic_store(&giving_up, 1);
     lf_status_register(NULL);
     lf_http_stop();
-    pipeline_stop(a, 1000);
+    pipeline_stop(a, a->stopping && pipeline_inflight(a) == 0 ? a->ac.shutdown_timeout_ms : 1000);
     pipeline_collect(a);
     save_registry(a);
     rc = a->reloading ? AGENT_RELOAD : 0;
