@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <time.h>
+
 #include "test_parser_util.h"
 
 static const char *JAVA = "[input j]\nmultiline = java\n";
@@ -252,6 +254,33 @@ static void truncated_line_and_max_bytes_mark_truncated(void **s)
     tp_close(&t);
 }
 
+/* The core passes the wall clock as now_ms (for @timestamp) but compares
+ * lineproc_deadline() with CLOCK_MONOTONIC: the deadline must be monotonic whatever now_ms
+ * is. */
+static int64_t mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void deadline_is_monotonic_even_with_wall_clock_now(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t, JAVA, "j"), 0);
+    int64_t (*saved)(void) = lineproc_clock;
+    lineproc_clock = mono;
+    int64_t before = mono();
+    int64_t wall = 1795662000000LL;
+    lineproc_feed(t.lp, t.st, &t.eb, "x", 1, 0, 2, 0, wall, tp_out, &t);
+    int64_t after = mono();
+    int64_t dl = lineproc_deadline(t.st);
+    assert_true(dl >= before + 1000 && dl <= after + 1000);
+    lineproc_clock = saved;
+    tp_close(&t);
+}
+
 static void raw_path_emits_each_line_at_once(void **s)
 {
     (void)s;
@@ -277,6 +306,7 @@ int main(void)
         cmocka_unit_test(pattern_before_joins_into_next_line),
         cmocka_unit_test(filters_apply_to_the_joined_record),
         cmocka_unit_test(truncated_line_and_max_bytes_mark_truncated),
+        cmocka_unit_test(deadline_is_monotonic_even_with_wall_clock_now),
         cmocka_unit_test(raw_path_emits_each_line_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

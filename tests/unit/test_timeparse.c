@@ -162,6 +162,33 @@ static void zones_from_the_tz_database(void **s)
     lf_tz_free(utc);
 }
 
+/* Footer rules of other shapes: southern hemisphere (DST across the new year), negative DST
+ * (Dublin: IST is standard, GMT the "DST"), numeric names <+04>. 2045 is past every fat
+ * file's transitions. */
+static void footer_rules_of_every_shape(void **s)
+{
+    (void)s;
+    char err[256];
+    struct lf_tz *syd = lf_tz_load("Australia/Sydney", err, sizeof err);
+    struct lf_tz *dub = lf_tz_load("Europe/Dublin", err, sizeof err);
+    struct lf_tz *dxb = lf_tz_load("Asia/Dubai", err, sizeof err);
+    assert_non_null(syd);
+    assert_non_null(dub);
+    assert_non_null(dxb);
+    const char *f = "%Y-%m-%d %H:%M:%S", *z = "%F %T%z";
+    assert_int_equal(P(f, "2045-01-15 12:00:00", syd), P(z, "2045-01-15 01:00:00Z", NULL));
+    assert_int_equal(P(f, "2045-07-15 12:00:00", syd), P(z, "2045-07-15 02:00:00Z", NULL));
+    assert_int_equal(P(f, "2045-01-15 12:00:00", dub), P(z, "2045-01-15 12:00:00Z", NULL));
+    assert_int_equal(P(f, "2045-07-15 12:00:00", dub), P(z, "2045-07-15 11:00:00Z", NULL));
+    assert_int_equal(P(f, "2045-07-15 12:00:00", dxb), P(z, "2045-07-15 08:00:00Z", NULL));
+    /* and the same inside the transition table */
+    assert_int_equal(P(f, "2026-01-15 12:00:00", syd), P(z, "2026-01-15 01:00:00Z", NULL));
+    assert_int_equal(P(f, "2026-07-15 12:00:00", dub), P(z, "2026-07-15 11:00:00Z", NULL));
+    lf_tz_free(syd);
+    lf_tz_free(dub);
+    lf_tz_free(dxb);
+}
+
 static void local_zone_follows_tz_without_setenv_at_parse_time(void **s)
 {
     (void)s;
@@ -181,6 +208,7 @@ int main(void)
         cmocka_unit_test(leap_days_and_invalid_dates),
         cmocka_unit_test(other_directives),
         cmocka_unit_test(zones_from_the_tz_database),
+        cmocka_unit_test(footer_rules_of_every_shape),
         cmocka_unit_test(local_zone_follows_tz_without_setenv_at_parse_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
