@@ -9,6 +9,7 @@
 #include "agent/event.h"
 #include "agent/json.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 static struct fkey **keys;
 static size_t nkeys, capkeys;
+/* Bumped whenever keys are frozen or freed: caches keyed by fkey pointers check it. */
+static atomic_uint fkey_generation = 1;
 
 const struct fkey *FK_TIMESTAMP, *FK_MESSAGE, *FK_HOST_NAME, *FK_LOG_FILE_PATH, *FK_LOG_OFFSET,
     *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE;
@@ -124,10 +127,12 @@ void fkey_freeze(void)
     for (size_t i = 0; i < nkeys; i++)
         sorted[i]->rank = (uint32_t)i;
     free(sorted);
+    atomic_fetch_add(&fkey_generation, 1);
 }
 
 void fkey_reset(void)
 {
+    atomic_fetch_add(&fkey_generation, 1);
     for (size_t i = 0; i < nkeys; i++) {
         free((char *)keys[i]->name);
         free(keys[i]);
@@ -475,6 +480,56 @@ static int write_name(struct buf *o, const struct kview *v, int c)
     return 0;
 }
 
+/* Writes the bytes between the previous field's value and this field's value: closing
+ * braces, a comma, the opened object names and this key's last name (and `{"value":` when the
+ * next key extends this one). Updates *depth. */
+static int write_transition(struct buf *o, const struct kview *prev, const struct kview *cur,
+                            int ext, int *depth)
+{
+    int ncomp = cur->ncomp;
+    int common = 0;
+    if (prev) {
+        /* components shared with the previous key, within the objects still open */
+        while (common < *depth && common < ncomp - 1 && common < prev->ncomp &&
+               comp_end(prev, common) == comp_end(cur, common) &&
+               memcmp(prev->name + comp_start(cur, common), cur->name + comp_start(cur, common),
+                      comp_end(cur, common) - comp_start(cur, common)) == 0)
+            common++;
+    }
+    for (; *depth > common; (*depth)--)
+        if (buf_addc(o, '}') != 0)
+            return -1;
+    if (prev && buf_addc(o, ',') != 0)
+        return -1;
+    for (int c = common; c < ncomp; c++) {
+        if (write_name(o, cur, c) != 0)
+            return -1;
+        if (c < ncomp - 1) {
+            if (buf_addc(o, '{') != 0)
+                return -1;
+            (*depth)++;
+        }
+    }
+    if (ext) {
+        if (buf_add(o, "{\"value\":", 9) != 0)
+            return -1;
+        (*depth)++;
+    }
+    return 0;
+}
+
+/* Between two interned keys the transition bytes never change: cache them per thread
+ * (direct-mapped), so most fields cost one lookup and one memcpy. */
+#define TCACHE_SIZE 512
+#define TCACHE_TEXT 56
+struct tcache_ent {
+    unsigned gen; /* fkey_generation when written: keys freed and re-interned reuse addresses */
+    const struct fkey *prev, *cur;
+    uint8_t ext, len, depth_before, depth_after;
+    char text[TCACHE_TEXT];
+};
+static _Thread_local struct tcache_ent tcache[TCACHE_SIZE];
+
 /* Writes sorted fields as nested JSON members (without the outer braces). A scalar whose
  * name is also the prefix of a later key ({"user":"x"} and "user.name") is written as
  * "user":{"value":"x","name":...} so the output never has the same key twice. */
@@ -482,46 +537,60 @@ static int write_nested(struct buf *o, const struct field *const *f, int n)
 {
     struct kview views[2];
     struct kview *prev = NULL, *cur = &views[0];
+    const struct fkey *prevkey = NULL;
     int depth = 0; /* objects currently open below the top level */
     for (int i = 0; i < n; i++) {
-        kview_of(cur, f[i]->key);
-        int ncomp = cur->ncomp;
-        int common = 0;
-        if (prev) {
-            /* components shared with the previous key, within the objects still open */
-            while (common < depth && common < ncomp - 1 && common < prev->ncomp &&
-                   comp_end(prev, common) == comp_end(cur, common) &&
-                   memcmp(prev->name + comp_start(cur, common), cur->name + comp_start(cur, common),
-                          comp_end(cur, common) - comp_start(cur, common)) == 0)
-                common++;
-        }
-        for (; depth > common; depth--)
-            if (buf_addc(o, '}') != 0)
-                return -1;
-        if (i > 0 && buf_addc(o, ',') != 0)
-            return -1;
-        for (int c = common; c < ncomp; c++) {
-            if (write_name(o, cur, c) != 0)
-                return -1;
-            if (c < ncomp - 1) {
-                if (buf_addc(o, '{') != 0)
+        const struct fkey *k = f[i]->key;
+        uint32_t klen = k->len;
+        int ext = i + 1 < n && f[i + 1]->key->len > klen && f[i + 1]->key->name[klen] == '.' &&
+                  memcmp(f[i + 1]->key->name, k->name, klen) == 0;
+        int cacheable = k->rank != FKEY_DYNAMIC && k->ncomp &&
+                        (!prevkey || (prevkey->rank != FKEY_DYNAMIC && prevkey->ncomp));
+        struct tcache_ent *te = NULL;
+        if (cacheable) {
+            uintptr_t h = ((uintptr_t)prevkey >> 4) * 31 + ((uintptr_t)k >> 4) * 7 + (uintptr_t)ext;
+            te = &tcache[h % TCACHE_SIZE];
+            if (te->cur == k && te->prev == prevkey && te->ext == ext && te->depth_before == depth &&
+                te->gen == atomic_load_explicit(&fkey_generation, memory_order_relaxed)) {
+                if (buf_add(o, te->text, te->len) != 0)
                     return -1;
-                depth++;
+                depth = te->depth_after;
+                goto value;
             }
         }
-        /* Does the next key extend this one? Then this scalar becomes "<k>":{"value":v */
-        uint32_t klen = f[i]->key->len;
-        if (i + 1 < n && f[i + 1]->key->len > klen && f[i + 1]->key->name[klen] == '.' &&
-            memcmp(f[i + 1]->key->name, f[i]->key->name, klen) == 0) {
-            if (buf_add(o, "{\"value\":", 9) != 0)
-                return -1;
-            depth++;
-            /* the object we just opened is this key's own: count it as a shared component */
+        kview_of(cur, k);
+        if (prevkey && !prev) { /* previous came from the cache: rebuild its view */
+            prev = cur == &views[0] ? &views[1] : &views[0];
+            kview_of(prev, prevkey);
         }
-        if (write_value(o, f[i]) != 0)
-            return -1;
+        {
+            size_t at = o->len;
+            int before = depth;
+            if (write_transition(o, prev, cur, ext, &depth) != 0)
+                return -1;
+            size_t tl = o->len - at;
+            if (te && tl <= TCACHE_TEXT && before <= 255 && depth <= 255) {
+                te->gen = atomic_load_explicit(&fkey_generation, memory_order_relaxed);
+                te->prev = prevkey;
+                te->cur = k;
+                te->ext = (uint8_t)ext;
+                te->len = (uint8_t)tl;
+                te->depth_before = (uint8_t)before;
+                te->depth_after = (uint8_t)depth;
+                memcpy(te->text, o->p + at, tl);
+            }
+        }
         prev = cur;
         cur = cur == &views[0] ? &views[1] : &views[0];
+        prevkey = k;
+        if (write_value(o, f[i]) != 0)
+            return -1;
+        continue;
+    value:
+        prev = NULL; /* view not built for the cached key; rebuilt on the next miss */
+        prevkey = k;
+        if (write_value(o, f[i]) != 0)
+            return -1;
     }
     for (; depth > 0; depth--)
         if (buf_addc(o, '}') != 0)
