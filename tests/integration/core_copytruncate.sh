@@ -12,7 +12,7 @@
 lf_setup
 core_conf "$T/agent.conf"
 gen_lines "$T/logs/app.log" 1 1000
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 total=1000
 wait_events "$T/out/out.ndjson" $total 60 || fail "first 1000 lines did not arrive"
 for round in 1 2 3; do

@@ -11,7 +11,7 @@
 lf_setup
 core_conf "$T/agent.conf"
 gen_lines "$T/logs/app.log" 1 500
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" 500 60 || fail "first 500 lines did not arrive"
 truncate -s 0 "$T/logs/app.log"
 wait_for "grep -q 'was truncated' '$T/agent.log'" 60 || fail "truncation not noticed"
@@ -19,7 +19,7 @@ sleep 0.5   # a registry flush (100ms) after the truncation: what a crash would 
 stop_agent
 echo "registry offset after truncation: $(reg_offset "$T/logs/app.log")"
 gen_lines "$T/logs/app.log" 501 2000     # far more bytes than the old offset
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" 2000 60
 stop_agent
 seq_check "$T/out/out.ndjson" 1 2000 || fail "lines written after the truncation were skipped on restart"

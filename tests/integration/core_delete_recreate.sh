@@ -10,7 +10,7 @@
 lf_setup
 core_conf "$T/agent.conf"
 gen_lines "$T/logs/app.log" 1 1000
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" 1000 60 || fail "first lines did not arrive"
 ls -l /proc/$AGENT_PID/fd | grep -q "$T/logs/app.log" || fail "agent does not hold app.log open"
 gen_lines "$T/logs/app.log" 1001 3000 && rm "$T/logs/app.log"

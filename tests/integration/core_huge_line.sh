@@ -11,7 +11,7 @@
 lf_setup
 core_conf "$T/agent.conf" "" "max_line_bytes = 1MiB"
 : >"$T/logs/app.log"
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_for "grep -q 'reading $T/logs/app.log' '$T/agent.log'" 30 || fail "agent did not open app.log"
 python3 - "$T/logs/app.log" <<'PY'
 import os, sys, time

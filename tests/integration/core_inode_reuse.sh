@@ -19,7 +19,7 @@ for fplen in 64 1024; do
   "fp": "0123456789abcdef", "fp_len": $fplen, "uid": "00000000000000aa",
   "offset": 5000, "updated_ms": 1}]}
 JSON
-    start_agent "$T/agent.conf"
+    core_start "$T/agent.conf"
     wait_events "$T/out/out.ndjson" 300 60
     stop_agent
     seq_check "$T/out/out.ndjson" 1 300 || fail "fp_len $fplen: reused inode resumed at the old offset"

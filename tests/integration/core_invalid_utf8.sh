@@ -26,7 +26,7 @@ lines = [
 with open(sys.argv[1], "wb") as f:
     f.write(b"\n".join(lines) + b"\n")
 PY
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" 9 60 || fail "only $(count_events "$T/out/out.ndjson") of 9 events"
 stop_agent
 seq_check "$T/out/out.ndjson" 1 9 || fail "lines missing"

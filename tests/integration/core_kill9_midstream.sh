@@ -23,12 +23,12 @@ with open(path, "a") as f:
 PY
 WRITER=$!
 LF_BG_PIDS=$WRITER
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 for k in 1 2; do
     wait_events "$T/out/out.ndjson" $((k * 12000)) 90 || fail "agent not shipping before kill $k"
     kill9_agent
     echo "killed at $(count_events "$T/out/out.ndjson") events"
-    start_agent "$T/agent.conf"
+    core_start "$T/agent.conf"
 done
 wait "$WRITER" || fail "writer failed"
 LF_BG_PIDS=

@@ -19,7 +19,7 @@ for f in range(nf):
 PY
 }
 gen_many 1 100
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" $((NF * 100)) 90 || fail "initial lines missing: $(count_events "$T/out/out.ndjson")"
 gen_many 101 200
 wait_events "$T/out/out.ndjson" $((NF * 200)) 90 || fail "appended lines missing: $(count_events "$T/out/out.ndjson")"

@@ -11,7 +11,7 @@ lf_setup
 CORE_RESCAN=1s core_conf "$T/agent.conf" "max_open_files = 16" "close_inactive = 1s"
 NF=60
 for f in $(seq -w 1 $NF); do gen_lines "$T/logs/f$f.log" 1 50 "f$f"; done
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 maxopen=0
 for _ in $(seq 1 600); do
     n=$(ls -l /proc/$AGENT_PID/fd 2>/dev/null | grep -c "$T/logs/f")

@@ -10,7 +10,7 @@ lf_setup
 core_conf "$T/agent.conf"
 gen_lines "$T/logs/app.log" 1 1000
 gen_lines "$T/logs/b.log" 1 100 b
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" 1100 60 || fail "first run incomplete"
 printf 'line 1001 lorem ip' >>"$T/logs/app.log"     # partial line at stop time
 sleep 0.3
@@ -20,7 +20,7 @@ printf 'sum dolor sit amet\n' >>"$T/logs/app.log"
 gen_lines "$T/logs/app.log" 1002 2000
 gen_lines "$T/logs/b.log" 101 200 b
 for run in 2 3; do
-    start_agent "$T/agent.conf"
+    core_start "$T/agent.conf"
     wait_events "$T/out/out.ndjson" 2200 60 || fail "run $run: lines written while down missing"
     stop_agent
 done

@@ -13,7 +13,7 @@ for sig in TERM INT; do
     want=$((want + 5300))
     gen_lines "$T/logs/app.log" 1 5000 "$sig"
     gen_lines "$T/logs/other.log" 1 300 "o$sig"
-    start_agent "$T/agent.conf"
+    core_start "$T/agent.conf"
     wait_events "$T/out/out.ndjson" $want 60 || fail "$sig: not all shipped"
     kill -$sig "$AGENT_PID"
     rc=0; wait "$AGENT_PID" || rc=$?

@@ -10,14 +10,14 @@
 lf_setup
 core_conf "$T/agent.conf" "" "start_at = end"
 gen_lines "$T/logs/app.log" 1 500 old
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_for "grep -q 'reading $T/logs/app.log' '$T/agent.log'" 30 || fail "app.log not opened"
 gen_lines "$T/logs/app.log" 1 200 new
 gen_lines "$T/logs/late.log" 1 300 late
 wait_events "$T/out/out.ndjson" 500 60 || fail "only $(count_events "$T/out/out.ndjson") of 500 events"
 stop_agent
 gen_lines "$T/logs/app.log" 201 300 new
-start_agent "$T/agent.conf"
+core_start "$T/agent.conf"
 wait_events "$T/out/out.ndjson" 600 60 || fail "lines written while down not shipped"
 stop_agent
 grep -q '"message":"old ' "$T/out/out.ndjson" && fail "old lines shipped despite start_at = end"

@@ -50,3 +50,14 @@ wait_events() {
     local out=$1 n=$2 secs=${3:-60}
     wait_for "[ \$(count_events '$out') -ge $n ]" "$secs"
 }
+
+# core_start CONF: start_agent, then wait until this run has logged "started as" (its signal
+# handling is in place from then on, so a SIGTERM that follows at once is a clean stop and
+# not the default action's death by signal).
+core_start() {
+    local before
+    before=$(grep -c ' started as ' "$T/agent.log" 2>/dev/null || true)
+    start_agent "$@"
+    wait_for "[ \$(grep -c ' started as ' '$T/agent.log') -gt ${before:-0} ]" 60 ||
+        fail "the agent did not start"
+}
