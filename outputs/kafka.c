@@ -3,8 +3,8 @@
  *
  * Threads: everything here runs on the output's own thread. librdkafka's delivery-report and
  * error callbacks are served by rd_kafka_poll()/rd_kafka_flush(), which only this thread
- * calls, so the per-batch bookkeeping needs no lock. Only the log callback (kafka_log_cb)
- * runs on librdkafka's internal threads; it formats one line and touches nothing else.
+ * calls, so the per-batch bookkeeping needs no lock. Only the log callback (log_cb) runs on
+ * librdkafka's internal threads; it formats one line and touches nothing else.
  *
  * Bookkeeping: send() wraps the borrowed batch in a `struct ktrack` holding one `struct
  * kmsg` per wanted event (state NEW -> SENT -> DONE). Each produced message's opaque is its
@@ -13,8 +13,9 @@
  * until we ack it, and before flush() gives up or destroy() returns we purge librdkafka's
  * queues so it never holds a pointer into a batch the core may free.
  *
- * Order and backpressure: trackers form one FIFO; pump() produces their messages strictly in
- * order and stops at the first QUEUE_FULL (never dropping, never skipping ahead). send()
+ * Order and backpressure: trackers form one FIFO; kafka_pump() (kafka_produce.c) produces
+ * their messages strictly in order and stops at the first QUEUE_FULL (never dropping, never
+ * skipping ahead). send()
  * polls and retries for up to KAFKA_SEND_BLOCK_MS, then returns with the rest queued in the
  * FIFO, which tick() and the next send() continue; meanwhile the pipeline's bounded budget
  * pauses reading. With idempotence and at most 5 requests in flight, librdkafka keeps that

@@ -407,6 +407,58 @@ static void kafka_oversized_event_goes_to_dead_letter_and_the_rest_flows(void **
     unload(&l);
 }
 
+/* The broker refuses a Produce request for a reason retrying cannot fix: its messages go to
+ * the dead-letter file (delivery-report path), later ones flow. (The mock cannot refuse a
+ * topic in its metadata the way a real broker does, so the refusal is injected on Produce.) */
+static void kafka_broker_refusal_is_dead_lettered_and_later_events_flow(void **state)
+{
+    (void)state;
+    rd_kafka_mock_topic_create(mc, "t-auth", 1, 1);
+    struct loaded l;
+    load(&l, "topic = t-auth\nkafka.topic.metadata.refresh.interval.ms = 1000");
+    void *st = start(&l);
+    struct event_batch *first = make_batch(0, 10, NULL, 0, -1, 0);
+    out_kafka_desc.send(st, first); /* connects; nothing injected yet */
+    drive(st, 1, 10000);
+    assert_int_equal(acks_of(first), 1);
+    rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 1,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    struct event_batch *a = make_batch(10, 10, NULL, 0, -1, 0);
+    out_kafka_desc.send(st, a);
+    drive(st, 2, 10000);
+    assert_int_equal(acks_of(a), 1);
+    assert_int_equal(METRIC_GET(metrics.events_dead), 10);
+    /* librdkafka holds the topic as unauthorized until its next metadata refresh */
+    int64_t end = mono() + 2500;
+    while (mono() < end) {
+        out_kafka_desc.tick(st);
+        usleep(20000);
+    }
+    struct event_batch *b = make_batch(20, 10, NULL, 0, -1, 0);
+    out_kafka_desc.send(st, b);
+    drive(st, 3, 10000);
+    assert_int_equal(acks_of(b), 1);
+    assert_int_equal(METRIC_GET(metrics.events_acked), 20);
+    out_kafka_desc.destroy(st);
+    char path[256];
+    snprintf(path, sizeof path, "%s/dead-letter/kafka-k.ndjson", tmpdir);
+    char *dl = slurp(path);
+    assert_int_equal(count_lines(dl), 10);
+    assert_non_null(strstr(dl, "\"reason\":\"topic authorization failed\""));
+    assert_non_null(strstr(dl, "\"topic\":\"t-auth\""));
+    unlink(path);
+    static int seen[30];
+    memset(seen, 0, sizeof seen);
+    int in_order;
+    assert_int_equal(consume("t-auth", seen, 30, &in_order), 20);
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(seen[i], i >= 10 && i < 20 ? 0 : 1);
+    batch_free(first);
+    batch_free(a);
+    batch_free(b);
+    unload(&l);
+}
+
 static void kafka_topic_template_routes_by_field_default_and_dead_letters_bad_names(void **state)
 {
     (void)state;
@@ -663,6 +715,8 @@ int main(void)
                                test_setup),
         cmocka_unit_test_setup(
             kafka_topic_template_routes_by_field_default_and_dead_letters_bad_names, test_setup),
+        cmocka_unit_test_setup(kafka_broker_refusal_is_dead_lettered_and_later_events_flow,
+                               test_setup),
         cmocka_unit_test_setup(kafka_missing_field_without_default_uses_topic_fallback,
                                test_setup),
         cmocka_unit_test_setup(kafka_fatal_error_rebuilds_the_producer_and_loses_nothing,
