@@ -4,7 +4,9 @@
 # mock broker, 1 broker, topic "bench" with 4 partitions), on the same input, in the same run.
 #
 #   bench/kafka.sh [N] [which...]        N lines (default 1000000); which: logferry syslog-ng
-#                                        rsyslog (default: all that are installed)
+#                                        rsyslog (default: all that are installed), or
+#                                        output: the Kafka output alone (bench/kafka/out_bench.c,
+#                                        raw lines, no tail), built here against liblfcore.a
 #   BUILD_DIR=build  LF_KAFKA_EXTRA="kafka.linger.ms = 50" (more [output kafka] lines)
 #   RSYSLOG_ROOT=/path (an rsyslog tree from `apt-get download rsyslog
 #   rsyslog-kafka` + `dpkg -x`, when rsyslog cannot be installed beside syslog-ng)
@@ -190,12 +192,23 @@ CONF
     measure rsyslog rs_cmd
 }
 
+run_output_only() {
+    local libs
+    libs=$(pkg-config --libs rdkafka libpcre2-8 libcurl jansson inih) || return
+    cc -O2 -D_GNU_SOURCE -I"$SRC" -o "$W/out_bench" bench/kafka/out_bench.c \
+        "$BUILD_DIR/liblfcore.a" $libs -linotifytools -lpthread -lm || return
+    mock_start
+    "$W/out_bench" "$BOOT" bench "$N" "$INPUT"
+    mock_stop
+}
+
 echo "bench/kafka.sh: $N nginx lines ($(du -h "$INPUT" | cut -f1)), $(nproc) CPUs, $(date -u +%FT%TZ)"
 for w in $WHICH; do
     case $w in
     logferry) run_logferry ;;
     syslog-ng) run_syslog_ng ;;
     rsyslog) run_rsyslog ;;
+    output) run_output_only ;;
     *) echo "unknown shipper $w" ;;
     esac
 done

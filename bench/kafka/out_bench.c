@@ -7,7 +7,8 @@
  *
  *   out_bench BOOTSTRAP TOPIC N LINES_FILE [kafka.X=V ...]
  *
- * Built by bench/kafka.sh against build/liblfcore.a; not part of the test suite.
+ * Built and run by `bench/kafka.sh N output` against build/liblfcore.a; not part of the
+ * test suite.
  */
 #include <stdio.h>
 #include <stdlib.h>
