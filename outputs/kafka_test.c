@@ -28,6 +28,10 @@ int kafka_test(const void *vconf, const struct output_env *env, char *msg, size_
     const struct kafka_conf *kc = vconf;
     char err[512];
     (void)env;
+    if (!kc->brokers || !*kc->brokers || !kc->topic) {
+        snprintf(msg, msgsz, "brokers and topic must be set");
+        return -1;
+    }
     rd_kafka_conf_t *rc = kconf_build(kc, 1, err, sizeof err);
     if (!rc) {
         snprintf(msg, msgsz, "invalid settings: %s", err);
