@@ -55,7 +55,6 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-
 void kafka_set_state(struct kafka_out *ko, int st, const char *fmt, ...)
 {
     struct out_metrics *m = ko->env->m;
@@ -89,7 +88,6 @@ static void finish(struct kafka_out *ko, struct ktrack *t)
     free(t);
 }
 
-/* Marks km delivered (or dead-lettered). Returns 1 if that acked and freed its batch. */
 int kafka_km_done(struct kafka_out *ko, struct kmsg *km)
 {
     struct ktrack *t = km->t;
@@ -101,7 +99,7 @@ int kafka_km_done(struct kafka_out *ko, struct kmsg *km)
     return 0;
 }
 
-/* Puts km back to be produced again by kafka_pump() (it may then leave after later messages). */
+/* It may then leave after later messages: only unexpected errors take this path. */
 void kafka_km_requeue(struct kmsg *km)
 {
     struct ktrack *t = km->t;
@@ -111,18 +109,14 @@ void kafka_km_requeue(struct kmsg *km)
         t->cursor = pos;
 }
 
-
-
-/* Dead-letters km. Returns 0 (written; km is DONE, maybe its batch freed: *freed says),
- * or -1 (cannot write: km is NEW again and dead letters pause for a second). */
 int kafka_dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
-                       const char *detail, const char *topic, int *freed)
+                      const char *detail, const char *topic, int *freed)
 {
     const struct event *ev = kmsg_event(km);
     char err[512];
     *freed = 0;
-    if (kdead_write(&ko->dead, ko->env, reason, detail, topic, ev->json, kmsg_payload_len(ev), err,
-                    sizeof err) != 0) {
+    if (kdead_write(&ko->dead, ko->env, reason, detail, topic, ev->json, kmsg_payload_len(ev),
+                    err, sizeof err) != 0) {
         if (ko->retry_dead_at == 0)
             LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; the event is kept and retried (its file's "
                    "offset does not advance)", ko->env->name, err);
@@ -203,7 +197,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
     }
     if (kafka_permanent_error(e)) {
         kafka_dead_letter(ko, km, kafka_dead_reason(e), rd_kafka_err2str(e),
-                    rd_kafka_topic_name(msg->rkt), &freed);
+                          rd_kafka_topic_name(msg->rkt), &freed);
         return;
     }
     if (e != ko->last_logged_err) {

@@ -97,7 +97,6 @@ static void event_key(struct kafka_out *ko, struct kmsg *km, const char **key, s
     }
 }
 
-
 /* Produces one NEW message. Returns PUMP_DONE when it is in librdkafka's queue or
  * dead-lettered (*freed: its batch was acked and freed), PUMP_BLOCKED when it must wait
  * (queue full, dead letters failing, producer being rebuilt). */
@@ -113,8 +112,8 @@ static int produce_one(struct kafka_out *ko, struct kmsg *km, int *freed)
     event_key(ko, km, &key, &keylen);
     const struct event *ev = kmsg_event(km);
     /* No copy: the batch outlives the message (see the header comment). */
-    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, (void *)ev->json, kmsg_payload_len(ev), key,
-                         keylen, km) == 0) {
+    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, (void *)ev->json,
+                         kmsg_payload_len(ev), key, keylen, km) == 0) {
         km->state = KM_SENT;
         METRIC_ADD(ko->env->m->events_sent, 1);
         return PUMP_DONE;
@@ -128,7 +127,7 @@ static int produce_one(struct kafka_out *ko, struct kmsg *km, int *freed)
     }
     if (kafka_permanent_error(e))
         return kafka_dead_letter(ko, km, kafka_dead_reason(e), rd_kafka_err2str(e),
-                           rd_kafka_topic_name(rkt), freed) ? PUMP_BLOCKED : PUMP_DONE;
+                                 rd_kafka_topic_name(rkt), freed) ? PUMP_BLOCKED : PUMP_DONE;
     if (e != ko->last_logged_err) {
         LF_LOG(LF_WARN, "out.kafka", "[%s] cannot queue a message (%s); retrying",
                ko->env->name, rd_kafka_err2str(e));
@@ -270,8 +269,6 @@ static int giving_up(const struct kafka_out *ko)
     return ko->env->giving_up && atomic_load(ko->env->giving_up);
 }
 
-/* kafka_pump() plus waiting: polls (serving delivery reports, which free queue room) and retries
- * for up to max_ms. */
 void kafka_pump_wait(struct kafka_out *ko, long max_ms)
 {
     int64_t start = kafka_now_ms();
@@ -280,7 +277,8 @@ void kafka_pump_wait(struct kafka_out *ko, long max_ms)
         if (!ko->blocked_since)
             ko->blocked_since = now;
         else if (now - ko->blocked_since > 2000 && METRIC_GET(ko->env->m->state) == OUT_OK)
-            kafka_set_state(ko, OUT_RETRYING, "Kafka is not accepting messages (local queue full)");
+            kafka_set_state(ko, OUT_RETRYING,
+                            "Kafka is not accepting messages (local queue full)");
         if (now - start >= max_ms || giving_up(ko))
             return;
         if (ko->rk)
