@@ -58,6 +58,7 @@ static const char *const kconf_defaults[][2] = {
     {"reconnect.backoff.max.ms", "1000"},
     {"retry.backoff.ms", "100"},
     {"socket.keepalive.enable", "true"},
+    {"log.connection.close", "false"}, /* brokers close idle connections: not worth a WARN */
     {"topic.metadata.refresh.interval.ms", "60000"},
 };
 
