@@ -319,6 +319,41 @@ static void kafka_broker_down_holds_acks_then_delivers_all_after_return(void **s
     unload(&l);
 }
 
+/* librdkafka's queue holds 50 messages and the broker answers slowly: send() meets
+ * QUEUE_FULL again and again, waits, leaves the rest to tick(), and nothing is dropped or
+ * reordered. */
+static void kafka_full_queue_waits_and_delivers_everything_in_order(void **state)
+{
+    (void)state;
+    rd_kafka_mock_topic_create(mc, "t-full", 1, 1);
+    rd_kafka_mock_broker_set_rtt(mc, 1, 50);
+    struct loaded l;
+    load(&l, "topic = t-full\nkafka.queue.buffering.max.messages = 50\nkafka.linger.ms = 5");
+    void *st = start(&l);
+    struct event_batch *b[10];
+    for (int i = 0; i < 10; i++) {
+        b[i] = make_batch(i * 120, 120, NULL, 0, -1, 0);
+        out_kafka_desc.send(st, b[i]);
+    }
+    drive(st, 10, 30000);
+    assert_int_equal(out_kafka_desc.flush(st, 10000), 0);
+    rd_kafka_mock_broker_set_rtt(mc, 1, 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(acks_of(b[i]), 1);
+    assert_int_equal(METRIC_GET(metrics.events_acked), 1200);
+    out_kafka_desc.destroy(st);
+    static int seen[1200];
+    memset(seen, 0, sizeof seen);
+    int in_order;
+    assert_int_equal(consume("t-full", seen, 1200, &in_order), 1200);
+    for (int i = 0; i < 1200; i++)
+        assert_int_equal(seen[i], 1);
+    assert_true(in_order);
+    for (int i = 0; i < 10; i++)
+        batch_free(b[i]);
+    unload(&l);
+}
+
 static void kafka_injected_produce_errors_are_retried_without_loss(void **state)
 {
     (void)state;
@@ -708,6 +743,8 @@ int main(void)
         cmocka_unit_test_setup(kafka_delivers_every_event_once_in_order_and_acks_each_batch_once,
                                test_setup),
         cmocka_unit_test_setup(kafka_broker_down_holds_acks_then_delivers_all_after_return,
+                               test_setup),
+        cmocka_unit_test_setup(kafka_full_queue_waits_and_delivers_everything_in_order,
                                test_setup),
         cmocka_unit_test_setup(kafka_injected_produce_errors_are_retried_without_loss,
                                test_setup),
