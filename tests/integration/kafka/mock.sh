@@ -77,8 +77,6 @@ queue_max_events = 20000
 queue_max_bytes = 32MiB
 shutdown_timeout = 5s
 registry_flush = 1s
-# the core notices appends by inotify; this safety-net rescan keeps the tests quick if not
-rescan_interval = 1s
 
 [input app]
 paths = $T/logs/*.log
