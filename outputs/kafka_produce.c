@@ -59,6 +59,7 @@ static int resolve_topic(struct kafka_out *ko, struct kmsg *km, rd_kafka_topic_t
         return 0;
     }
     char err[256];
+    ko->last_rkt = NULL; /* ktcache_get may drop every handle when its table is full */
     *rkt = ktcache_get(&ko->tc, ko->rk, name, err, sizeof err);
     if (!*rkt)
         return kafka_dead_letter(ko, km, "invalid topic", err, name, freed) ? -1 : 1;
