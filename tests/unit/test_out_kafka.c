@@ -531,6 +531,30 @@ static void kafka_topic_template_routes_by_field_default_and_dead_letters_bad_na
     unload(&l);
 }
 
+/* A template fanning out to more topics than the handle cache holds (256, restarted at 3/4):
+ * every event still reaches its own topic. */
+static void kafka_many_templated_topics_outgrow_the_handle_cache(void **state)
+{
+    (void)state;
+    struct loaded l;
+    load(&l, "topic = many-%{log.offset}");
+    void *st = start(&l);
+    struct event_batch *b = make_batch(0, 250, NULL, 0, -1, 0);
+    out_kafka_desc.send(st, b);
+    drive(st, 1, 30000);
+    assert_int_equal(acks_of(b), 1);
+    assert_int_equal(METRIC_GET(metrics.events_acked), 250);
+    assert_int_equal(METRIC_GET(metrics.events_dead), 0);
+    out_kafka_desc.destroy(st);
+    static int seen[250];
+    memset(seen, 0, sizeof seen);
+    int in_order;
+    assert_int_equal(consume("many-24900", seen, 250, &in_order), 1); /* event 249 */
+    assert_int_equal(seen[249], 1);
+    batch_free(b);
+    unload(&l);
+}
+
 static void kafka_missing_field_without_default_uses_topic_fallback(void **state)
 {
     (void)state;
@@ -753,6 +777,8 @@ int main(void)
         cmocka_unit_test_setup(
             kafka_topic_template_routes_by_field_default_and_dead_letters_bad_names, test_setup),
         cmocka_unit_test_setup(kafka_broker_refusal_is_dead_lettered_and_later_events_flow,
+                               test_setup),
+        cmocka_unit_test_setup(kafka_many_templated_topics_outgrow_the_handle_cache,
                                test_setup),
         cmocka_unit_test_setup(kafka_missing_field_without_default_uses_topic_fallback,
                                test_setup),
