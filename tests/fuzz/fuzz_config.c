@@ -6,17 +6,23 @@
  * size, duration, bool, list, prefix) over every section, reports unused keys and frees
  * everything. The first input byte also picks an environment setup so ${VAR} and
  * ${VAR:-default} expansion sees both set and unset variables. The value parsers get the raw
- * bytes too. ASan/UBSan (and LeakSanitizer at exit of each run) turn any overflow, UB or leak
- * into a crash. Single-threaded.
+ * bytes too. Then the same bytes go through the agent's real configuration
+ * (agent_configure() on a memfd: the [agent], [input], [parser] and [output] tables, parser
+ * compilation, glob checks) and agent_unconfigure(). ASan/UBSan (and LeakSanitizer after each
+ * input) turn any overflow, UB or leak into a crash. Single-threaded.
  *
  * Build and run: tests/fuzz/run.sh (or -DLOGFERRY_FUZZ=ON -DCMAKE_C_COMPILER=clang).
  */
+#include "agent/agent.h"
 #include "agent/config.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct sample {
     const char *name;
@@ -103,5 +109,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     free(conf_expand_env(text, err, sizeof err));
     free(text);
+
+    /* The real tables through agent_configure(), which reads a path: a memfd stands in. */
+    int fd = memfd_create("fuzz.conf", 0);
+    if (fd < 0)
+        return 0;
+    if (write(fd, data, size) == (ssize_t)size) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        struct agent a;
+        memset(&a, 0, sizeof a);
+        struct conf_errs aerrs = {0};
+        agent_configure(&a, path, &aerrs);
+        agent_unconfigure(&a);
+        conf_errs_free(&aerrs);
+    }
+    close(fd);
     return 0;
 }
