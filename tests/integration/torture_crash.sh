@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# labels: torture
+# timeout: 300
+# torture_crash: kill -9 at random moments loses nothing.
+#
+# A writer appends numbered lines at TORTURE_RATE (default 30,000/s) for TORTURE_SECONDS
+# (default 12 here, 60+ in torture_crash_long) with a rename rotation every second
+# (app.log -> app.log.K). Meanwhile the agent is kill -9'ed at random moments at least
+# TORTURE_KILLS (default 8) times and restarted after a random pause. After the writer stops
+# and the last restarted agent has caught up, every number must be present in the output
+# (at-least-once); duplicates are counted and reported (they are allowed, bounded by what was
+# in flight at each kill, and the figure is printed). The seed of the random moments is printed
+# so a failure can be replayed with TORTURE_SEED.
+#
+# The glob is app.log* so a file rotated while the agent was dead is still found after the
+# restart (its identity matches the registry entry, so it continues at the committed offset).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../tools/torture_lib.bash"
+lf_setup
+
+SECS=${TORTURE_SECONDS:-12}
+RATE=${TORTURE_RATE:-30000}
+KILLS=${TORTURE_KILLS:-8}
+SEED=${TORTURE_SEED:-$(( $(date +%s) % 100000 ))}
+RANDOM=$SEED
+echo "torture_crash: ${SECS}s at ${RATE} lines/s, >= $KILLS kill -9, seed $SEED"
+
+TW=$(tt_writer_path) || exit 1
+tt_conf "$T/agent.conf" "$T/logs/app.log*"
+start_agent "$T/agent.conf"
+
+"$TW" -f "$T/logs/app.log" -r "$RATE" -d $(( SECS * 1000 )) -t crash -R rename -i 1000 \
+    >"$T/writer.out" 2>"$T/writer.err" &
+WPID=$!
+LF_BG_PIDS="$WPID"
+
+# Kill moments spread over the writer's run: KILLS slots, a random moment in each.
+slot_ms=$(( SECS * 1000 / (KILLS + 1) ))
+kills=0 max_hwm=0 max_resume=0 sum_resume=0
+t_start=$(tt_now_ms)
+for k in $(seq 1 "$KILLS"); do
+    at=$(( t_start + k * slot_ms - slot_ms / 2 + RANDOM % (slot_ms / 2 + 1) ))
+    while [ "$(tt_now_ms)" -lt "$at" ]; do sleep 0.02; done
+    kill -0 "$AGENT_PID" 2>/dev/null || fail "agent died by itself before kill $k"
+    hwm=$(tt_hwm "$AGENT_PID")
+    [ "$hwm" -gt "$max_hwm" ] && max_hwm=$hwm
+    kill9_agent
+    kills=$((kills + 1))
+    sleep "0.$(( RANDOM % 3 ))$(( RANDOM % 10 ))"
+    before=$(stat -c %s "$TT_OUT" 2>/dev/null || echo 0)
+    r0=$(tt_now_ms)
+    start_agent "$T/agent.conf"
+    # Resume latency: restart until the output grows again (the writer is still writing).
+    if wait_for "[ \$(stat -c %s '$TT_OUT' 2>/dev/null || echo 0) -gt $before ]" 20; then
+        rl=$(( $(tt_now_ms) - r0 ))
+        sum_resume=$((sum_resume + rl))
+        [ "$rl" -gt "$max_resume" ] && max_resume=$rl
+    else
+        fail "after kill $k the restarted agent wrote nothing for 20 s"
+    fi
+done
+wait "$WPID" || fail "writer failed: $(cat "$T/writer.err")"
+LF_BG_PIDS=
+read -r written_kv _ rotations_kv <"$T/writer.out"
+N=${written_kv#written=}
+ROT=${rotations_kv#rotations=}
+[ "$N" -gt 0 ] || fail "writer wrote nothing"
+
+# Let the last agent catch up: the output must reach N lines, then stay quiet.
+wait_for "[ \$(count_events '$TT_OUT') -ge $N ]" 120 || true
+tt_wait_stable "$TT_OUT" 30 2 >/dev/null
+hwm=$(tt_hwm "$AGENT_PID"); [ "$hwm" -gt "$max_hwm" ] && max_hwm=$hwm
+stop_agent
+
+res=$(tt_analyze "$TT_OUT" crash 1 "$N")
+echo "torture_crash: written=$N rotations=$ROT kills=$kills $res"
+missing=$(tt_kv "$res" missing)
+tt_figures crash seconds="$SECS" rate="$RATE" written="$N" rotations="$ROT" kills="$kills" \
+    lost="$missing" duplicated="$(tt_kv "$res" dups)" garbled="$(tt_kv "$res" garbled)" \
+    peak_rss_kib="$max_hwm" resume_ms_max="$max_resume" resume_ms_avg=$(( sum_resume / (kills > 0 ? kills : 1) )) \
+    seed="$SEED"
+[ "$kills" -ge 8 ] || [ "$kills" -ge "$KILLS" ] || fail "only $kills kills happened"
+[ "$missing" = 0 ] || fail "$missing of $N lines lost after $kills kill -9 (first missing: $(tt_kv "$res" first_missing)); replay with TORTURE_SEED=$SEED"
+[ "$(tt_kv "$res" garbled)" = 0 ] || fail "$(tt_kv "$res" garbled) output lines are not lines that were written (split or corrupted)"
+echo "PASS torture_crash"
