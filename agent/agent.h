@@ -15,6 +15,7 @@
 #define LF_AGENT_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -86,6 +87,7 @@ struct tail_file {
     int64_t last_data_ms;     /* monotonic ms of the last read that returned data */
     int64_t size;             /* last fstat size */
     uint32_t rename_cookie;
+    int path_stale;           /* renamed to a name we did not see (moved out of watch) */
     struct tail_file *next;
 };
 
@@ -138,6 +140,8 @@ struct agent {
     pthread_mutex_t status_mu;
     int64_t started_ms;
     volatile int stopping;
+    int64_t now_ms;            /* wall clock of the current read (read time of events) */
+    struct event_builder eb;   /* scratch for the tail thread */
 };
 
 /* Configuration (agent_conf.c). Loads and validates `path` into a; every problem goes to
@@ -178,6 +182,9 @@ void tail_sync_registry(struct agent *a);
 
 /* Loop (loop.c). */
 int agent_run(struct agent *a);
+
+/* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
+void lf_status_register(struct agent *a);
 
 int64_t mono_ms(void);
 int64_t wall_ms(void);

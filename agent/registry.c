@@ -82,9 +82,11 @@ static int load(struct registry *r)
             LF_LOG(LF_WARN, "registry", "%s: skipping malformed entry #%zu", r->file, i);
             continue;
         }
+        const char *uid = json_string_value(json_object_get(f, "uid"));
         struct file_id id = {(uint64_t)json_integer_value(dev), (uint64_t)json_integer_value(ino),
                              strtoull(json_string_value(fp), NULL, 16),
-                             (uint32_t)json_integer_value(fpl)};
+                             (uint32_t)json_integer_value(fpl),
+                             uid ? strtoull(uid, NULL, 16) : 0};
         reg_set(r, path, &id, (uint64_t)json_integer_value(off));
     }
     json_decref(root);
@@ -185,11 +187,13 @@ int reg_save(struct registry *r, char *err, size_t errsz)
         return 0;
     json_t *files = json_array();
     for (int i = 0; i < r->n; i++) {
-        char fp[20];
+        char fp[20], uid[20];
         snprintf(fp, sizeof fp, "%016llx", (unsigned long long)r->e[i].id.fp);
-        json_array_append_new(files, json_pack("{s:s, s:I, s:I, s:s, s:i, s:I, s:I}",
+        snprintf(uid, sizeof uid, "%016llx", (unsigned long long)r->e[i].id.uid);
+        json_array_append_new(files, json_pack("{s:s, s:I, s:I, s:s, s:i, s:s, s:I, s:I}",
             "path", r->e[i].path, "dev", (json_int_t)r->e[i].id.dev,
             "ino", (json_int_t)r->e[i].id.ino, "fp", fp, "fp_len", (int)r->e[i].id.fp_len,
+            "uid", uid,
             "offset", (json_int_t)r->e[i].offset, "updated_ms", (json_int_t)r->e[i].updated_ms));
     }
     json_t *root = json_pack("{s:i, s:o}", "version", 1, "files", files);

@@ -16,6 +16,7 @@
 #define LF_WATCH_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define WATCH_OVERFLOW 0x80000000u /* mask bit: the kernel queue overflowed; rescan */
