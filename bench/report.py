@@ -28,6 +28,7 @@ LABELS = {
 PEERS = ["syslog-ng", "rsyslog-lognorm", "rsyslog-regex", "fluent-bit"]
 ORDER = ["wc", "logferry-raw", "logferry-nginx"] + PEERS + ["logferry-spring"]
 MIB = 1024 * 1024
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load(path):
@@ -76,7 +77,10 @@ def table(s, machine):
         v = s[name]
         label = LABELS.get(name, name)
         if "failed" in v:
-            out.append(f"| {label} | failed: {v['failed'].replace('|', '/')} | | | | | | |")
+            reason = v['failed'].replace('|', '/').replace(ROOT + '/', '')
+            if len(reason) > 220:
+                reason = reason[:220] + '…'
+            out.append(f"| {label} | failed: {reason} | | | | | | |")
             continue
         fast = cpu = ""
         if "eps" in lf and name not in ("logferry-nginx", "wc", "logferry-spring"):
