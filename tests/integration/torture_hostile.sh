@@ -151,5 +151,10 @@ done
 tt_figures hostile files=2011 "$(echo "$verdict" | head -n 1)" peak_rss_kib="$hwm"
 if echo "$verdict" | grep -q '^FAIL'; then fail "$(echo "$verdict" | grep '^FAIL' | tr '\n' ' ')"; fi
 grep -q "secret.log" "$T/agent.log" || fail "no warning names the unreadable secret.log"
-[ "$hwm" -lt $((128 * 1024)) ] || fail "peak RSS ${hwm} KiB >= 128 MiB with a 20 MB line and 2,000 files"
+# Under ASan the shadow memory makes RSS meaningless: the bound is checked on normal builds.
+if ldd "$LOGFERRY" 2>/dev/null | grep -q libasan; then
+    echo "peak RSS ${hwm} KiB (ASan build: not checked)"
+else
+    [ "$hwm" -lt $((128 * 1024)) ] || fail "peak RSS ${hwm} KiB >= 128 MiB with a 20 MB line and 2,000 files"
+fi
 echo "PASS torture_hostile"
