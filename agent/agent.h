@@ -129,6 +129,7 @@ struct agent {
     struct registry *reg;
     struct tail_file *files;
     int nfiles_open;
+    int files_waiting;        /* a file could not be opened for max_open_files */
     int first_start;          /* no registry existed: start_at applies */
     /* pipeline budget */
     long q_events;
@@ -140,6 +141,7 @@ struct agent {
     pthread_mutex_t status_mu;
     int64_t started_ms;
     volatile int stopping;
+    int reloading;            /* SIGHUP: stopping in order to start again */
     int64_t now_ms;            /* wall clock of the current read (read time of events) */
     struct event_builder eb;   /* scratch for the tail thread */
 };
@@ -161,7 +163,8 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
  * and releasing budget; returns how many batches completed. Tail thread only. */
 int pipeline_collect(struct agent *a);
 int pipeline_has_room(const struct agent *a);
-/* Stops output threads after flushing within timeout_ms. */
+/* Stops output threads, letting them flush within timeout_ms; a thread that does not stop
+ * in time is left running (the process is about to exit). */
 void pipeline_stop(struct agent *a, long timeout_ms);
 long pipeline_inflight(const struct agent *a);
 
@@ -180,7 +183,9 @@ struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
 int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);
 
-/* Loop (loop.c). */
+/* Loop (loop.c). Returns 0 after SIGTERM/SIGINT, AGENT_RELOAD after a valid SIGHUP (the
+ * caller re-executes itself), 1 on a start-up error. */
+#define AGENT_RELOAD 3
 int agent_run(struct agent *a);
 
 /* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */

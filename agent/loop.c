@@ -16,6 +16,9 @@
 #include "agent/watch.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <glob.h>
 #include <sys/inotify.h>
 #include <libgen.h>
@@ -66,8 +69,9 @@ static void consider(struct agent *a, const char *path, int initial)
         return;
     struct tail_file *tf = tail_find_path(a, path);
     if (tf && tf->id.dev == (uint64_t)st.st_dev && tf->id.ino == (uint64_t)st.st_ino) {
-        if (tf->fd < 0)
-            tail_open(a, in, tf->dir, path, 0); /* reopens the inactive one */
+        /* A closed (inactive) file is reopened only when it has something new. */
+        if (tf->fd < 0 && (uint64_t)st.st_size != tf->read_off)
+            tail_open(a, in, tf->dir, path, 0);
         tf->dirty = 1;
         return;
     }
@@ -212,8 +216,13 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
 
 static int64_t min_t(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* With files waiting for a descriptor, an open file idle for EVICT_IDLE_MS gives up its slot
+ * (it is reopened when it changes), so every file gets read, not just the first thousand. */
+#define EVICT_IDLE_MS 250
+
 static void close_idle(struct agent *a, int64_t now, int64_t *next)
 {
+    int evict = a->files_waiting;
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
         if (tf->fd < 0 || tf->dirty)
             continue;
@@ -225,10 +234,12 @@ static void close_idle(struct agent *a, int64_t now, int64_t *next)
                 tail_close_fd(a, tf, "rotated away, drained");
             else
                 *next = min_t(*next, tf->last_data_ms + tf->in->c.close_renamed_ms);
-        } else if (idle >= tf->in->c.close_inactive_ms) {
-            tail_close_fd(a, tf, "inactive");
+        } else if (idle >= tf->in->c.close_inactive_ms || (evict && idle >= EVICT_IDLE_MS)) {
+            tail_close_fd(a, tf, evict ? "idle, its slot is needed (max_open_files)" : "inactive");
         } else {
-            *next = min_t(*next, tf->last_data_ms + tf->in->c.close_inactive_ms);
+            long limit = evict && EVICT_IDLE_MS < tf->in->c.close_inactive_ms ? EVICT_IDLE_MS
+                                                                              : tf->in->c.close_inactive_ms;
+            *next = min_t(*next, tf->last_data_ms + limit);
         }
     }
 }
@@ -264,6 +275,30 @@ static void save_registry(struct agent *a)
     }
 }
 
+/* Validates the configuration file as it is now, in a child process (`logferry check`), so the
+ * running agent's process-wide state (interned keys, parsers) is never touched by a config
+ * that may be broken. Its FILE:LINE errors go to our stderr. Returns 1 when valid. */
+static int reload_check(struct agent *a)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        pthread_sigmask(SIG_SETMASK, &none, NULL);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 1);
+        execl("/proc/self/exe", "logferry", "check", "-c", a->conf_path, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static int setup_signals(sigset_t *set)
 {
     sigemptyset(set);
@@ -276,6 +311,23 @@ static int setup_signals(sigset_t *set)
     if (pthread_sigmask(SIG_BLOCK, set, NULL) != 0)
         return -1;
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* max_open_files log files plus sockets, pipes and the registry need descriptors: lift the
+ * soft limit to the hard one and say so when the cap cannot fit. */
+static void raise_nofile(const struct agent *a)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)a->ac.max_open_files + 256 > rl.rlim_cur)
+        LF_LOG(LF_WARN, "agent", "max_open_files = %ld but the descriptor limit is %llu: raise "
+               "LimitNOFILE or lower max_open_files", a->ac.max_open_files,
+               (unsigned long long)rl.rlim_cur);
 }
 
 int agent_run(struct agent *a)
@@ -294,6 +346,7 @@ int agent_run(struct agent *a)
         close(sfd);
         return 1;
     }
+    raise_nofile(a);
     eb_init(&a->eb);
     pthread_mutex_init(&a->status_mu, NULL);
     a->started_ms = wall_ms();
@@ -358,7 +411,9 @@ int agent_run(struct agent *a)
         for (struct tail_file *tf = a->files; tf && !any_dirty; tf = tf->next)
             any_dirty = tf->dirty && tf->fd >= 0;
         int room = pipeline_has_room(a);
-        int timeout = (any_dirty && room && !a->stopping) ? 0 : (int)(next > now ? next - now : 0);
+        int slots_freed = a->files_waiting && a->nfiles_open < a->ac.max_open_files;
+        int timeout = ((any_dirty && room) || slots_freed) && !a->stopping
+                          ? 0 : (int)(next > now ? next - now : 0);
         struct pollfd pfd[3] = {{wfd, POLLIN, 0}, {a->ack_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
         int pr = poll(pfd, 3, timeout);
         if (pr < 0 && errno != EINTR) {
@@ -368,8 +423,22 @@ int agent_run(struct agent *a)
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
             if (si.ssi_signo == SIGHUP) {
-                LF_LOG(LF_WARN, "agent", "SIGHUP: reload is done by restarting the service "
-                       "(systemctl restart logferry); the registry makes that lossless");
+                if (a->stopping)
+                    continue;
+                if (!reload_check(a)) {
+                    LF_LOG(LF_ERROR, "agent", "SIGHUP: %s has errors (above); keeping the "
+                           "running configuration", a->conf_path);
+                    continue;
+                }
+                /* Drain everything in flight, commit, then start again on the new file: no
+                 * line is lost (the registry) and none is shipped twice (all was acked). */
+                LF_LOG(LF_INFO, "agent", "SIGHUP: %s is valid; draining %ld batch(es), then "
+                       "reloading", a->conf_path, pipeline_inflight(a));
+                a->stopping = 1;
+                a->reloading = 1;
+                stop_deadline = now + a->ac.shutdown_timeout_ms;
+                for (struct tail_file *tf = a->files; tf; tf = tf->next)
+                    tail_dispatch(a, tf);
                 continue;
             }
             if (a->stopping) {
@@ -396,6 +465,10 @@ int agent_run(struct agent *a)
             if (pipeline_inflight(a) == 0 || mono_ms() >= stop_deadline)
                 break;
             continue;
+        }
+        if (a->files_waiting && a->nfiles_open < a->ac.max_open_files) {
+            a->files_waiting = 0; /* slots freed: look for the waiting files now */
+            need_rescan = 1;
         }
         if (need_rescan || mono_ms() >= next_rescan) {
             rescan(a, 0);
@@ -440,11 +513,11 @@ int agent_run(struct agent *a)
     atomic_store(&giving_up, 1);
     lf_status_register(NULL);
     lf_http_stop();
-    pipeline_stop(a, 1000);
+    pipeline_stop(a, a->stopping && pipeline_inflight(a) == 0 ? a->ac.shutdown_timeout_ms : 1000);
     pipeline_collect(a);
     save_registry(a);
-    rc = 0;
-    LF_LOG(LF_INFO, "agent", "stopped");
+    rc = a->reloading ? AGENT_RELOAD : 0;
+    LF_LOG(LF_INFO, "agent", a->reloading ? "stopped for reload" : "stopped");
 out:
     watch_stop();
     tail_free_all(a);

@@ -11,7 +11,9 @@
 #include "agent/agent.h"
 #include "agent/log.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,14 @@ int main(int argc, char **argv)
             return 1;
         int rc = agent_run(&a);
         agent_unconfigure(&a);
+        if (rc == AGENT_RELOAD) {
+            /* Same process id (systemd keeps tracking it), fresh state, resumes from the
+             * registry that agent_run just saved. */
+            fflush(NULL);
+            execv("/proc/self/exe", argv);
+            LF_LOG(LF_ERROR, "agent", "reload: cannot re-execute: %s", strerror(errno));
+            return 1;
+        }
         return rc;
     }
     if (strcmp(cmd, "check") == 0) {
