@@ -83,7 +83,7 @@ def table(s, machine):
             out.append(f"| {label} | failed: {reason} | | | | | | |")
             continue
         fast = cpu = ""
-        if "eps" in lf and name not in ("logferry-nginx", "wc", "logferry-spring"):
+        if "eps" in lf and name in PEERS:
             fast = f"{lf['eps'] / v['eps']:.1f}×"
             cpu = f"{v['cpm'] / lf['cpm']:.1f}×" if lf["cpm"] > 0 else "∞"
         spread = f"±{v['spread'] / 2:.0f}% ({fmt_int(v['eps_min'])}–{fmt_int(v['eps_max'])})" \
