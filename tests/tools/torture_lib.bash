@@ -12,10 +12,12 @@
 #                            waits until FILE's line count has not changed for QUIET seconds
 #                            (or SECS passed); prints the count
 #   tt_analyze OUT TAG A B [ONDISK_GLOB]
-#                            prints "present= missing= dups= garbled= ondisk=" for numbers
-#                            A..B of TAG in OUT (a JSON line per event; invalid JSON counts as
-#                            garbled), ondisk = how many of them still exist in the files
-#                            matching ONDISK_GLOB
+#                            prints "present= missing= dups= garbled= torn= ondisk=" for
+#                            numbers A..B of TAG in OUT (a JSON line per event; invalid JSON and
+#                            lines that were never written count as garbled; torn = the garbled
+#                            ones at log.offset 0: the rest of a line whose first half was
+#                            truncated away), ondisk = how many of them still exist in the
+#                            files matching ONDISK_GLOB
 #   tt_figures NAME KEY=VAL...
 #                            prints "TORTURE-FIGURES name=NAME KEY=VAL..." and appends it to
 #                            $TORTURE_FIGURES (default $BUILD_DIR/torture-figures.txt), where
@@ -82,7 +84,7 @@ ondisk_glob = sys.argv[5] if len(sys.argv) > 5 else None
 # the exact lines torture_writer (x padding) and lib.sh gen_lines write
 full = re.compile(r"^" + re.escape(tag) + r" (\d+) (?:x*|lorem ipsum dolor sit amet)$")
 cnt = collections.Counter()
-garbled = 0
+garbled = torn = 0
 try:
     f = open(out, "rb")
 except OSError:
@@ -99,6 +101,9 @@ for raw in f:
         cnt[int(m.group(1))] += 1
     else:
         garbled += 1  # a line that was never written: a read from a stale offset, a split line
+        log = ev.get("log") if isinstance(ev.get("log"), dict) else {}
+        if log.get("offset") == 0:
+            torn += 1  # the tail of a line whose head was truncated away (copytruncate)
 missing = [i for i in range(a, b + 1) if cnt[i] == 0]
 dups = sum(c - 1 for i, c in cnt.items() if c > 1 and a <= i <= b)
 ondisk = -1
@@ -111,7 +116,7 @@ if ondisk_glob:
                 if m:
                     seen.add(int(m.group(1)))
     ondisk = sum(1 for i in range(a, b + 1) if i in seen)
-print(f"present={b - a + 1 - len(missing)} missing={len(missing)} dups={dups} garbled={garbled} ondisk={ondisk}"
+print(f"present={b - a + 1 - len(missing)} missing={len(missing)} dups={dups} garbled={garbled} torn={torn} ondisk={ondisk}"
       f" first_missing={missing[0] if missing else 0}")
 PY
 }
