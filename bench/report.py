@@ -189,6 +189,10 @@ def main():
           + (f"; {machine['fluent-bit']}" if "fluent-bit" in machine else "") + ".",
           f"Input: {machine.get('input', '?')}. Load: {machine.get('load', '?')}.", "",
           table(s, machine), "", "### Targets", "", targets(s), ""]
+    bad_stop = sorted({n for n, rs in runs.items() for r in rs
+                       if n.startswith("logferry") and r.get("ok") and r.get("stop_status") not in (0, None)})
+    if bad_stop:
+        md += ["logferry did not exit 0 on SIGTERM in: " + ", ".join(bad_stop), ""]
     fails = [(n, r) for n, v in s.items() for r in v.get("fail_reasons", [])]
     if fails:
         md += ["Failed repetitions (not in the medians):", ""]
