@@ -8,6 +8,7 @@
 #                                (sanity check of the harness; README untouched)
 #   options: --lines N  --reps N  --only NAME[,NAME...]  --no-readme
 #   env:     LOGFERRY=/path/to/logferry (default: build it into build-bench/)
+#            BENCH_NO_INSTALL=1 (do not apt-get install syslog-ng-core, gnuplot-nox when missing)
 #            FLUENT_BIT=/path/to/fluent-bit (adds Fluent Bit)
 #            BENCH_TIMEOUT=S (per contestant, default 60 + lines/4000)
 #
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --only) ONLY=",$2," ; shift ;;
     --no-readme) README=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -86,6 +87,17 @@ REGEX=$(cat "$HERE/peers/nginx.regex")
 ERE=$(cat "$HERE/peers/nginx.ere")
 
 # ---- contestants' binaries ----
+# syslog-ng and gnuplot come from Debian; install them when missing (root, or sudo) unless
+# BENCH_NO_INSTALL=1. A failed install only turns syslog-ng's row into "failed: ...".
+need=""
+command -v syslog-ng >/dev/null || need="$need syslog-ng-core"
+command -v gnuplot >/dev/null || need="$need gnuplot-nox"
+if [ -n "$need" ] && [ -z "${BENCH_NO_INSTALL:-}" ]; then
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    log "installing:$need"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need \
+        >"$WORK/apt.log" 2>&1 || log "apt-get install$need failed (see $WORK/apt.log)"
+fi
 LF=${LOGFERRY:-}
 if [ -z "$LF" ]; then
     LF=$ROOT/build-bench/logferry
