@@ -6,7 +6,8 @@
 #                                bench/results/<UTC time>/ and bench/README.md
 #   bench/run.sh --quick         100,000 lines, 1 repetition, into bench/work/quick-results/
 #                                (sanity check of the harness; README untouched)
-#   options: --lines N  --reps N  --only NAME[,NAME...]  --no-readme
+#   options: --lines N  --reps N  --only NAME[,NAME...]
+#            --no-readme (leave bench/README.md and results/latest.* alone)
 #   env:     LOGFERRY=/path/to/logferry (default: build it into build-bench/)
 #            BENCH_NO_INSTALL=1 (do not apt-get install syslog-ng-core, gnuplot-nox when missing)
 #            FLUENT_BIT=/path/to/fluent-bit (adds Fluent Bit)
@@ -239,7 +240,7 @@ readme_args=()
 [ "$README" = 1 ] && readme_args=(--readme "$HERE/README.md")
 python3 "$HERE/report.py" --results "$RESULTS" --machine "$RESDIR/machine.txt" \
     --outdir "$RESDIR" "${readme_args[@]}" || { echo "run.sh: report failed" >&2; exit 1; }
-if [ "$QUICK" = 0 ]; then
+if [ "$README" = 1 ]; then
     cp "$RESDIR/results.md" "$HERE/results/latest.md"
     [ -f "$RESDIR/chart.png" ] && cp "$RESDIR/chart.png" "$HERE/results/latest.png"
 fi
