@@ -137,13 +137,17 @@ setup_logferry() { # $1 = parser line
     fi
     CMD=("$LF" -c "$DIR/logferry.conf")
 }
-setup_logferry-raw() { setup_logferry "; no parser: raw lines" "$INPUT"; }
-setup_logferry-nginx() { setup_logferry "parser = nginx_combined" "$INPUT"; }
+setup_logferry-raw() { setup_logferry "; no parser: raw lines" "$INPUT"; FIELD=message; }
+setup_logferry-nginx() {
+    setup_logferry "parser = nginx_combined" "$INPUT"
+    FIELD=http.response.status_code
+}
 setup_logferry-spring() {
     setup_logferry "parser = spring_boot
 multiline = java" "$SPRING"
     WANT=$SPRING_RECORDS
     IN_BYTES=$(stat -c %s "$SPRING")
+    FIELD=log.level
 }
 setup_syslog-ng() {
     command -v syslog-ng >/dev/null || { FAIL="syslog-ng not installed (apt-get install syslog-ng-core)"; return; }
@@ -151,6 +155,7 @@ setup_syslog-ng() {
     render "$HERE/peers/syslog-ng.conf.in" "$DIR/syslog-ng.conf" INPUT="$INPUT" OUTPUT="$OUT" REGEX="$REGEX"
     local chk
     chk=$(syslog-ng -s -f "$DIR/syslog-ng.conf" 2>&1) || { FAIL="syslog-ng -s: $(echo "$chk" | head -n 2 | tr '\n' ' ')"; return; }
+    FIELD=http.response.status_code
     CMD=(syslog-ng -F -f "$DIR/syslog-ng.conf" -R "$DIR/persist" --pidfile "$DIR/pid" -c "$DIR/ctl")
 }
 setup_rsyslog() { # $1 = template
@@ -160,6 +165,7 @@ setup_rsyslog() { # $1 = template
     render "$1" "$DIR/rsyslog.conf" INPUT="$INPUT" OUTPUT="$OUT" WORK="$DIR/state" \
         RULEBASE="$HERE/peers/nginx.rb" RE="$ERE"
     ENVS=(LD_LIBRARY_PATH="$RS/usr/lib/x86_64-linux-gnu")
+    FIELD=status
     CMD=("$RS/usr/sbin/rsyslogd" -n -f "$DIR/rsyslog.conf" -M "$RS/usr/lib/x86_64-linux-gnu/rsyslog"
          -i "$DIR/pid")
 }
@@ -172,6 +178,7 @@ setup_fluent-bit() {
     render "$HERE/peers/fluent-bit-parsers.conf.in" "$DIR/parsers.conf" REGEX="$REGEX"
     render "$HERE/peers/fluent-bit.conf.in" "$DIR/fluent-bit.conf" INPUT="$INPUT" \
         PARSERS="$DIR/parsers.conf" OUTDIR="$DIR" OUTFILE=out.json
+    FIELD=status
     CMD=("$FLUENT_BIT" -c "$DIR/fluent-bit.conf")
 }
 
@@ -179,7 +186,7 @@ run_one() { # name rep
     local name=$1 rep=$2
     DIR=$WORK/run/$name
     rm -rf "$DIR" && mkdir -p "$DIR"
-    CMD=() ENVS=() OUT="" FAIL="" WANT=$LINES IN_BYTES=$INPUT_BYTES
+    CMD=() ENVS=() OUT="" FAIL="" WANT=$LINES IN_BYTES=$INPUT_BYTES FIELD=""
     local res
     if [ "$name" = wc ]; then
         res=$(python3 "$HERE/measure.py" --run-to-exit --log "$DIR/log" -- wc -l "$INPUT")
@@ -193,9 +200,24 @@ run_one() { # name rep
             for e in "${ENVS[@]}"; do envargs+=(--env "$e"); done
             res=$(python3 "$HERE/measure.py" --out "$OUT" --lines "$WANT" --timeout "$TIMEOUT" \
                 --log "$DIR/log" "${envargs[@]}" -- "${CMD[@]}")
-            # One sanity look at what it wrote: the first line must be a JSON object.
-            if [ -s "$OUT" ] && ! head -n 1 "$OUT" | python3 -c 'import json,sys; json.loads(sys.stdin.read())' 2>/dev/null; then
-                res=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["ok"]=False; r["reason"]="first output line is not JSON"; print(json.dumps(r))' "$res")
+            # One look at what it wrote: the first line must be a JSON object holding the
+            # field its parser produces (else the parser was not applied and the run measured
+            # something else).
+            local why
+            if [ -s "$OUT" ] && why=$(head -n 1 "$OUT" | python3 -c '
+import json, sys
+try:
+    ev = json.loads(sys.stdin.read())
+except Exception:
+    print("first output line is not JSON"); sys.exit(1)
+cur = ev
+for k in sys.argv[1].split("."):
+    if not isinstance(cur, dict) or k not in cur:
+        if sys.argv[1] in ev: break  # flat dotted key
+        print("first output event has no " + sys.argv[1] + " (parser not applied?)"); sys.exit(1)
+    cur = cur[k]
+' "$FIELD"); then :; elif [ -s "$OUT" ]; then
+                res=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["ok"]=False; r["reason"]=sys.argv[2]; print(json.dumps(r))' "$res" "$why")
             fi
         fi
     fi
