@@ -1,0 +1,354 @@
+/*
+ * slack.c - the Slack alert output (type "slack"): its descriptor, config table, and the
+ * output-thread side. send() evaluates the condition on each event, folds the matching ones
+ * into the aggregation state (slack_agg.c), acknowledges the batch at once, and wakes the
+ * sender thread (slack_send.c) when a line starts a group, so a first alert leaves within
+ * the same wake-up that brought the line. Slack being slow, down or rate-limiting never
+ * slows the other outputs: nothing here waits on the network.
+ *
+ * Threads: init/flush/destroy on the core's thread, send() on this output's thread, the
+ * sender thread started in init and stopped in destroy. The state they share is in struct
+ * slack_out under its mutex.
+ */
+#include "outputs/slack.h"
+#include "agent/json.h"
+#include "agent/log.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct conf_key slack_keys[] = {
+    {"webhook_url", CT_STR, NULL, offsetof(struct slack_conf, webhook_url),
+     "Slack incoming-webhook URL (a secret: use ${SLACK_WEBHOOK_URL}); without it alerts are "
+     "printed to stderr", NULL},
+    {"window", CT_DURATION, "60s", offsetof(struct slack_conf, window_ms),
+     "after a group's first alert, further matches within this time are summed into one "
+     "summary posted when it ends", NULL},
+    {"group_by", CT_LIST, "host.name, url.path", offsetof(struct slack_conf, group_by),
+     "event fields whose values make a group (one first alert and one summary per window)",
+     NULL},
+    {"max_line_chars", CT_INT, "500", offsetof(struct slack_conf, max_line_chars),
+     "the raw log line shown in a message is cut to this many characters", NULL},
+    {"connect_timeout", CT_DURATION, "5s", offsetof(struct slack_conf, connect_timeout_ms),
+     "TCP/TLS connect timeout of the webhook POST", NULL},
+    {"timeout", CT_DURATION, "10s", offsetof(struct slack_conf, timeout_ms),
+     "whole-request timeout of the webhook POST", NULL},
+    {"min_interval", CT_DURATION, "1s", offsetof(struct slack_conf, min_interval_ms),
+     "least time between two messages (Slack allows about one per second per webhook)", NULL},
+    {"max_groups", CT_INT, "1000", offsetof(struct slack_conf, max_groups),
+     "groups tracked at once; lines of further groups are counted in one overflow summary",
+     NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static int key_line(struct conf_section *s, const char *key)
+{
+    struct conf_entry *e = conf_find(s, key);
+    return e ? e->line : s->line;
+}
+
+static int slack_check(const void *vconf, struct conf *c, struct conf_section *s,
+                       struct conf_errs *errs)
+{
+    const struct slack_conf *sc = vconf;
+    int n = 0;
+    const char *u = sc->webhook_url;
+    if (u && *u && strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) {
+        char masked[160];
+        conf_err(errs, c->file, key_line(s, "webhook_url"),
+                 "webhook_url: '%s' is not an http(s) URL",
+                 lf_mask_url(u, masked, sizeof masked));
+        n++;
+    }
+    if (sc->window_ms < 100 || sc->window_ms > 24L * 3600 * 1000) {
+        conf_err(errs, c->file, key_line(s, "window"), "window: must be between 100ms and 24h");
+        n++;
+    }
+    if (sc->max_line_chars < 20 || sc->max_line_chars > SL_MAX_LINE_CHARS) {
+        conf_err(errs, c->file, key_line(s, "max_line_chars"),
+                 "max_line_chars: must be between 20 and %d (Slack's 3,000-character sections)",
+                 SL_MAX_LINE_CHARS);
+        n++;
+    }
+    if (sc->group_by.n < 1 || sc->group_by.n > 8) {
+        conf_err(errs, c->file, key_line(s, "group_by"), "group_by: name 1 to 8 fields");
+        n++;
+    }
+    for (int i = 0; i < sc->group_by.n; i++) {
+        const char *f = sc->group_by.v[i];
+        size_t l = strlen(f);
+        if (f[0] == '.' || f[l - 1] == '.' || strstr(f, "..") || strpbrk(f, " \t\"\\")) {
+            conf_err(errs, c->file, key_line(s, "group_by"),
+                     "group_by: '%s' is not a field name", f);
+            n++;
+        }
+    }
+    if (sc->connect_timeout_ms < 1 || sc->timeout_ms < 1) {
+        conf_err(errs, c->file, key_line(s, "timeout"), "timeouts must be positive");
+        n++;
+    }
+    if (sc->min_interval_ms < 0 || sc->min_interval_ms > 60000) {
+        conf_err(errs, c->file, key_line(s, "min_interval"),
+                 "min_interval: must be between 0 and 60s");
+        n++;
+    }
+    if (sc->max_groups < 1 || sc->max_groups > 100000) {
+        conf_err(errs, c->file, key_line(s, "max_groups"),
+                 "max_groups: must be between 1 and 100000");
+        n++;
+    }
+    return n;
+}
+
+static void slack_destroy(void *vst);
+
+static void *slack_init(const void *vconf, const struct output_env *env, char *err,
+                        size_t errsz)
+{
+    struct slack_out *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    st->conf = vconf;
+    st->env = env;
+    st->to_stderr = !st->conf->webhook_url || !*st->conf->webhook_url;
+    lf_mask_url(st->conf->webhook_url, st->masked, sizeof st->masked);
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    st->when = env->when;
+    if (!st->when) {
+        int pos;
+        st->own_when = when_compile(SL_DEFAULT_WHEN, err, errsz, &pos);
+        if (!st->own_when)
+            goto fail;
+        st->when = st->own_when;
+    }
+    if (sl_groups_init(st) != 0) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    if (!st->to_stderr && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errsz, "curl_global_init failed");
+        goto fail;
+    }
+    if (sl_sender_start(st, err, errsz) != 0)
+        goto fail;
+    LF_LOG(LF_INFO, "out.slack", "[%s] alerts go to %s (window %ld ms, pace %ld ms)", env->name,
+           st->to_stderr ? "stderr (no webhook_url)" : st->masked, st->conf->window_ms,
+           st->conf->min_interval_ms);
+    return st;
+fail:
+    slack_destroy(st);
+    return NULL;
+}
+
+/* Text of a field value; numbers in decimal. Returns 0 when the field is absent. */
+static int field_str(const struct event_batch *b, const struct event *ev, const char *name,
+                     char *out, size_t outsz)
+{
+    struct field f;
+    out[0] = '\0';
+    if (!event_get(b, ev, name, &f))
+        return 0;
+    switch (f.type) {
+    case FV_STR:
+    case FV_JSON: {
+        size_t n = f.len < outsz - 1 ? f.len : utf8_valid_prefix(f.v.s, outsz - 1);
+        memcpy(out, f.v.s, n);
+        out[n] = '\0';
+        /* NULs inside a value would cut it silently later; show them as spaces */
+        for (size_t i = 0; i < n; i++)
+            if (out[i] == '\0')
+                out[i] = ' ';
+        break;
+    }
+    case FV_INT: snprintf(out, outsz, "%" PRId64, f.v.i); break;
+    case FV_FLOAT: snprintf(out, outsz, "%g", f.v.f); break;
+    case FV_BOOL: snprintf(out, outsz, "%s", f.v.b ? "true" : "false"); break;
+    }
+    return 1;
+}
+
+static int field_any(const struct event_batch *b, const struct event *ev, const char *const *names,
+                     char *out, size_t outsz)
+{
+    for (int i = 0; names[i]; i++)
+        if (field_str(b, ev, names[i], out, outsz))
+            return 1;
+    return 0;
+}
+
+static void fill_line(struct slack_out *st, const struct event_batch *b, const struct event *ev,
+                      struct sl_line *l, char *key, size_t keysz)
+{
+    static const char *const paths[] = {"url.path", "url.original", NULL};
+    static const char *const clients[] = {"source.ip", "source.address", "client.ip",
+                                          "client.address", NULL};
+    struct sl_sample *s = &l->s;
+    char tmp[64];
+    s->ts_ms = ev->ts_ms;
+    s->status = -1;
+    if (field_str(b, ev, "http.response.status_code", tmp, sizeof tmp)) {
+        char *end;
+        long v = strtol(tmp, &end, 10);
+        if (end != tmp && *end == '\0' && v >= 0 && v < 1000)
+            s->status = v;
+    }
+    field_str(b, ev, "host.name", s->host, sizeof s->host);
+    field_str(b, ev, "service.name", s->service, sizeof s->service);
+    field_str(b, ev, "log.file.path", s->file, sizeof s->file);
+    field_str(b, ev, "http.request.method", s->method, sizeof s->method);
+    field_any(b, ev, paths, s->path, sizeof s->path);
+    field_any(b, ev, clients, s->client, sizeof s->client);
+    field_str(b, ev, "user_agent.original", s->agent, sizeof s->agent);
+    s->line = NULL;
+    s->line_len = 0;
+    s->line_cut = 0;
+    l->raw = ev->message;
+    l->rawlen = ev->message_len;
+
+    /* group key: the group_by values joined by \x1f (absent fields are empty) */
+    size_t k = 0;
+    char v[SL_PATH_MAX];
+    for (int i = 0; i < st->conf->group_by.n; i++) {
+        const char *name = st->conf->group_by.v[i];
+        const char *val = v;
+        if (strcmp(name, "host.name") == 0)
+            val = s->host;
+        else if (strcmp(name, "url.path") == 0)
+            val = s->path;
+        else
+            field_str(b, ev, name, v, sizeof v);
+        if (k + 2 > keysz)
+            break;
+        size_t n = strlen(val), room = keysz - k - 2;
+        if (n > room)
+            n = room;
+        memcpy(key + k, val, n);
+        k += n;
+        key[k++] = '\x1f';
+    }
+    key[k] = '\0';
+    l->key = key;
+    l->keylen = k;
+}
+
+static void slack_send(void *vst, struct event_batch *b)
+{
+    struct slack_out *st = vst;
+    uint64_t matched = 0, skipped = 0;
+    int wake = 0;
+    struct sl_line l;
+    char key[SL_KEY_MAX];
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct event *ev = &b->ev[i];
+        if (!when_eval(st->when, b, ev)) {
+            skipped++;
+            continue;
+        }
+        matched++;
+        fill_line(st, b, ev, &l, key, sizeof key);
+        pthread_mutex_lock(&st->mu);
+        if (sl_fold(st, &l, sl_mono_ms()))
+            wake = 1;
+        pthread_mutex_unlock(&st->mu);
+    }
+    /* Acked at once: the alert state holds its own copies, and an alert must never hold the
+     * registry back. The lines are shipped by the other outputs regardless. */
+    METRIC_ADD(st->env->m->events_sent, matched);
+    METRIC_ADD(st->env->m->events_skipped, skipped);
+    METRIC_ADD(st->env->m->batches_acked, 1);
+    st->env->ack(st->env, b);
+    if (wake) {
+        pthread_mutex_lock(&st->mu);
+        pthread_cond_broadcast(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+/* Shutdown: every window counts as ended; wait (up to timeout_ms) until the sender has
+ * posted everything. Batches were all acked in send(), so this always returns 0. */
+static int slack_flush(void *vst, long timeout_ms)
+{
+    struct slack_out *st = vst;
+    int64_t deadline = sl_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    pthread_mutex_lock(&st->mu);
+    st->draining = 1;
+    pthread_cond_broadcast(&st->cond);
+    for (;;) {
+        int64_t now = sl_mono_ms();
+        if ((sl_next_due(st, now) == INT64_MAX && !st->busy) || now >= deadline)
+            break;
+        struct timespec ts = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000L};
+        pthread_cond_timedwait(&st->cond, &st->mu, &ts);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return 0;
+}
+
+static void slack_destroy(void *vst)
+{
+    struct slack_out *st = vst;
+    if (!st)
+        return;
+    sl_sender_stop(st);
+    if (st->undelivered > 0)
+        LF_LOG(LF_ERROR, "out.slack", "[%s] %llu matching line(s) were never posted to %s "
+               "(stopped before Slack accepted them)", st->env->name,
+               (unsigned long long)st->undelivered, st->masked);
+    sl_groups_free(st);
+    when_free(st->own_when);
+    pthread_cond_destroy(&st->cond);
+    pthread_mutex_destroy(&st->mu);
+    free(st);
+}
+
+static int slack_test(const void *vconf, const struct output_env *env, char *msg, size_t msgsz)
+{
+    const struct slack_conf *sc = vconf;
+    (void)env;
+    char masked[160];
+    if (!sc->webhook_url || !*sc->webhook_url) {
+        snprintf(msg, msgsz, "no webhook_url: alerts are printed to stderr");
+        return 0;
+    }
+    lf_mask_url(sc->webhook_url, masked, sizeof masked);
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(msg, msgsz, "cannot create a curl handle");
+        return -1;
+    }
+    /* Connect only: posting would put a test message in the team's channel. */
+    curl_easy_setopt(c, CURLOPT_URL, sc->webhook_url);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, sc->connect_timeout_ms);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        snprintf(msg, msgsz, "cannot connect to %s: %s", masked, curl_easy_strerror(rc));
+        return -1;
+    }
+    snprintf(msg, msgsz, "connected to %s (no message posted)", masked);
+    return 0;
+}
+
+const struct output_desc out_slack_desc = {
+    .type = "slack",
+    .conf_table = slack_keys,
+    .conf_size = sizeof(struct slack_conf),
+    .check = slack_check,
+    .init = slack_init,
+    .send = slack_send,
+    .flush = slack_flush,
+    .destroy = slack_destroy,
+    .test = slack_test,
+};
