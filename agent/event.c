@@ -239,11 +239,17 @@ struct arena_chunk {
     char data[];
 };
 
-#define CHUNK_MIN (64 * 1024)
+/* Live tailing makes many one-line batches and bulk reads make 2,048-event ones: the first
+ * chunk is small and each next one doubles, up to CHUNK_MAX (a single larger event still
+ * gets a chunk of its own size). */
+#define CHUNK_FIRST (8 * 1024)
+#define CHUNK_MAX (1024 * 1024)
 
 static struct arena_chunk *chunk_new(struct event_batch *b, size_t need)
 {
-    size_t cap = CHUNK_MIN;
+    size_t cap = b->chunks ? b->chunks->cap * 2 : CHUNK_FIRST;
+    if (cap > CHUNK_MAX)
+        cap = CHUNK_MAX;
     while (cap < need)
         cap *= 2;
     struct arena_chunk *c = malloc(sizeof *c + cap);
