@@ -60,9 +60,32 @@ const struct fkey *fkey_intern(const char *dotted)
     return k;
 }
 
+/* Order of dotted keys for nesting: byte order, except that '.' sorts before every other
+ * byte. With plain strcmp "a.b-c" ('-' < '.') would fall between "a.b" and "a.b.d" and split
+ * the a.b object in two (a duplicate key); component-wise order keeps each object's keys
+ * contiguous. */
+int fkey_name_cmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if (ca == cb) {
+            if (!ca)
+                return 0;
+            continue;
+        }
+        if (!ca || !cb)
+            return ca ? 1 : -1;
+        if (ca == '.')
+            return -1;
+        if (cb == '.')
+            return 1;
+        return ca < cb ? -1 : 1;
+    }
+}
+
 static int cmp_keyptr(const void *a, const void *b)
 {
-    return strcmp((*(struct fkey *const *)a)->name, (*(struct fkey *const *)b)->name);
+    return fkey_name_cmp((*(struct fkey *const *)a)->name, (*(struct fkey *const *)b)->name);
 }
 
 void fkey_init_builtin(void)
@@ -314,7 +337,7 @@ static int field_cmp(const struct field *a, const struct field *b)
 {
     if (a->key->rank != FKEY_DYNAMIC && b->key->rank != FKEY_DYNAMIC)
         return a->key->rank < b->key->rank ? -1 : a->key->rank > b->key->rank;
-    return strcmp(a->key->name, b->key->name);
+    return fkey_name_cmp(a->key->name, b->key->name);
 }
 
 /* Stable insertion sort: fields usually arrive nearly sorted (parsers add them in a fixed
