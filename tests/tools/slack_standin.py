@@ -22,6 +22,11 @@ Every request is appended to --record as one JSON line:
   {"mono_ns": time.monotonic_ns() at arrival (headers read), "wall": time.time(),
    "status": answered status, "body": the request body text, "limit_violations": [...]}
 Run: slack_standin.py --port-file F --record R [--plan SPEC]; the chosen port is written to F.
+
+Report mode for tests: slack_standin.py --report R prints one JSON object about a record:
+  {"requests": n, "delivered": messages answered 200, "failed": [statuses of the others],
+   "sum": sum of the N in "N×" over delivered messages, "violations": Slack limits broken,
+   "min_gap_ms": smallest gap between consecutive requests, "texts": fallback texts}
 """
 import argparse
 import json
@@ -94,7 +99,37 @@ def limit_violations(doc):
     return v
 
 
+def report(path):
+    recs = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.endswith("\n"):
+                recs.append(json.loads(line))
+    out = {"requests": len(recs), "delivered": 0, "failed": [], "sum": 0, "violations": [],
+           "min_gap_ms": None, "texts": []}
+    for i, r in enumerate(recs):
+        out["violations"] += r.get("limit_violations", [])
+        if i:
+            gap = (r["mono_ns"] - recs[i - 1]["mono_ns"]) / 1e6
+            out["min_gap_ms"] = gap if out["min_gap_ms"] is None else min(out["min_gap_ms"], gap)
+        if r["status"] != 200:
+            out["failed"].append(r["status"])
+            continue
+        text = json.loads(r["body"])["text"]
+        m = re.match(r"(\d+)\u00d7 ", text)
+        if not m:
+            out["violations"].append(f"text does not start with N\u00d7: {text[:80]}")
+            continue
+        out["delivered"] += 1
+        out["sum"] += int(m.group(1))
+        out["texts"].append(text)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--report":
+        return report(sys.argv[2])
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
