@@ -150,7 +150,7 @@ fail:
     return NULL;
 }
 
-/* Text of a field value; numbers in decimal. Returns 0 when the field is absent. */
+/* Text of a field value, numbers in decimal, into out (cut to outsz). 0 when absent. */
 static int field_str(const struct event_batch *b, const struct event *ev, const char *name,
                      char *out, size_t outsz)
 {
@@ -164,10 +164,6 @@ static int field_str(const struct event_batch *b, const struct event *ev, const 
         size_t n = f.len < outsz - 1 ? f.len : utf8_valid_prefix(f.v.s, outsz - 1);
         memcpy(out, f.v.s, n);
         out[n] = '\0';
-        /* NULs inside a value would cut it silently later; show them as spaces */
-        for (size_t i = 0; i < n; i++)
-            if (out[i] == '\0')
-                out[i] = ' ';
         break;
     }
     case FV_INT: snprintf(out, outsz, "%" PRId64, f.v.i); break;
@@ -177,68 +173,104 @@ static int field_str(const struct event_batch *b, const struct event *ev, const 
     return 1;
 }
 
-static int field_any(const struct event_batch *b, const struct event *ev, const char *const *names,
-                     char *out, size_t outsz)
+static struct sl_str sv(const char *p, size_t n) { return (struct sl_str){p, n}; }
+
+static int key_is(const struct fkey *k, const char *name, size_t len)
 {
-    for (int i = 0; names[i]; i++)
-        if (field_str(b, ev, names[i], out, outsz))
-            return 1;
-    return 0;
+    return k->len == len && memcmp(k->name, name, len) == 0;
+}
+#define KEY_IS(k, lit) key_is((k), (lit), sizeof(lit) - 1)
+
+static long status_of(const struct field *f)
+{
+    if (f->type == FV_INT)
+        return f->v.i >= 0 && f->v.i < 1000 ? (long)f->v.i : -1;
+    if (f->type == FV_FLOAT)
+        return f->v.f >= 0 && f->v.f < 1000 ? (long)f->v.f : -1;
+    if (f->type != FV_STR || f->len == 0 || f->len > 3)
+        return -1;
+    long v = 0;
+    for (uint32_t i = 0; i < f->len; i++) {
+        if (f->v.s[i] < '0' || f->v.s[i] > '9')
+            return -1;
+        v = v * 10 + (f->v.s[i] - '0');
+    }
+    return v;
 }
 
+/* One pass over the event's fields picks what an alert shows (views into the batch, copied
+ * only if the line starts a group), then builds the group key. */
 static void fill_line(struct slack_out *st, const struct event_batch *b, const struct event *ev,
                       struct sl_line *l, char *key, size_t keysz)
 {
-    static const char *const paths[] = {"url.path", "url.original", NULL};
-    static const char *const clients[] = {"source.ip", "source.address", "client.ip",
-                                          "client.address", NULL};
-    struct sl_sample *s = &l->s;
-    char tmp[64];
-    s->ts_ms = ev->ts_ms;
-    s->status = -1;
-    if (field_str(b, ev, "http.response.status_code", tmp, sizeof tmp)) {
-        char *end;
-        long v = strtol(tmp, &end, 10);
-        if (end != tmp && *end == '\0' && v >= 0 && v < 1000)
-            s->status = v;
+    memset(l, 0, sizeof *l);
+    l->ts_ms = ev->ts_ms;
+    l->status = -1;
+    l->host = sv(b->host_name, strlen(b->host_name));
+    l->file = sv(b->src->path, strlen(b->src->path));
+    l->raw = sv(ev->message, ev->message_len);
+    struct sl_str url_original = {0}, client2 = {0};
+    for (uint16_t i = 0; i < ev->nfields; i++) {
+        const struct field *f = &ev->fields[i];
+        const struct fkey *k = f->key;
+        if (k->len == 25 && KEY_IS(k, "http.response.status_code")) {
+            l->status = status_of(f);
+            continue;
+        }
+        if (f->type != FV_STR)
+            continue;
+        struct sl_str v = sv(f->v.s, f->len);
+        switch (k->len) {
+        case 8: if (KEY_IS(k, "url.path")) l->path = v; break;
+        case 9:
+            if (KEY_IS(k, "source.ip")) l->client = v;
+            else if (KEY_IS(k, "client.ip") && !client2.n) client2 = v;
+            break;
+        case 12:
+            if (KEY_IS(k, "url.original")) url_original = v;
+            else if (KEY_IS(k, "service.name")) l->service = v;
+            break;
+        case 14:
+            if ((KEY_IS(k, "source.address") || KEY_IS(k, "client.address")) && !client2.n)
+                client2 = v;
+            break;
+        case 19:
+            if (KEY_IS(k, "http.request.method")) l->method = v;
+            else if (KEY_IS(k, "user_agent.original")) l->agent = v;
+            break;
+        }
     }
-    field_str(b, ev, "host.name", s->host, sizeof s->host);
-    field_str(b, ev, "service.name", s->service, sizeof s->service);
-    field_str(b, ev, "log.file.path", s->file, sizeof s->file);
-    field_str(b, ev, "http.request.method", s->method, sizeof s->method);
-    field_any(b, ev, paths, s->path, sizeof s->path);
-    field_any(b, ev, clients, s->client, sizeof s->client);
-    field_str(b, ev, "user_agent.original", s->agent, sizeof s->agent);
-    s->line = NULL;
-    s->line_len = 0;
-    s->line_cut = 0;
-    l->raw = ev->message;
-    l->rawlen = ev->message_len;
+    if (!l->path.n)
+        l->path = url_original;
+    if (!l->client.n)
+        l->client = client2;
 
     /* group key: the group_by values joined by \x1f (absent fields are empty) */
-    size_t k = 0;
+    size_t kl = 0;
     char v[SL_PATH_MAX];
     for (int i = 0; i < st->conf->group_by.n; i++) {
         const char *name = st->conf->group_by.v[i];
-        const char *val = v;
+        struct sl_str val;
         if (strcmp(name, "host.name") == 0)
-            val = s->host;
+            val = l->host;
         else if (strcmp(name, "url.path") == 0)
-            val = s->path;
-        else
+            val = l->path;
+        else {
             field_str(b, ev, name, v, sizeof v);
-        if (k + 2 > keysz)
+            val = sv(v, strlen(v));
+        }
+        if (kl + 2 > keysz)
             break;
-        size_t n = strlen(val), room = keysz - k - 2;
+        size_t n = val.n, room = keysz - kl - 2;
         if (n > room)
             n = room;
-        memcpy(key + k, val, n);
-        k += n;
-        key[k++] = '\x1f';
+        memcpy(key + kl, val.p, n);
+        kl += n;
+        key[kl++] = '\x1f';
     }
-    key[k] = '\0';
+    key[kl] = '\0';
     l->key = key;
-    l->keylen = k;
+    l->keylen = kl;
 }
 
 static void slack_send(void *vst, struct event_batch *b)
@@ -248,6 +280,7 @@ static void slack_send(void *vst, struct event_batch *b)
     int wake = 0;
     struct sl_line l;
     char key[SL_KEY_MAX];
+    int64_t now = sl_mono_ms();
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (!when_eval(st->when, b, ev)) {
@@ -257,7 +290,7 @@ static void slack_send(void *vst, struct event_batch *b)
         matched++;
         fill_line(st, b, ev, &l, key, sizeof key);
         pthread_mutex_lock(&st->mu);
-        if (sl_fold(st, &l, sl_mono_ms()))
+        if (sl_fold(st, &l, now))
             wake = 1;
         pthread_mutex_unlock(&st->mu);
     }

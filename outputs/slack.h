@@ -46,6 +46,11 @@ struct slack_conf {
 #define SL_KEY_MAX 512
 #define SL_MAX_LINE_CHARS 2800 /* keeps the code block section under 3,000 characters */
 
+struct sl_str {
+    const char *p;
+    size_t n;
+};
+
 /* One line's details, shown in a first alert. Strings are NUL-terminated raw log content
  * (unescaped, possibly cut); `line` is malloc'd (NULL when the sample is empty). */
 struct sl_sample {
@@ -136,16 +141,21 @@ int64_t sl_mono_ms(void);
 void sl_agg_init(struct sl_agg *a);
 void sl_agg_add(struct sl_agg *a, int64_t ts_ms, long status, const char *path, const char *host,
                 uint64_t n);
+/* The same with length-delimited path and host. */
+void sl_agg_addn(struct sl_agg *a, int64_t ts_ms, long status, struct sl_str path,
+                 struct sl_str host, uint64_t n);
 void sl_agg_merge(struct sl_agg *dst, const struct sl_agg *src);
 void sl_sample_free(struct sl_sample *s);
-/* Folds one matching line into the state. `line` is only copied when it starts a group. */
+/* One matching line as send() sees it: views into the borrowed batch (not NUL-terminated),
+ * copied into the state only when the line starts a group. */
 struct sl_line {
     const char *key;
     size_t keylen;
-    struct sl_sample s; /* fields filled, line not yet copied */
-    const char *raw;
-    size_t rawlen;
+    int64_t ts_ms;
+    long status; /* -1: none */
+    struct sl_str host, service, file, method, path, client, agent, raw;
 };
+/* Folds one matching line into the state. */
 /* Returns 1 when the line starts a group (a first alert to post now). */
 int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now);
 /* Earliest monotonic ms something is due (INT64_MAX: nothing pending). */

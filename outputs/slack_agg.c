@@ -27,13 +27,22 @@ int64_t sl_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void copy_str(char *dst, size_t dstsz, const char *src)
+/* Copies a length-delimited value into a fixed array: cut on a character boundary, NULs
+ * (which would cut it silently later) shown as spaces. */
+static void copy_strn(char *dst, size_t dstsz, const char *src, size_t n)
 {
-    size_t n = strlen(src);
     if (n >= dstsz)
         n = utf8_valid_prefix(src, dstsz - 1);
     memcpy(dst, src, n);
+    for (size_t i = 0; i < n; i++)
+        if (dst[i] == '\0')
+            dst[i] = ' ';
     dst[n] = '\0';
+}
+
+static struct sl_str cstr(const char *s)
+{
+    return (struct sl_str){s, s ? strlen(s) : 0};
 }
 
 void sl_agg_init(struct sl_agg *a)
@@ -60,34 +69,47 @@ static void add_status(struct sl_agg *a, long status, uint64_t n)
     }
 }
 
-static void add_path(struct sl_agg *a, const char *path, uint64_t n)
+/* Stored paths may have been cut: compare what fits. */
+static int same_str(const char *stored, size_t cap, struct sl_str v)
+{
+    size_t n = v.n < cap - 1 ? v.n : utf8_valid_prefix(v.p, cap - 1);
+    return strlen(stored) == n && memcmp(stored, v.p, n) == 0;
+}
+
+static void add_path(struct sl_agg *a, struct sl_str path, uint64_t n)
 {
     for (int i = 0; i < a->npaths; i++)
-        if (strcmp(a->paths[i].path, path) == 0) {
+        if (same_str(a->paths[i].path, SL_PATH_MAX, path)) {
             a->paths[i].n += n;
             return;
         }
     if (a->npaths < SL_PATH_SLOTS) {
-        copy_str(a->paths[a->npaths].path, SL_PATH_MAX, path);
+        copy_strn(a->paths[a->npaths].path, SL_PATH_MAX, path.p, path.n);
         a->paths[a->npaths++].n = n;
     } else {
         a->paths_other += n;
     }
 }
 
-static void add_host(struct sl_agg *a, const char *host)
+static void add_host(struct sl_agg *a, struct sl_str host)
 {
     for (int i = 0; i < a->nhosts; i++)
-        if (strcmp(a->hosts[i], host) == 0)
+        if (same_str(a->hosts[i], SL_HOST_MAX, host))
             return;
     if (a->nhosts < SL_HOST_SLOTS)
-        copy_str(a->hosts[a->nhosts++], SL_HOST_MAX, host);
+        copy_strn(a->hosts[a->nhosts++], SL_HOST_MAX, host.p, host.n);
     else
         a->hosts_more = 1;
 }
 
 void sl_agg_add(struct sl_agg *a, int64_t ts_ms, long status, const char *path, const char *host,
                 uint64_t n)
+{
+    sl_agg_addn(a, ts_ms, status, cstr(path), cstr(host), n);
+}
+
+void sl_agg_addn(struct sl_agg *a, int64_t ts_ms, long status, struct sl_str path,
+                 struct sl_str host, uint64_t n)
 {
     if (n == 0)
         return;
@@ -98,9 +120,9 @@ void sl_agg_add(struct sl_agg *a, int64_t ts_ms, long status, const char *path, 
     a->count += n;
     if (status >= 0)
         add_status(a, status, n);
-    if (path && *path)
+    if (path.n)
         add_path(a, path, n);
-    if (host && *host)
+    if (host.n)
         add_host(a, host);
 }
 
@@ -120,10 +142,10 @@ void sl_agg_merge(struct sl_agg *dst, const struct sl_agg *src)
         dst->st_other += src->st_other;
     }
     for (int i = 0; i < src->npaths; i++)
-        add_path(dst, src->paths[i].path, src->paths[i].n);
+        add_path(dst, cstr(src->paths[i].path), src->paths[i].n);
     dst->paths_other += src->paths_other;
     for (int i = 0; i < src->nhosts; i++)
-        add_host(dst, src->hosts[i]);
+        add_host(dst, cstr(src->hosts[i]));
     dst->hosts_more |= src->hosts_more;
 }
 
@@ -207,25 +229,32 @@ static void sweep(struct slack_out *st, int64_t now)
 
 static void start_first(struct slack_out *st, struct sl_group *g, struct sl_line *l, int64_t now)
 {
-    sl_sample_free(&g->first);
-    g->first = l->s;
-    g->first.line = NULL;
-    g->first.line_len = 0;
-    g->first.line_cut = 0;
+    struct sl_sample *s = &g->first;
+    sl_sample_free(s);
+    memset(s, 0, sizeof *s);
+    s->ts_ms = l->ts_ms;
+    s->status = l->status;
+    copy_strn(s->host, sizeof s->host, l->host.p, l->host.n);
+    copy_strn(s->service, sizeof s->service, l->service.p, l->service.n);
+    copy_strn(s->file, sizeof s->file, l->file.p, l->file.n);
+    copy_strn(s->method, sizeof s->method, l->method.p, l->method.n);
+    copy_strn(s->path, sizeof s->path, l->path.p, l->path.n);
+    copy_strn(s->client, sizeof s->client, l->client.p, l->client.n);
+    copy_strn(s->agent, sizeof s->agent, l->agent.p, l->agent.n);
     /* cut to max_line_chars characters without splitting one */
     size_t max = (size_t)st->conf->max_line_chars, chars = 0, n = 0;
-    while (n < l->rawlen && chars < max) {
+    while (n < l->raw.n && chars < max) {
         n++;
-        while (n < l->rawlen && ((unsigned char)l->raw[n] & 0xC0) == 0x80)
+        while (n < l->raw.n && ((unsigned char)l->raw.p[n] & 0xC0) == 0x80)
             n++;
         chars++;
     }
-    g->first.line = malloc(n + 1);
-    if (g->first.line) {
-        memcpy(g->first.line, l->raw, n);
-        g->first.line[n] = '\0';
-        g->first.line_len = n;
-        g->first.line_cut = n < l->rawlen;
+    s->line = malloc(n + 1);
+    if (s->line) {
+        memcpy(s->line, l->raw.p, n);
+        s->line[n] = '\0';
+        s->line_len = n;
+        s->line_cut = n < l->raw.n;
     }
     g->first_pending = 1;
     g->window_end = now + st->conf->window_ms;
@@ -245,7 +274,7 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
         return 1;
     }
     if (g) {
-        sl_agg_add(&g->agg, l->s.ts_ms, l->s.status, l->s.path, l->s.host, 1);
+        sl_agg_addn(&g->agg, l->ts_ms, l->status, l->path, l->host, 1);
         METRIC_ADD(st->env->m->alerts_folded, 1);
         return 0;
     }
@@ -275,7 +304,7 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
     struct sl_agg *a = st->overflow ? &st->overflow->agg : &st->backlog;
     if (st->overflow && a->count == 0)
         st->overflow->window_end = now + st->conf->window_ms;
-    sl_agg_add(a, l->s.ts_ms, l->s.status, l->s.path, l->s.host, 1);
+    sl_agg_addn(a, l->ts_ms, l->status, l->path, l->host, 1);
     METRIC_ADD(st->env->m->alerts_folded, 1);
     return 0;
 }
