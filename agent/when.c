@@ -575,7 +575,7 @@ static int cmp_str(const struct node *nd, const struct field *f)
     size_t n;
     const char *s = field_text(f, tmp, sizeof tmp, &n);
     size_t m = n < nd->slen ? n : nd->slen;
-    int c = memcmp(s, nd->s, m);
+    int c = m ? memcmp(s, nd->s, m) : 0;
     if (c == 0)
         c = n < nd->slen ? -1 : n > nd->slen;
     return order_result(nd->op, c < 0 ? -1 : c > 0);

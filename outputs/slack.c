@@ -264,7 +264,8 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
         size_t n = val.n, room = keysz - kl - 2;
         if (n > room)
             n = room;
-        memcpy(key + kl, val.p, n);
+        if (n)
+            memcpy(key + kl, val.p, n);
         kl += n;
         key[kl++] = '\x1f';
     }

@@ -31,6 +31,10 @@ int64_t sl_mono_ms(void)
  * (which would cut it silently later) shown as spaces. */
 static void copy_strn(char *dst, size_t dstsz, const char *src, size_t n)
 {
+    if (!src || n == 0) {
+        dst[0] = '\0';
+        return;
+    }
     if (n >= dstsz)
         n = utf8_valid_prefix(src, dstsz - 1);
     memcpy(dst, src, n);
@@ -73,7 +77,7 @@ static void add_status(struct sl_agg *a, long status, uint64_t n)
 static int same_str(const char *stored, size_t cap, struct sl_str v)
 {
     size_t n = v.n < cap - 1 ? v.n : utf8_valid_prefix(v.p, cap - 1);
-    return strlen(stored) == n && memcmp(stored, v.p, n) == 0;
+    return strlen(stored) == n && (n == 0 || memcmp(stored, v.p, n) == 0);
 }
 
 static void add_path(struct sl_agg *a, struct sl_str path, uint64_t n)
