@@ -278,7 +278,7 @@ static void slack_send(void *vst, struct event_batch *b)
 {
     struct slack_out *st = vst;
     uint64_t matched = 0, skipped = 0;
-    int wake = 0;
+    int woke = 0, wake_again = 0;
     struct sl_line l;
     char key[SL_KEY_MAX];
     int64_t now = sl_mono_ms();
@@ -291,8 +291,15 @@ static void slack_send(void *vst, struct event_batch *b)
         matched++;
         fill_line(st, b, ev, &l, key, sizeof key);
         pthread_mutex_lock(&st->mu);
-        if (sl_fold(st, &l, now))
-            wake = 1;
+        if (sl_fold(st, &l, now)) {
+            /* the first new group of the batch wakes the sender at once, not after the
+             * batch: its first alert leaves while the rest is still being counted */
+            if (!woke)
+                pthread_cond_broadcast(&st->cond);
+            else
+                wake_again = 1;
+            woke = 1;
+        }
         pthread_mutex_unlock(&st->mu);
     }
     /* Acked at once: the alert state holds its own copies, and an alert must never hold the
@@ -301,7 +308,7 @@ static void slack_send(void *vst, struct event_batch *b)
     METRIC_ADD(st->env->m->events_skipped, skipped);
     METRIC_ADD(st->env->m->batches_acked, 1);
     st->env->ack(st->env, b);
-    if (wake) {
+    if (wake_again) {
         pthread_mutex_lock(&st->mu);
         pthread_cond_broadcast(&st->cond);
         pthread_mutex_unlock(&st->mu);
