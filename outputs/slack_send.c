@@ -211,7 +211,6 @@ static void *sender_main(void *arg)
                 continue;
             }
             st->busy = 1;
-            st->next_send_ok = now + interval;
             pthread_mutex_unlock(&st->mu);
 
             enum outcome o = SENT;
@@ -239,6 +238,9 @@ static void *sender_main(void *arg)
             }
             pthread_mutex_lock(&st->mu);
             st->busy = 0;
+            /* the pace counts from the end of this POST, so Slack sees the messages at
+             * least min_interval apart whatever the request's own latency */
+            st->next_send_ok = sl_mono_ms() + interval;
             if (o == SENT) {
                 st->undelivered -= m.agg.count;
                 st->backoff_ms = 0;
