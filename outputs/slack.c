@@ -291,7 +291,8 @@ static void slack_send(void *vst, struct event_batch *b)
         matched++;
         fill_line(st, b, ev, &l, key, sizeof key);
         pthread_mutex_lock(&st->mu);
-        if (sl_fold(st, &l, now)) {
+        int r = sl_fold(st, &l, now);
+        if (r == 1) {
             /* the first new group of the batch wakes the sender at once, not after the
              * batch: its first alert leaves while the rest is still being counted */
             if (!woke)
@@ -299,6 +300,8 @@ static void slack_send(void *vst, struct event_batch *b)
             else
                 wake_again = 1;
             woke = 1;
+        } else if (r == 2) {
+            wake_again = 1; /* a window now ends with a summary to post: re-arm its timer */
         }
         pthread_mutex_unlock(&st->mu);
     }

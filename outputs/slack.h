@@ -155,8 +155,9 @@ struct sl_line {
     long status; /* -1: none */
     struct sl_str host, service, file, method, path, client, agent, raw;
 };
-/* Folds one matching line into the state. */
-/* Returns 1 when the line starts a group (a first alert to post now). */
+/* Folds one matching line into the state. Returns 1 when the line starts a group (a first
+ * alert to post now), 2 when it opened a new deadline the sender must learn (the first line
+ * folded into a window), 0 otherwise. */
 int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now);
 /* Earliest monotonic ms something is due (INT64_MAX: nothing pending). */
 int64_t sl_next_due(struct slack_out *st, int64_t now);

@@ -278,9 +278,10 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
         return 1;
     }
     if (g) {
+        int new_deadline = g->agg.count == 0; /* the sender must learn this window's end */
         sl_agg_addn(&g->agg, l->ts_ms, l->status, l->path, l->host, 1);
         METRIC_ADD(st->env->m->alerts_folded, 1);
-        return 0;
+        return new_deadline ? 2 : 0;
     }
     if (st->ngroups >= st->conf->max_groups)
         sweep(st, now);
@@ -306,11 +307,12 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
         }
     }
     struct sl_agg *a = st->overflow ? &st->overflow->agg : &st->backlog;
+    int new_deadline = a->count == 0;
     if (st->overflow && a->count == 0)
         st->overflow->window_end = now + st->conf->window_ms;
     sl_agg_addn(a, l->ts_ms, l->status, l->path, l->host, 1);
     METRIC_ADD(st->env->m->alerts_folded, 1);
-    return 0;
+    return new_deadline ? 2 : 0;
 }
 
 static int64_t group_due(const struct slack_out *st, const struct sl_group *g)

@@ -404,6 +404,70 @@ static void retry_after_is_honoured_and_alerts_fold(void **state)
     stop_standin();
 }
 
+/* Text of record i's message. */
+static char *record_text(size_t i)
+{
+    json_t *r = records();
+    json_t *body = json_loads(json_string_value(json_object_get(json_array_get(r, i), "body")),
+                              0, NULL);
+    assert_non_null(body);
+    char *t = strdup(json_string_value(json_object_get(body, "text")));
+    json_decref(body);
+    json_decref(r);
+    return t;
+}
+
+static void window_end_posts_summary_then_group_starts_over(void **state)
+{
+    (void)state;
+    reset_metrics();
+    start_standin("");
+    struct slack_conf c = base_conf();
+    c.window_ms = 300;
+    void *st = start(&c);
+    send_and_free(st, make_batch(1, st_500, path_one, 1));
+    assert_int_equal(wait_records(1, 10), 1);
+    send_and_free(st, make_batch(2, st_500, path_one, 2)); /* same group, within the window */
+    assert_int_equal(wait_records(2, 10), 2);              /* the summary, at the window's end */
+    /* after a window without matches the group is over: the next line is a first alert */
+    sleep_ms(700);
+    send_and_free(st, make_batch(1, st_500, path_one, 9));
+    assert_int_equal(wait_records(3, 10), 3);
+    char *t0 = record_text(0), *t1 = record_text(1), *t2 = record_text(2);
+    assert_non_null(strstr(t0, "1× HTTP 500 on was-1: GET /api/orders"));
+    assert_non_null(strstr(t1, "2× HTTP 500 on was-1 in the last"));
+    assert_non_null(strstr(t1, "top paths /api/orders (2)"));
+    assert_non_null(strstr(t2, "1× HTTP 500 on was-1: GET /api/orders"));
+    free(t0);
+    free(t1);
+    free(t2);
+    out_slack_desc.destroy(st);
+    stop_standin();
+}
+
+static void svc_path(int i, char *o, size_t n) { snprintf(o, n, "/x/%d", i); }
+
+static void group_by_any_field(void **state)
+{
+    (void)state;
+    reset_metrics();
+    start_standin("");
+    /* group by a field the output does not know specially: one group per status */
+    static char *gb[] = {"http.response.status_code"};
+    struct slack_conf c = base_conf();
+    c.group_by = (struct conf_list){gb, 1};
+    c.window_ms = 60000;
+    void *st = start(&c);
+    send_and_free(st, make_batch(8, st_500, svc_path, 0)); /* statuses 503 (i%4==0) and 500 */
+    assert_int_equal(out_slack_desc.flush(st, 5000), 0);
+    out_slack_desc.destroy(st);
+    int nmsg, failed;
+    assert_int_equal(delivered_sum(&nmsg, &failed), 8);
+    /* two groups: two first alerts (maybe with folded lines) and at most two summaries */
+    assert_true(nmsg >= 2 && nmsg <= 4);
+    stop_standin();
+}
+
 static void pace_is_respected(void **state)
 {
     (void)state;
@@ -578,6 +642,8 @@ int main(void)
         cmocka_unit_test(overflow_beyond_max_groups_is_still_counted),
         cmocka_unit_test(retry_after_is_honoured_and_alerts_fold),
         cmocka_unit_test(pace_is_respected),
+        cmocka_unit_test(window_end_posts_summary_then_group_starts_over),
+        cmocka_unit_test(group_by_any_field),
         cmocka_unit_test(server_errors_retry_and_fold_into_next_message),
         cmocka_unit_test(refused_4xx_is_logged_with_answer_and_kept),
         cmocka_unit_test(without_webhook_alerts_go_to_stderr),
