@@ -37,7 +37,7 @@ start_agent "$T/agent.conf"
 wait_for "grep -q 'reading $T/logs/access.log' $T/agent.log" 10 || fail "agent did not open the log"
 hostile='10.1.2.3 - - [26/Nov/2026:05:00:00 +0000] "GET /api/<!channel>/<https://x|y> HTTP/1.1" 500 12 "-" "<@U123> <!here> <https://evil|click>"'
 printf '%s\n' "$hostile" >>"$T/logs/access.log"
-wait_for "[ -s $T/slack.jsonl ]" 20 || fail "first alert not posted"
+wait_for "[ -f $T/slack.jsonl ] && [ \$(wc -l <$T/slack.jsonl) -ge 1 ]" 20 || fail "first alert not posted"
 python3 - "$T/slack.jsonl" <<'PY' || fail "first alert content"
 import json, sys
 r = json.loads(open(sys.argv[1]).readline())

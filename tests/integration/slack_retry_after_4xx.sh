@@ -41,7 +41,7 @@ line() { printf '10.1.2.3 - - [26/Nov/2026:05:00:00 +0000] "GET %s HTTP/1.1" %s 
 # --- 429 with Retry-After
 run_phase "429:3"
 line /a 500
-wait_for "[ -s $T/slack.jsonl ]" 20 || fail "first attempt not posted"
+wait_for "[ -f $T/slack.jsonl ] && [ \$(wc -l <$T/slack.jsonl) -ge 1 ]" 20 || fail "first attempt not posted"
 line /b 502
 line /c 503
 wait_for "[ \$(wc -l <$T/slack.jsonl) -ge 2 ]" 20 || fail "no retry after the 429"

@@ -30,6 +30,7 @@ Report mode for tests: slack_standin.py --report R prints one JSON object about 
 """
 import argparse
 import json
+import os
 import re
 import sys
 import threading
@@ -138,7 +139,8 @@ def main():
     args = ap.parse_args()
     plan = Plan(args.plan)
     rec_lock = threading.Lock()
-    rec = open(args.record, "a", encoding="utf-8")
+    # one write(2) per record, appended: readers wait for the newline to see a whole record
+    rec = os.open(args.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -179,10 +181,9 @@ def main():
                 valid = False
             code, ra = plan.next() if valid else (400, None)
             with rec_lock:
-                rec.write(json.dumps({"mono_ns": arrival, "wall": wall, "status": code,
-                                      "path": self.path, "body": text,
-                                      "limit_violations": violations}) + "\n")
-                rec.flush()
+                os.write(rec, (json.dumps({"mono_ns": arrival, "wall": wall, "status": code,
+                                           "path": self.path, "body": text,
+                                           "limit_violations": violations}) + "\n").encode())
             self.answer(code, ANSWERS.get(code, "error"), ra)
 
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
@@ -190,7 +191,6 @@ def main():
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(str(srv.server_address[1]))
-        import os
         os.replace(args.port_file + ".tmp", args.port_file)
     try:
         srv.serve_forever()
