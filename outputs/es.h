@@ -61,7 +61,8 @@ int es_have_gzip(void);
 /* ---- es_bulk.c ---- */
 
 /* The document id of the event at `offset` of the file identified by `id`:
- * 16 hex digits of a 64-bit hash of (dev, ino, fp) then '-' and the offset in hex.
+ * 16 hex digits of a 64-bit hash of id->uid (or, when uid is 0, of dev, ino and fp), then
+ * '-' and the offset in hex.
  * Writes at most 40 bytes including the NUL; returns the length. */
 int es_doc_id(const struct file_id *id, uint64_t offset, char out[40]);
 

@@ -40,9 +40,17 @@ static const char hexd[] = "0123456789abcdef";
 
 int es_doc_id(const struct file_id *id, uint64_t offset, char out[40])
 {
-    uint64_t h = mix64(id->fp + 0x9e3779b97f4a7c15ULL);
-    h = mix64(h ^ id->ino);
-    h = mix64(h ^ (id->dev * 0x9e3779b97f4a7c15ULL));
+    uint64_t h;
+    if (id->uid) {
+        /* the core's lifetime identity of the file (dev, inode, birth time): stable across
+         * restarts, rotations and the growth of a small file */
+        h = mix64(id->uid);
+    } else {
+        /* no uid (a source that did not compute one): dev, inode and fingerprint */
+        h = mix64(id->fp + 0x9e3779b97f4a7c15ULL);
+        h = mix64(h ^ id->ino);
+        h = mix64(h ^ (id->dev * 0x9e3779b97f4a7c15ULL));
+    }
     int n = 0;
     for (int i = 60; i >= 0; i -= 4)
         out[n++] = hexd[(h >> i) & 15];

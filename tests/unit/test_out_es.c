@@ -65,7 +65,7 @@ static void fake_init(struct fake *f, const char *name)
     f->env.ack = fake_ack;
 }
 
-static struct event_source src = {"web", "/var/log/app.log", {2049, 131, 0xfeedULL, 1024}, 0};
+static struct event_source src = {"web", "/var/log/app.log", {2049, 131, 0xfeedULL, 1024, 0x1234abcdULL}, 0};
 
 /* A batch of numbered lines "line N lorem" for N in [a, b]; offsets as in a file. */
 static struct event_batch *make_batch(int a, int b, const char *extra)
@@ -289,7 +289,7 @@ static void cfg_for(struct es_cfg *k, struct standin *s, const char *more)
 static void doc_id_is_deterministic_and_distinct(void **state)
 {
     (void)state;
-    struct file_id a = {2049, 131, 0xfeed, 1024}, b = a;
+    struct file_id a = {2049, 131, 0xfeed, 1024, 0}, b = a;
     char x[40], y[40];
     es_doc_id(&a, 4096, x);
     es_doc_id(&b, 4096, y);
@@ -307,6 +307,16 @@ static void doc_id_is_deterministic_and_distinct(void **state)
     assert_string_not_equal(x, y);
     b = a;
     b.dev = 2050;
+    es_doc_id(&b, 4096, y);
+    assert_string_not_equal(x, y);
+    /* with a uid, only the uid counts: the fingerprint of a growing small file changes */
+    a.uid = b.uid = 77;
+    b.fp = 0xdead;
+    b.fp_len = 10;
+    es_doc_id(&a, 4096, x);
+    es_doc_id(&b, 4096, y);
+    assert_string_equal(x, y);
+    b.uid = 78;
     es_doc_id(&b, 4096, y);
     assert_string_not_equal(x, y);
 }
