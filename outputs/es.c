@@ -84,12 +84,14 @@ struct es_out {
     uint32_t npend, cappend;
     size_t pend_bytes;
     int64_t pend_since;
+    uint64_t max_bytes; /* bulk_max_bytes, lowered after a 413 to half the refused size */
     /* requests waiting to start (possibly until due_ms) */
     struct es_req *qhead;
     int nq;
     uint64_t unacked; /* batches borrowed and not acked yet */
     uint64_t rng;
     int retrying;     /* whole-request failures in a row: logged on the first only */
+    int item_retrying; /* responses in a row with items to retry: logged on the first only */
     /* dead letters */
     int dl_fd;
     char dl_path[PATH_MAX];
@@ -459,6 +461,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
     if (status == 200) {
         if (es_bulk_all_ok(s->resp.p, s->resp.len)) {
             delivered_again(o);
+            o->item_retrying = 0;
             METRIC_ADD(o->env->m->events_acked, r->n);
             for (uint32_t i = 0; i < r->n; i++)
                 doc_done(o, &r->docs[i]);
@@ -491,12 +494,14 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
         METRIC_ADD(o->env->m->events_acked, ok);
         if (nretry) {
             int a = r->attempt + 1;
-            LF_LOG(a == 1 ? LF_INFO : LF_DEBUG, COMP, "[%s] %u of %u documents to retry "
+            LF_LOG(o->item_retrying++ == 0 ? LF_INFO : LF_DEBUG, COMP, "[%s] %u of %u documents to retry "
                    "(%d %s), attempt %d", o->env->name, nretry, r->n, res[first_retry].status,
                    res[first_retry].type, a);
             set_error(o, "%u documents: %d %s", nretry, res[first_retry].status,
                       res[first_retry].type);
             requeue(o, retry, nretry, a, es_now_ms() + backoff_ms(o, a));
+        } else if (o->item_retrying) {
+            o->item_retrying = 0;
         }
         free(retry);
         /* now the done ones (after requeue copied the retried ones: a batch with documents
@@ -513,8 +518,20 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
     if (status == 413 || (status == 400 && r->n > 1)) {
         if (r->n > 1) {
             uint32_t h = r->n / 2;
-            LF_LOG(LF_INFO, COMP, "[%s] %s answered %ld to %u documents (%zu bytes): sending "
-                   "them in two halves", o->env->name, host->shown, status, r->n, s->body.len);
+            uint64_t half = s->body.len / 2 > 1024 ? s->body.len / 2 : 1024;
+            if (status == 413 && half < o->max_bytes) {
+                /* the server's http.max_content_length is below bulk_max_bytes: cut the next
+                 * requests smaller from the start instead of splitting each one */
+                LF_LOG(LF_WARN, COMP, "[%s] %s refused %zu bytes as too large (413): splitting, "
+                       "and sending at most %llu bytes per request from now on (lower "
+                       "bulk_max_bytes or raise http.max_content_length)", o->env->name,
+                       host->shown, s->body.len, (unsigned long long)half);
+                o->max_bytes = half;
+            } else {
+                LF_LOG(LF_DEBUG, COMP, "[%s] %s answered %ld to %u documents (%zu bytes): "
+                       "sending them in two halves", o->env->name, host->shown, status, r->n,
+                       s->body.len);
+            }
             requeue(o, r->docs, h, r->attempt, 0);
             requeue(o, r->docs + h, r->n - h, r->attempt, 0);
             req_free(r);
@@ -596,6 +613,7 @@ static void *es_init(const void *vconf, const struct output_env *env, char *err,
     }
     o->conf = conf;
     o->env = env;
+    o->max_bytes = conf->bulk_max_bytes;
     o->dl_fd = -1;
     buf_init(&o->dl, 0);
     snprintf(o->dl_path, sizeof o->dl_path, "%s/dead-letter/elasticsearch-%s.ndjson",
@@ -668,7 +686,7 @@ static void es_send(void *st, struct event_batch *b)
         o->pend[o->npend++] = (struct es_doc){bt, i};
         o->pend_bytes += ev->json_len + 96;
         if (o->npend >= (uint32_t)o->conf->bulk_max_events ||
-            o->pend_bytes >= o->conf->bulk_max_bytes) {
+            o->pend_bytes >= o->max_bytes) {
             cut_pending(o);
             pump(o, 0);
             /* backpressure: at most `workers` requests outstanding */
