@@ -701,7 +701,12 @@ static long es_tick(void *st)
 {
     struct es_out *o = st;
     int64_t now = es_now_ms();
-    if (o->npend && now - o->pend_since >= o->conf->flush_interval_ms)
+    /* The pipeline is idle (tick runs only when no batch waits). A partial request goes when
+     * its oldest document waited flush_interval, or at once when no request is outstanding:
+     * under load requests fill up while others are in flight, and a trickle is not held
+     * back (Nagle's rule, applied to _bulk requests). */
+    if (o->npend && (now - o->pend_since >= o->conf->flush_interval_ms ||
+                     (o->inflight == 0 && o->nq == 0)))
         cut_pending(o);
     pump(o, o->inflight > 0 ? 10 : 0);
     now = es_now_ms();
