@@ -622,6 +622,9 @@ static void *es_init(const void *vconf, const struct output_env *env, char *err,
         free(o);
         return NULL;
     }
+    if (!conf->tls_verify)
+        LF_LOG(LF_WARN, COMP, "[%s] tls_verify = false: the server's certificate is not checked "
+               "(anyone on the path can read the logs and the credentials)", env->name);
     es_index_cache_init(&o->ic, conf->data_stream ? conf->data_stream
                                 : conf->index ? conf->index : "logferry-%Y.%m.%d");
     struct timespec ts;

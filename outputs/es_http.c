@@ -34,6 +34,10 @@ int es_http_init(struct es_http *h, const struct es_conf *conf, char *err, size_
 {
     memset(h, 0, sizeof *h);
     h->conf = conf;
+    if (conf->hosts.n < 1) {
+        snprintf(err, errsz, "no hosts configured");
+        return -1;
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errsz, "curl_global_init failed");
         return -1;

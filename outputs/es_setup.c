@@ -32,6 +32,7 @@ static const char *const es_ecs_fields[] = {
     "log.flags:keyword",
     "log.level:keyword",
     "log.logger:keyword",
+    "log.message:text",
     "log.origin.function:keyword",
     "event.duration:long",
     "event.dataset:keyword",
