@@ -68,8 +68,10 @@ CONF
 count() { curl -sf "http://127.0.0.1:$PORT/_sink/stats" | sed 's/.*"docs":\([0-9]*\).*/\1/'; }
 t0=$(date +%s%N)
 "$B/logferry" -c "$W/agent.conf" 2>"$W/agent.log" & AGENT=$!
+limit=$(( $(date +%s) + 300 ))
 while [ "$(count)" -lt "$N" ]; do
     kill -0 "$AGENT" 2>/dev/null || { echo "agent died:" >&2; tail "$W/agent.log" >&2; exit 1; }
+    [ "$(date +%s)" -lt "$limit" ] || { echo "gave up after 300 s: the sink counted $(count) of $N" >&2; tail "$W/agent.log" >&2; exit 1; }
     sleep 0.02
 done
 t1=$(date +%s%N)

@@ -384,7 +384,7 @@ static void start_due(struct es_out *o)
     }
 }
 
-/* Requeues documents [a, a+n) of r as a new request. */
+/* Queues a copy of docs[0..n) as a new request (a resend) due at `due`. */
 static void requeue(struct es_out *o, const struct es_doc *docs, uint32_t n, int attempt,
                     int64_t due)
 {

@@ -205,6 +205,8 @@ int es_bulk_all_ok(const char *resp, size_t len)
 {
     /* {"took":3,"errors":false,"items":[...]} or, with filter_path, {"errors":false,...}.
      * "errors" precedes "items" in Elasticsearch's output; look only before the items. */
+    if (!resp || len == 0)
+        return 0;
     size_t lim = len < 512 ? len : 512;
     const char *e = memmem(resp, lim, "\"errors\"", 8);
     if (!e)
@@ -251,6 +253,10 @@ enum es_verdict es_item_verdict(int status, const char *type)
 int es_bulk_parse(const char *resp, size_t len, struct es_item_result *res, size_t n,
                   char *err, size_t errsz)
 {
+    if (!resp || len == 0) {
+        snprintf(err, errsz, "empty response");
+        return -1;
+    }
     json_error_t je;
     json_t *root = json_loadb(resp, len, 0, &je);
     if (!root) {
