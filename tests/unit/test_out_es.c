@@ -109,6 +109,8 @@ static int cfg_load(struct es_cfg *k, const char *body, int *nerr)
         n += es_conf_check(&k->ec, k->c, s, &errs);
     for (int i = 0; i < errs.n; i++)
         fprintf(stderr, "  (config) %s\n", errs.msg[i]);
+    if (errs.n > n)
+        n = errs.n; /* syntax errors, duplicate keys */
     *nerr = n;
     int ok = n == 0;
     conf_errs_free(&errs);
@@ -741,6 +743,42 @@ static void setup_installs_template_and_policy_and_test_reports_version(void **s
     cfg_free(&k);
 }
 
+/* flush_interval is an hour: only the rule "send a partial request at once when nothing is
+ * outstanding" can deliver these 10 documents, from tick() alone (no flush). */
+static void tick_alone_delivers_a_partial_request_when_idle(void **state)
+{
+    (void)state;
+    reset_store();
+    struct standin s;
+    standin_start(&s, 0, NULL);
+    struct es_cfg k;
+    cfg_for(&k, &s, "bulk_max_events = 1000\n");
+    k.ec.flush_interval_ms = 3600 * 1000L;
+    struct fake f;
+    fake_init(&f, "es-tick");
+    char err[256];
+    void *st = out_es_desc.init(&k.ec, &f.env, err, sizeof err);
+    assert_non_null(st);
+    struct event_batch *b = make_batch(1, 10, NULL);
+    out_es_desc.send(st, b);
+    assert_int_equal(f.nacked, 0);
+    for (int i = 0; i < 5000 && f.nacked < 1; i++) {
+        long ms = out_es_desc.tick(st);
+        assert_true(ms >= 0 || f.nacked == 1);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(f.nacked, 1);
+    assert_int_equal(f.double_ack, 0);
+    assert_int_equal(stat_of(&s, "created"), 10);
+    assert_int_equal(out_es_desc.tick(st), -1); /* nothing left to do */
+    assert_int_equal(out_es_desc.flush(st, 1000), 0);
+    out_es_desc.destroy(st);
+    batch_free(b);
+    cfg_free(&k);
+    standin_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -757,6 +795,7 @@ int main(void)
         cmocka_unit_test(basic_and_api_key_auth_are_sent),
         cmocka_unit_test(gzip_bodies_are_accepted),
         cmocka_unit_test(setup_installs_template_and_policy_and_test_reports_version),
+        cmocka_unit_test(tick_alone_delivers_a_partial_request_when_idle),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
