@@ -212,6 +212,9 @@ int es_http_sync(struct es_http *h, const char *method, const char *path, const 
         buf_reset(resp);
         cerr[0] = '\0';
         es_http_prepare(h, e, url.p, method, body, len, h->hdr_json, resp);
+        /* the CLI (setup, test-output) does not ignore SIGPIPE as the agent does: let curl
+         * do it around the transfer (a TLS write to a closed socket would kill us) */
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 0L);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
         CURLcode cc = curl_easy_perform(e);
         buf_free(&url);
