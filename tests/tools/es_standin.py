@@ -27,6 +27,8 @@ What it models (from the Elasticsearch 8 REST docs for _bulk, index templates, I
     acknowledged), POST /_security/user/_has_privileges (200 when auth is configured, else 500
     as with security disabled).
   * HTTP/1.1 keep-alive (connections are counted, so tests can see reuse).
+  * A slow cluster: --delay-ms N answers each _bulk N ms late, after indexing it (a client
+    that times out and retries then meets its own documents: 409).
 
 What it does not model: mappings and dynamic typing (only the reject rule refuses
 documents), shards/replicas, refresh, routing, pipelines, data-stream rollover, index name
@@ -224,8 +226,6 @@ class H(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-        if S.get("delay_ms"):
-            time.sleep(S["delay_ms"] / 1000)
         if raw and not raw.endswith(b"\n"):
             return self.reply(400, {"error": {"type": "illegal_argument_exception",
                                               "reason": "The bulk request must be terminated by a newline [\\n]"}, "status": 400})
@@ -305,6 +305,8 @@ class H(BaseHTTPRequestHandler):
                 IDS.flush()
             ST["bulk_ok_requests"] += 1
         out = {"errors": errors, "items": items} if filtered else {"took": 1, "errors": errors, "items": items}
+        if S.get("delay_ms"):  # indexed, but answered late (a client may time out first)
+            time.sleep(S["delay_ms"] / 1000)
         self.reply(200, out)
 
 

@@ -209,6 +209,22 @@ static json_t *standin_get(struct standin *s, const char *path)
     return j;
 }
 
+static void standin_config(struct standin *s, const char *json)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_standin/config", s->port);
+    struct buf b;
+    buf_init(&b, 0);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(e);
+    buf_free(&b);
+}
+
 static long stat_of(struct standin *s, const char *key)
 {
     json_t *j = standin_get(s, "/_standin/stats");
@@ -743,6 +759,39 @@ static void setup_installs_template_and_policy_and_test_reports_version(void **s
     cfg_free(&k);
 }
 
+/* The server indexes the documents but answers after the client's timeout: the retry gets
+ * 409 for each (same _id) and nothing is stored twice. */
+static void timeout_after_indexing_is_retried_without_duplicates(void **state)
+{
+    (void)state;
+    reset_store();
+    struct standin s;
+    const char *args[] = {"--delay-ms", "1500", NULL};
+    standin_start(&s, 0, args);
+    struct es_cfg k;
+    cfg_for(&k, &s, "bulk_max_events = 100\n");
+    k.ec.timeout_ms = 300;
+    struct fake f;
+    fake_init(&f, "es-slow");
+    char err[256];
+    void *st = out_es_desc.init(&k.ec, &f.env, err, sizeof err);
+    assert_non_null(st);
+    struct event_batch *b = make_batch(1, 200, NULL);
+    out_es_desc.send(st, b);
+    assert_int_equal(out_es_desc.flush(st, 1000), -1); /* every attempt times out */
+    assert_int_equal(f.nacked, 0);
+    assert_true(strstr(f.m.last_error, "imeout") != NULL);
+    standin_config(&s, "{\"delay_ms\": 0}");
+    assert_int_equal(out_es_desc.flush(st, 20000), 0);
+    assert_int_equal(f.nacked, 1);
+    assert_int_equal(stat_of(&s, "created"), 200);
+    assert_true(stat_of(&s, "conflicts") > 0); /* the slow server had indexed them */
+    out_es_desc.destroy(st);
+    batch_free(b);
+    cfg_free(&k);
+    standin_stop(&s);
+}
+
 /* flush_interval is an hour: only the rule "send a partial request at once when nothing is
  * outstanding" can deliver these 10 documents, from tick() alone (no flush). */
 static void tick_alone_delivers_a_partial_request_when_idle(void **state)
@@ -796,6 +845,7 @@ int main(void)
         cmocka_unit_test(gzip_bodies_are_accepted),
         cmocka_unit_test(setup_installs_template_and_policy_and_test_reports_version),
         cmocka_unit_test(tick_alone_delivers_a_partial_request_when_idle),
+        cmocka_unit_test(timeout_after_indexing_is_retried_without_duplicates),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
