@@ -92,12 +92,7 @@ struct es_out {
     uint64_t rng;
     int retrying;     /* whole-request failures in a row: logged on the first only */
     int item_retrying; /* responses in a row with items to retry: logged on the first only */
-    /* dead letters */
-    int dl_fd;
-    char dl_path[PATH_MAX];
-    char kinds[32][80]; /* "status type" already logged */
-    int nkinds;
-    struct buf dl;      /* dead-letter lines of one response */
+    struct es_dlq dlq;
 };
 
 /* ---- small helpers ---- */
@@ -210,99 +205,15 @@ static void *must_alloc(size_t n)
     return p;
 }
 
-/* ---- dead letters ---- */
-
-static int dl_open(struct es_out *o)
-{
-    if (o->dl_fd >= 0)
-        return 0;
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/dead-letter", o->env->data_dir ? o->env->data_dir : ".");
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        set_error(o, "mkdir %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    o->dl_fd = open(o->dl_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (o->dl_fd < 0) {
-        set_error(o, "open %s: %s", o->dl_path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* Writes the collected dead-letter lines durably; retries forever (a full disk pauses the
- * output rather than losing the documents). */
-static void dl_flush(struct es_out *o)
-{
-    if (o->dl.len == 0)
-        return;
-    long d = 100;
-    int logged = 0;
-    size_t off = 0;
-    for (;;) {
-        if (dl_open(o) == 0) {
-            while (off < o->dl.len) {
-                ssize_t w = write(o->dl_fd, o->dl.p + off, o->dl.len - off);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w < 0) {
-                    set_error(o, "write %s: %s", o->dl_path, strerror(errno));
-                    break;
-                }
-                off += (size_t)w;
-            }
-            if (off == o->dl.len && fdatasync(o->dl_fd) == 0)
-                break;
-            if (off == o->dl.len)
-                set_error(o, "fdatasync %s: %s", o->dl_path, strerror(errno));
-        }
-        if (!logged)
-            LF_LOG(LF_ERROR, COMP, "[%s] cannot write dead letters: %s; retrying",
-                   o->env->name, o->env->m->last_error);
-        logged = 1;
-        sleep_ms(d);
-        d = d < 5000 ? d * 2 : 5000;
-    }
-    buf_reset(&o->dl);
-}
+/* ---- dead letters (es_dlq.c) ---- */
 
 static void dl_add(struct es_out *o, const struct es_doc *d, int status, const char *type,
                    const char *reason)
 {
     const struct event *ev = doc_ev(d);
-    char now[32], id[40];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    json_format_ts((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, now);
-    es_doc_id(&d->bt->b->src->id, ev->offset, id);
     size_t ilen;
     const char *idx = es_index_name(&o->ic, ev->ts_ms, &ilen);
-    size_t jl = ev->json_len;
-    while (jl > 0 && (ev->json[jl - 1] == '\n' || ev->json[jl - 1] == '\r'))
-        jl--;
-    while (buf_printf(&o->dl, "{\"@timestamp\":\"%s\",\"output\":", now) != 0 ||
-           json_write_string(&o->dl, o->env->name, strlen(o->env->name)) != 0 ||
-           buf_printf(&o->dl, ",\"status\":%d,\"error\":{\"type\":", status) != 0 ||
-           json_write_string(&o->dl, type, strlen(type)) != 0 ||
-           buf_adds(&o->dl, ",\"reason\":") != 0 ||
-           json_write_string(&o->dl, reason, strlen(reason)) != 0 ||
-           buf_printf(&o->dl, "},\"_index\":\"%.*s\",\"_id\":\"%s\",\"document\":", (int)ilen,
-                      idx, id) != 0 ||
-           buf_add(&o->dl, ev->json, jl) != 0 || buf_adds(&o->dl, "}\n") != 0) {
-        LF_LOG(LF_ERROR, COMP, "out of memory for a dead letter; waiting");
-        sleep_ms(100);
-    }
-    METRIC_ADD(o->env->m->events_dead, 1);
-    char kind[80];
-    snprintf(kind, sizeof kind, "%d %s", status, type);
-    for (int i = 0; i < o->nkinds; i++)
-        if (strcmp(o->kinds[i], kind) == 0)
-            return;
-    if (o->nkinds < (int)(sizeof o->kinds / sizeof o->kinds[0]))
-        snprintf(o->kinds[o->nkinds++], sizeof o->kinds[0], "%s", kind);
-    LF_LOG(LF_WARN, COMP, "[%s] Elasticsearch refused a document (%d %s: %s); it and the "
-           "next ones of this kind go to %s (counted in events_dead, logged once)",
-           o->env->name, status, *type ? type : "-", reason, o->dl_path);
+    es_dlq_add(&o->dlq, d->bt->b, ev, idx, ilen, status, type, reason);
 }
 
 /* ---- requests ---- */
@@ -490,7 +401,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
                 ok++;
             }
         }
-        dl_flush(o); /* durable before the batches they belong to may be acked */
+        es_dlq_flush(&o->dlq); /* durable before the batches they belong to may be acked */
         METRIC_ADD(o->env->m->events_acked, ok);
         if (nretry) {
             int a = r->attempt + 1;
@@ -542,7 +453,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
         dl_add(o, &r->docs[0], (int)status, *type ? type : (status == 413 ? "request_too_large"
                                                                           : "bad_request"),
                *reason ? reason : "refused even alone in a request");
-        dl_flush(o);
+        es_dlq_flush(&o->dlq);
         doc_done(o, &r->docs[0]);
         req_free(r);
         return;
@@ -614,10 +525,7 @@ static void *es_init(const void *vconf, const struct output_env *env, char *err,
     o->conf = conf;
     o->env = env;
     o->max_bytes = conf->bulk_max_bytes;
-    o->dl_fd = -1;
-    buf_init(&o->dl, 0);
-    snprintf(o->dl_path, sizeof o->dl_path, "%s/dead-letter/elasticsearch-%s.ndjson",
-             env->data_dir ? env->data_dir : ".", env->name);
+    es_dlq_init(&o->dlq, env->data_dir, env->name, env->m);
     if (es_http_init(&o->http, conf, err, errsz) != 0) {
         free(o);
         return NULL;
@@ -810,9 +718,7 @@ static void es_destroy(void *st)
     if (o->multi)
         curl_multi_cleanup(o->multi);
     es_http_free(&o->http);
-    if (o->dl_fd >= 0)
-        close(o->dl_fd);
-    buf_free(&o->dl);
+    es_dlq_close(&o->dlq);
     free(o);
 }
 

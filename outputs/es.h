@@ -7,7 +7,8 @@
  *   es_http.c   libcurl: hosts (round-robin, failover), auth, TLS, timeouts, one easy
  *               handle per worker slot driven by a multi handle (persistent connections)
  *   es.c        the output: accumulating documents, requests, retries, 413 splits,
- *               dead letters, acks; the out_es_desc descriptor
+ *               acks; the out_es_desc descriptor
+ *   es_dlq.c    dead letters: refused documents with their reason, written durably
  *   es_setup.c  `logferry setup` (ILM policy + index template) and `logferry test-output`
  *
  * Everything here runs on the output's own thread (one instance = one thread), except
@@ -114,6 +115,28 @@ enum es_verdict es_item_verdict(int status, const char *type);
 
 /* Copies s into out replacing control characters and quotes by '?', at most outsz-1 bytes. */
 void es_sanitize(const char *s, char *out, size_t outsz);
+
+/* ---- es_dlq.c: dead letters ---- */
+struct out_metrics;
+struct es_dlq {
+    int fd;
+    const char *name; /* the output's name */
+    struct out_metrics *m;
+    char dir[4096];
+    char path[4200];
+    char kinds[32][80]; /* "status type" already logged */
+    int nkinds;
+    struct buf lines; /* of the response being handled */
+};
+void es_dlq_init(struct es_dlq *q, const char *data_dir, const char *name,
+                 struct out_metrics *m);
+/* Collects the dead letter of one document (counted in events_dead, logged once per kind). */
+void es_dlq_add(struct es_dlq *q, const struct event_batch *b, const struct event *ev,
+                const char *index, size_t ilen, int status, const char *type,
+                const char *reason);
+/* Writes what was collected durably; retries forever on errors. */
+void es_dlq_flush(struct es_dlq *q);
+void es_dlq_close(struct es_dlq *q);
 
 /* ---- es_setup.c ---- */
 struct output_env;
