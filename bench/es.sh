@@ -1,5 +1,6 @@
 #!/bin/bash
-# es.sh - Elasticsearch output throughput: LINES nginx access-log lines tailed by logferry
+# es.sh - Elasticsearch output throughput: LINES nginx access-log lines (bench/gen_nginx.py,
+# the same input as bench/run.sh) tailed by logferry
 # (parser = nginx_combined), shipped with the elasticsearch output to tests/tools/bulk_sink
 # (a keep-alive HTTP/1.1 _bulk endpoint that only counts and answers "errors":false), so the
 # figures are logferry's: events/s from start until the sink has counted every document,
@@ -26,28 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$W/logs" "$W/data"
-python3 - "$W/logs/access.log" "$N" <<'PY'
-import random, sys
-random.seed(42)
-paths = ["/", "/index.html", "/api/v1/orders", "/api/v1/orders/%d", "/static/app.%d.js",
-         "/login", "/search?q=shoes&page=%d", "/health", "/api/v1/users/%d/cart"]
-agents = ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0 Safari/537.36",
-          "curl/7.88.1", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"]
-st = [200] * 90 + [301, 304, 404, 404, 500, 502, 503, 200, 200, 201]
-with open(sys.argv[1], "w") as f:
-    n = int(sys.argv[2])
-    out = []
-    for i in range(n):
-        p = random.choice(paths)
-        if "%d" in p: p = p % random.randint(1, 99999)
-        out.append('10.%d.%d.%d - - [26/Nov/2026:05:%02d:%02d +0000] "GET %s HTTP/1.1" %d %d "-" "%s" %d.%03d\n' % (
-            random.randint(0, 255), random.randint(0, 255), random.randint(1, 254), (i // 60000) % 60,
-            (i // 1000) % 60, p, random.choice(st), random.randint(100, 50000), random.choice(agents),
-            0, random.randint(1, 999)))
-        if len(out) == 10000:
-            f.write("".join(out)); out = []
-    f.write("".join(out))
-PY
+python3 "$(dirname "$0")/gen_nginx.py" --lines "$N" --out "$W/logs/access.log" >/dev/null
 "$B/bulk_sink" -f "$W/port" & SINK=$!
 for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
 PORT=$(cat "$W/port")

@@ -43,6 +43,7 @@
 
 #define COMP "out.es"
 #define RESP_MAX ((size_t)64 << 20)
+#define ES_IDLE_TICK_MS 10
 
 struct es_bt {
     struct event_batch *b;
@@ -605,6 +606,10 @@ static void es_send(void *st, struct event_batch *b)
                 pump(o, 100);
         }
     }
+    /* Nothing outstanding: send what we have now rather than wait for more (the same rule as
+     * in es_tick); under load requests are in flight and this batch's documents accumulate. */
+    if (o->npend && o->inflight == 0 && o->nq == 0)
+        cut_pending(o);
     pump(o, 0);
 }
 
@@ -634,6 +639,11 @@ static long es_tick(void *st)
     }
     if (o->inflight > 0 && (w < 0 || w > 1))
         w = 1;
+    /* Never sleep long: the core calls tick() again only after the delay returned here, and
+     * a send() in the meantime may start requests whose answers (and the acks they carry)
+     * are handled only in pump(). Idle, that costs a wake-up every ES_IDLE_TICK_MS. */
+    if (w < 0 || w > ES_IDLE_TICK_MS)
+        w = ES_IDLE_TICK_MS;
     return w;
 }
 
