@@ -223,6 +223,7 @@ void pipeline_stop(struct agent *a, long timeout_ms)
                    "holds was not acknowledged and will be read again)", o->env.name);
             o->started = 0;
             o->st = NULL; /* not destroyed: its thread may still use it until exit */
+            a->outputs_abandoned = 1; /* so in-flight batches are not freed under it */
             continue;
         }
         if (o->desc->flush) {

@@ -558,15 +558,19 @@ void tail_free_all(struct agent *a)
         a->files = tf->next;
         if (tf->fd >= 0)
             close(tf->fd);
-        while (tf->fifo_head) {
+        /* An output left running at shutdown (outputs_abandoned) may still read these
+         * (librdkafka sends without copying): the process is exiting, so leave them. */
+        while (tf->fifo_head && !a->outputs_abandoned) {
             struct event_batch *b = tf->fifo_head;
             tf->fifo_head = b->next;
             batch_free(b);
         }
         batch_free(tf->cur);
         lineproc_state_free(tf->lps);
-        free((char *)tf->src->path);
-        free(tf->src);
+        if (!tf->fifo_head) { /* batches left for an abandoned output still point at src */
+            free((char *)tf->src->path);
+            free(tf->src);
+        }
         free(tf->carry);
         free(tf->path);
         free(tf);
