@@ -457,6 +457,11 @@ int agent_run(struct agent *a)
         LF_LOG(LF_ERROR, "agent", "signalfd: %s", strerror(errno));
         return 1;
     }
+    /* start_at applies on the first start only (no registry yet): after a restart, files
+     * without an entry appeared while the agent was down and are read from the beginning. */
+    char regpath[4200];
+    snprintf(regpath, sizeof regpath, "%s/registry.json", a->ac.data_dir);
+    a->first_start = access(regpath, F_OK) != 0;
     a->reg = reg_open(a->ac.data_dir, err, sizeof err);
     if (!a->reg) {
         LF_LOG(LF_ERROR, "agent", "%s", err);

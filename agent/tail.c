@@ -235,7 +235,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
             how = "from its beginning (inode reused by a new file)";
             reg_remove(a->reg, tf->id.dev, tf->id.ino);
         }
-    } else if (initial_scan && strcmp(in->c.start_at, "end") == 0) {
+    } else if (initial_scan && a->first_start && strcmp(in->c.start_at, "end") == 0) {
         start = (uint64_t)st.st_size;
         how = "at its end (start_at = end)";
     }
