@@ -181,7 +181,13 @@ static void consider(struct agent *a, const char *path, int initial)
 
 static void request_watches(struct agent *a)
 {
-    for (int i = 0; i < a->ndirs; i++)
+    for (int i = 0; i < a->ndirs; i++) {
+        /* A directory that could not be watched (it did not exist yet: the application
+         * creates it later, or it was deleted and is back) is retried once it exists;
+         * before, it stayed unwatched for good and its files were read only by the rescan. */
+        struct stat st;
+        if (a->dirs[i].added == -1 && stat(a->dirs[i].path, &st) == 0 && S_ISDIR(st.st_mode))
+            a->dirs[i].added = 0;
         if (a->dirs[i].added == 0) {
             a->dirs[i].added = 2; /* requested */
             /* libinotifytools records a directory watch under "DIR/" (it appends the slash)
@@ -194,6 +200,7 @@ static void request_watches(struct agent *a)
                      l && a->dirs[i].path[l - 1] == '/' ? "" : "/");
             watch_add_dir(i, d);
         }
+    }
 }
 
 static void rescan(struct agent *a, int initial)
