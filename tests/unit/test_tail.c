@@ -523,6 +523,37 @@ static void truncation_restarts_at_zero_and_commits_from_zero(void **s)
     json_decref(ev);
 }
 
+static void truncation_with_batches_in_flight_never_commits_old_offsets(void **s)
+{
+    (void)s;
+    APPEND("before 1\nbefore 2\n");
+    start("");
+    struct tail_file *tf = open_log(1);
+    while (tail_read(&A, tf, 1 << 20) > 0)
+        ;
+    tail_dispatch(&A, tf);
+    assert_non_null(tf->fifo_head); /* in flight: dispatched, not collected */
+    for (int i = 0; i < 5000 && atomic_load(&tf->fifo_head->pending) > 0; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(truncate(logpath, 0), 0);
+    while (tail_read(&A, tf, 1 << 20) > 0) /* sees the truncation */
+        ;
+    assert_int_equal(tf->read_off, 0);
+    pipeline_collect(&A); /* the old content's ack arrives after the reset */
+    assert_null(tf->fifo_head);
+    assert_int_equal(tf->committed, 0); /* not 18: that offset belongs to the old content */
+    assert_int_equal(reg_find(A.reg, tf->id.dev, tf->id.ino)->offset, 0);
+    APPEND("after\n");
+    pump(tf);
+    assert_int_equal(tf->committed, 6);
+    json_t *ev = events();
+    assert_int_equal(json_array_size(ev), 3);
+    assert_string_equal(msg(ev, 2), "after");
+    json_decref(ev);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -539,6 +570,7 @@ int main(void)
         T(registry_offset_beyond_size_means_truncated),
         T(start_at_end_only_on_the_initial_scan),
         T(truncation_restarts_at_zero_and_commits_from_zero),
+        T(truncation_with_batches_in_flight_never_commits_old_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
