@@ -155,6 +155,8 @@ static int at_cap(struct agent *a, const char *path)
     return 1;
 }
 
+int tail_check_rewritten(struct agent *a, struct tail_file *tf);
+
 struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
                             int initial_scan)
 {
@@ -187,6 +189,10 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
                     old->lps = lineproc_state_new(in->lp);
                 LF_LOG(LF_DEBUG, "tail", "reopened %s at offset %llu", path,
                        (unsigned long long)old->read_off);
+                /* While it was closed it may have been truncated and rewritten past our
+                 * offset (copytruncate): the size cannot tell, the first bytes can. Without
+                 * this the new content's head was skipped. */
+                tail_check_rewritten(a, old);
             }
             return old;
         }
