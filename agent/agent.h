@@ -65,6 +65,7 @@ struct tail_file {
     struct input *in;
     struct event_source *src; /* shared with batches; path lives in it */
     char *path;
+    char *real;               /* where a symlinked path leads (its directory is watched too) */
     int dir;                  /* watched directory id */
     int fd;
     struct file_id id;
@@ -180,6 +181,11 @@ void tail_close_fd(struct agent *a, struct tail_file *tf, const char *why);
 /* Frees tail_files that are closed and have nothing in flight. */
 void tail_reap(struct agent *a);
 struct tail_file *tail_find_path(struct agent *a, const char *path);
+/* A file reached through a symlink that leads (or led) to `real`: the active one if any,
+ * else one rotated away from there; NULL if none. */
+struct tail_file *tail_find_real(struct agent *a, const char *real);
+/* Adds a directory to watch (symlink targets); returns its id. */
+int agent_add_dir(struct agent *a, const char *dir);
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
 int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);

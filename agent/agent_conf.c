@@ -59,6 +59,11 @@ static const struct conf_key input_keys[] = {
 
 static int add_dir(struct agent *a, const char *dir)
 {
+    return agent_add_dir(a, dir);
+}
+
+int agent_add_dir(struct agent *a, const char *dir)
+{
     for (int i = 0; i < a->ndirs; i++)
         if (strcmp(a->dirs[i].path, dir) == 0)
             return i;

@@ -279,6 +279,25 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", a->dirs[r->dir].path, r->name);
     struct tail_file *tf = tail_find_path(a, path);
+    if (!tf && (tf = tail_find_real(a, path)) != NULL) {
+        /* an event on a symlink's target: appends mark it dirty; a rename is followed; a
+         * new file there is looked at through the symlink's own path (src->path) */
+        if (tf->state != TF_ACTIVE || tf->path_stale) {
+            consider(a, tf->src->path, 0);
+        } else if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
+            tf->dirty = 1;
+        } else if (r->mask & IN_MOVED_FROM) {
+            /* the target was rotated: follow it under its new name (MOVED_TO, by cookie) */
+            tf->state = TF_RENAMED;
+            tf->path_stale = 1;
+            tf->rename_cookie = r->cookie;
+            tf->dirty = 1;
+            METRIC_ADD(lf_metrics.rotations, 1);
+        } else {
+            consider(a, tf->src->path, 0);
+        }
+        return;
+    }
     struct stat pst;
     if (tf && (r->mask & IN_DELETE) && stat(path, &pst) == 0 &&
         (uint64_t)pst.st_dev == tf->id.dev && (uint64_t)pst.st_ino == tf->id.ino)
@@ -378,8 +397,17 @@ static void close_idle(struct agent *a, int64_t now, int64_t *next)
         if (tf->state == TF_DELETED) {
             tail_close_fd(a, tf, "deleted, drained");
         } else if (tf->state == TF_RENAMED) {
-            if (idle >= tf->in->c.close_renamed_ms)
+            if (idle >= tf->in->c.close_renamed_ms) {
+                /* one last read: a late append to a file we get no events for any more */
+                uint64_t before = tf->read_off;
+                tail_read(a, tf, 1u << 20);
+                tail_dispatch(a, tf);
+                if (tf->read_off != before) {
+                    tf->dirty = 1;
+                    continue;
+                }
                 tail_close_fd(a, tf, "rotated away, drained");
+            }
             else
                 *next = min_t(*next, tf->last_data_ms + tf->in->c.close_renamed_ms);
         } else if (idle >= tf->in->c.close_inactive_ms || (evict && idle >= EVICT_IDLE_MS)) {
@@ -609,6 +637,7 @@ int agent_run(struct agent *a)
             for (struct tail_file *tf = a->files; tf; tf = tf->next)
                 tail_dispatch(a, tf);
         }
+        request_watches(a); /* directories added since (symlink targets) */
         int need_rescan = 0;
         struct watch_rec r;
         while (watch_next(&r))

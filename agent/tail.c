@@ -99,6 +99,18 @@ struct tail_file *tail_find_path(struct agent *a, const char *path)
     return NULL;
 }
 
+struct tail_file *tail_find_real(struct agent *a, const char *real)
+{
+    struct tail_file *any = NULL;
+    for (struct tail_file *tf = a->files; tf; tf = tf->next)
+        if (tf->real && strcmp(tf->real, real) == 0) {
+            if (tf->state == TF_ACTIVE && !tf->path_stale)
+                return tf;
+            any = tf;
+        }
+    return any;
+}
+
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino)
 {
     for (struct tail_file *tf = a->files; tf; tf = tf->next)
@@ -215,6 +227,21 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     tf->dir = dir;
     tf->fd = fd;
     tf->path = p1;
+    /* A symlinked log (Kubernetes' /var/log/containers/NAME.log): inotify reports appends in the
+     * target's directory under the target's name, so watch that directory too. */
+    char *rp = realpath(path, NULL);
+    if (rp && strcmp(rp, path) != 0) {
+        tf->real = rp;
+        char tdir[4096];
+        snprintf(tdir, sizeof tdir, "%s", rp);
+        char *slash = strrchr(tdir, '/');
+        if (slash && slash != tdir) {
+            *slash = '\0';
+            agent_add_dir(a, tdir);
+        }
+    } else {
+        free(rp);
+    }
     tf->id.dev = (uint64_t)st.st_dev;
     tf->id.ino = (uint64_t)st.st_ino;
     uint32_t want = st.st_size < FP_MAX ? (uint32_t)st.st_size : FP_MAX;
@@ -529,6 +556,7 @@ void tail_reap(struct agent *a)
         free((char *)tf->src->path);
         free(tf->src);
         free(tf->carry);
+        free(tf->real);
         free(tf->path);
         free(tf);
     }
@@ -572,6 +600,7 @@ void tail_free_all(struct agent *a)
             free(tf->src);
         }
         free(tf->carry);
+        free(tf->real);
         free(tf->path);
         free(tf);
     }
