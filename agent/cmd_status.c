@@ -30,37 +30,40 @@
 #define STATUS_DEFAULT_CONF "/etc/logferry/agent.conf"
 #define STATUS_DEFAULT_DATA_DIR "./data" /* the core's [agent] data_dir default */
 
-/* Prints s for a terminal: printable ASCII and valid UTF-8 as is, the rest as \xHH.
- * Pads with spaces to `width` columns (counting each UTF-8 character as one) when width > 0,
- * cutting the front with "…" when longer (the end of a path is the informative part). */
+/* Renders s for a terminal into b: printable ASCII and valid UTF-8 as is, the rest as \xHH.
+ * Returns the number of columns (each UTF-8 character counted as one). */
+static int term_render(struct buf *b, const char *s)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        int n = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4, ok = 1;
+        if (*p < 0x20 || *p == 0x7F || (*p >= 0x80 && *p < 0xC2) || *p > 0xF4)
+            ok = 0;
+        for (int i = 1; ok && i < n; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                ok = 0;
+        if (!ok) {
+            buf_printf(b, "\\x%02X", *p);
+            cols += 4;
+            continue;
+        }
+        buf_add(b, p, (size_t)n);
+        p += n - 1;
+        cols++;
+    }
+    buf_cstr(b);
+    return cols;
+}
+
+/* Prints s through term_render(), padded with spaces to `width` columns when width > 0, cut
+ * at the front with "…" when longer (the end of a path is the informative part). */
 static void term_put(FILE *out, const char *s, int width)
 {
     struct buf b;
     buf_init(&b, 1 << 20);
-    int cols = 0;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p < 0x20 || *p == 0x7F || (*p >= 0x80 && *p < 0xC2) || *p > 0xF4) {
-            buf_printf(&b, "\\x%02X", *p);
-            cols += 4;
-            continue;
-        }
-        int n = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4, ok = 1;
-        for (int i = 1; i < n; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                ok = 0;
-        if (!ok) {
-            buf_printf(&b, "\\x%02X", *p);
-            cols += 4;
-            continue;
-        }
-        buf_add(&b, p, (size_t)n);
-        p += n - 1;
-        cols++;
-    }
-    buf_cstr(&b);
+    int cols = term_render(&b, s);
     const char *txt = b.p ? b.p : "";
     if (width > 0 && cols > width) {
-        /* cut from the front on a character boundary */
         int skip = cols - (width - 1);
         const char *q = txt;
         while (skip > 0 && *q) {
@@ -76,6 +79,15 @@ static void term_put(FILE *out, const char *s, int width)
             fputc(' ', out);
     }
     buf_free(&b);
+}
+
+static int term_width(const char *s)
+{
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    int cols = term_render(&b, s);
+    buf_free(&b);
+    return cols;
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -94,7 +106,7 @@ static int path_width(const json_t *files)
 {
     int w = 4;
     for (size_t i = 0; i < json_array_size(files); i++) {
-        int l = (int)strlen(jstr(json_array_get(files, i), "path"));
+        int l = term_width(jstr(json_array_get(files, i), "path"));
         if (l > w)
             w = l;
     }

@@ -350,10 +350,11 @@ int lf_http_start(const char *listen, char *err, size_t errsz)
                                                   : ((struct sockaddr_in6 *)&ss)->sin6_port);
     http_loopback = addr_is_loopback(&ss);
     errno = 0;
-    http_daemon = MHD_start_daemon(flags, port, NULL, NULL, route, NULL, MHD_OPTION_SOCK_ADDR,
-                                   (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-                                   (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    http_daemon = MHD_start_daemon(flags, port, NULL, NULL, route, NULL,
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (!http_daemon) {
         snprintf(err, errsz, "cannot listen on %s for the HTTP endpoint: %s", listen,
                  errno ? strerror(errno) : "libmicrohttpd refused to start");
