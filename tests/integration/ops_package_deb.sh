@@ -48,11 +48,12 @@ pkg_cleanup() {
         [ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] && kill -9 "${p#/proc/}" 2>/dev/null
     done
     for m in dev/pts dev proc; do umount -l "$R/$m" 2>/dev/null; done
-    rm -rf "$R"
+    [ -n "${LF_KEEP:-}" ] && echo "kept root $R" || rm -rf "$R"
     lf_cleanup
 }
 trap pkg_cleanup EXIT
 tar -C "$R" -xzf "$CACHE"
+chmod 0755 "$R" # mktemp made it 0700 (and so did the cached tarball's "."): the logferry user must traverse /
 cp /etc/apt/sources.list.d/*.sources "$R/etc/apt/sources.list.d/" 2>/dev/null && rm -f "$R/etc/apt/sources.list"
 cp /etc/resolv.conf "$R/etc/resolv.conf"
 mount -t proc proc "$R/proc" && mount --bind /dev "$R/dev" && mount --bind /dev/pts "$R/dev/pts" \
@@ -71,7 +72,7 @@ for f in /usr/bin/logferry /etc/logferry/agent.conf /usr/lib/systemd/system/logf
          /usr/share/man/man8/logferry.8.gz; do
     [ -e "$R$f" ] || fail "$f not installed"
 done
-[ "$(stat -c %U "$R/var/lib/logferry")" = logferry ] || fail "/var/lib/logferry not owned by logferry"
+[ "$(in_root stat -c %U /var/lib/logferry)" = logferry ] || fail "/var/lib/logferry not owned by logferry"
 grep -qx 'User=logferry' "$R/usr/lib/systemd/system/logferry.service" || fail "unit does not run as logferry"
 
 # 4. check on a machine without the log folders and the state directory
@@ -143,7 +144,7 @@ bad += [("spring", i, spring[i]) for i in range(1, 301) if spring[i] != 1]
 print(f"nginx {sum(nginx.values())}/500, spring {sum(spring.values())}/300, wrong counts: {bad[:10]}")
 sys.exit(1 if bad else 0)
 PY
-[ "$(stat -c %U "$R/var/lib/logferry/registry.json")" = logferry ] || fail "registry not written by logferry"
+[ "$(in_root stat -c %U /var/lib/logferry/registry.json)" = logferry ] || fail "registry not written by logferry"
 
 # 6. purge removes state and configuration
 in_root apt-get purge -y -qq logferry >>"$T/apt.log" 2>&1 || fail "apt-get purge failed"
