@@ -113,8 +113,13 @@ const struct field *eb_get(const struct event_builder *eb, const struct fkey *k)
 struct file_id {
     uint64_t dev;
     uint64_t ino;
-    uint64_t fp;     /* hash of the first fp_len bytes */
+    uint64_t fp;     /* hash of the first fp_len bytes (grows to 1 KiB as the file grows) */
     uint32_t fp_len;
+    /* Stable for the file's whole life and across restarts: a hash of dev, inode and the
+     * inode's birth time (statx), or of dev, inode and the first line's bytes on filesystems
+     * without birth times. Use THIS (with the event's offset) for document ids: fp changes
+     * while a small file grows, uid never does, and inode reuse gives a new uid. */
+    uint64_t uid;
 };
 
 /* What an output may know about where a batch came from. Immutable while any batch that

@@ -2,8 +2,9 @@
  * json.c - JSON string escaping with UTF-8 repair, numbers and timestamps (see json.h).
  *
  * The escape loop is the hottest code in logferry: every message passes through it. It
- * checks eight bytes at a time for anything that needs attention (a control byte, '"', '\\',
- * a byte >= 0x80) and copies clean runs with one memcpy. Non-ASCII is validated per the
+ * checks sixteen bytes at a time (SSE2; eight with a portable fallback) for anything that
+ * needs attention (a control byte, '"', '\\', a byte >= 0x80) and copies clean runs, valid
+ * UTF-8 included, with one memcpy. Non-ASCII is validated per the
  * Unicode table of well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
  */
 #include "agent/json.h"
@@ -13,6 +14,30 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Length of the prefix of p[0..n) that needs no escaping: no control byte, '"', '\\' or byte
+ * >= 0x80. Sixteen bytes per step: a signed compare with 0x20 flags control bytes and every
+ * byte >= 0x80 (negative as signed) in one instruction. */
+static inline size_t scan_clean(const unsigned char *p, size_t n)
+{
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    size_t i = 0;
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                 _mm_cmplt_epi8(v, sp));
+        int mask = _mm_movemask_epi8(m);
+        if (mask)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+        i += 16;
+    }
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+#else
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
@@ -26,6 +51,22 @@ static inline uint64_t needs_attention(uint64_t w)
     uint64_t zbs = (bs - ONES) & ~bs;
     return (lt20 | zq | zbs | w) & HIGHS;
 }
+
+static inline size_t scan_clean(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (needs_attention(w))
+            break;
+        i += 8;
+    }
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+#endif
 
 /* Length of a well-formed UTF-8 sequence at s (1..4), or 0 if it is not well-formed. */
 static inline size_t utf8_seq(const unsigned char *s, size_t n)
@@ -82,23 +123,17 @@ int json_write_escaped(struct buf *b, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
-    /* Worst case is 6 output bytes per input byte; reserve once for the common case. */
     if (buf_reserve(b, n + 16) != 0)
         return -1;
     while (i < n) {
-        size_t run = i;
-        while (run + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, p + run, 8);
-            if (needs_attention(w))
+        /* A run of bytes that go out unchanged: clean ASCII and well-formed UTF-8. */
+        size_t run = i + scan_clean(p + i, n - i);
+        while (run < n && p[run] >= 0x80) {
+            size_t l = utf8_seq(p + run, n - run);
+            if (!l)
                 break;
-            run += 8;
-        }
-        while (run < n) {
-            unsigned c = p[run];
-            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
-                break;
-            run++;
+            run += l;
+            run += scan_clean(p + run, n - run);
         }
         if (run > i) {
             if (buf_add(b, p + i, run - i) != 0)
@@ -107,18 +142,10 @@ int json_write_escaped(struct buf *b, const char *s, size_t n)
         }
         if (i >= n)
             break;
-        unsigned c = p[i];
-        if (c >= 0x80) {
-            size_t l = utf8_seq(p + i, n - i);
-            if (l) {
-                if (buf_add(b, p + i, l) != 0)
-                    return -1;
-                i += l;
-            } else {
-                if (buf_add(b, "\xEF\xBF\xBD", 3) != 0)
-                    return -1;
-                i++;
-            }
+        unsigned c = p[i++];
+        if (c >= 0x80) { /* not well-formed UTF-8 */
+            if (buf_add(b, "\xEF\xBF\xBD", 3) != 0)
+                return -1;
             continue;
         }
         char e[6];
@@ -139,7 +166,6 @@ int json_write_escaped(struct buf *b, const char *s, size_t n)
         }
         if (buf_add(b, e, el) != 0)
             return -1;
-        i++;
     }
     return 0;
 }

@@ -7,7 +7,7 @@
  * This file is small and fuzzed (tests/fuzz/fuzz_json.c).
  *
  * Guarantee: whatever bytes go in, what comes out is valid JSON text in valid UTF-8: invalid
- * UTF-8 sequences become U+FFFD, control characters and DEL become \u00XX escapes (\n, \t...
+ * UTF-8 sequences become U+FFFD, control characters become \u00XX escapes (\n, \t...
  * in their short forms), '"' and '\' are escaped. Pure functions of their arguments.
  */
 #ifndef LF_JSON_H

@@ -62,8 +62,22 @@ static int file_check(const void *vconf, struct conf *c, struct conf_section *s,
     return 0;
 }
 
+/* Creates the parent directories of path (like Filebeat's file output). */
+static void make_parents(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0750);
+            *p = '/';
+        }
+}
+
 static int open_out(struct file_out *fo, char *err, size_t errsz)
 {
+    make_parents(fo->conf->path);
     fo->fd = open(fo->conf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, fo->mode);
     if (fo->fd < 0) {
         snprintf(err, errsz, "cannot open %s: %s", fo->conf->path, strerror(errno));

@@ -41,6 +41,9 @@ struct output_env {
     /* Acknowledge batch b (exactly once per send()). Thread-safe. */
     void (*ack)(const struct output_env *env, struct event_batch *b);
     void *core; /* the core's instance; opaque to outputs */
+    /* Becomes non-zero when shutdown_timeout has run out: a send() stuck retrying (broker
+     * down) must then return without acking what it could not deliver. */
+    const atomic_int *giving_up;
 };
 
 /* 1 if the output should ship this event (its `when` matches or it has none). */

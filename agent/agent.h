@@ -1,0 +1,195 @@
+/*
+ * agent.h - the daemon's state: its configuration, inputs, tracked files, output instances.
+ *
+ * Threads (see docs/ARCHITECTURE.md):
+ *   - tail thread (the main thread): the event loop in loop.c. Owns every struct tail_file,
+ *     the registry, every batch under construction, and the in-flight FIFOs.
+ *   - watcher thread (watch.c): inotify -> pipe.
+ *   - one thread per output (pipeline.c): pops batches, calls the output's send()/tick().
+ *   - threads outputs start themselves (librdkafka, the Slack sender, the HTTP server).
+ * The only state shared across them: the output queues (mutex + condvar each), the done
+ * list of fully acked batches (mutex + eventfd to wake the tail thread), atomics in
+ * lf_metrics, and the status snapshot (status_mu).
+ */
+#ifndef LF_AGENT_H
+#define LF_AGENT_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/config.h"
+#include "agent/event.h"
+#include "agent/registry.h"
+#include "outputs/output.h"
+#include "parsers/lineproc.h"
+
+struct agent_conf {
+    const char *name;
+    const char *data_dir;
+    const char *log_level;
+    const char *log_format;
+    long queue_max_events;
+    uint64_t queue_max_bytes;
+    long shutdown_timeout_ms;
+    long registry_flush_ms;
+    long rescan_interval_ms;
+    long max_open_files;
+    long batch_max_events;
+    const char *http_listen;
+};
+
+struct input_conf {
+    struct conf_list paths;
+    struct conf_list exclude;
+    const char *start_at;
+    uint64_t max_line_bytes;
+    long close_renamed_ms;
+    long close_inactive_ms;
+    struct conf_kvlist fields;
+};
+
+struct input {
+    const char *name;
+    struct input_conf c;
+    struct lineproc *lp;
+    struct field *static_fields;
+    int nstatic;
+    int section_line;
+};
+
+enum tf_state { TF_ACTIVE, TF_RENAMED, TF_DELETED, TF_CLOSED /* fd closed, acks pending */ };
+
+struct tail_file {
+    struct input *in;
+    struct event_source *src; /* shared with batches; path lives in it */
+    char *path;
+    int dir;                  /* watched directory id */
+    int fd;
+    struct file_id id;
+    enum tf_state state;
+    uint64_t read_off;        /* next byte to read from the file */
+    uint64_t line_off;        /* file offset of carry[0] */
+    char *carry;              /* partial line (at most max_line_bytes) */
+    size_t carry_len, carry_cap;
+    int skipping;             /* inside an over-long line: drop bytes until '\n' */
+    uint64_t skip_len;
+    struct lineproc_state *lps;
+    struct event_base base;
+    struct event_batch *cur;  /* batch being filled */
+    uint64_t consumed;        /* end of the last record handed out (batches cover up to it) */
+    /* in-flight batches, in file order */
+    struct event_batch *fifo_head, *fifo_tail;
+    uint64_t next_seq;
+    uint64_t committed;       /* acked by every output */
+    int dirty;                /* inotify said it changed, or unread data remains */
+    int64_t last_data_ms;     /* monotonic ms of the last read that returned data */
+    int64_t size;             /* last fstat size */
+    uint32_t rename_cookie;
+    int path_stale;           /* renamed to a name we did not see (moved out of watch) */
+    struct tail_file *next;
+};
+
+struct output_inst {
+    const struct output_desc *desc;
+    struct conf_section *sec;
+    void *conf;               /* desc->conf_size bytes filled by desc->conf_table */
+    struct when *when;
+    struct output_env env;
+    struct out_metrics m;
+    void *st;
+    pthread_t thread;
+    int started;
+    /* queue of dispatched batches (ring of pointers) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct event_batch **ring;
+    size_t ring_cap, head, count;
+    int stop;
+    struct agent *agent;
+};
+
+struct dir_watch {
+    char *path;
+    int added;
+};
+
+struct agent {
+    char *conf_path;
+    struct conf *conf;
+    struct agent_conf ac;
+    char host_name[256];
+    struct input *inputs;
+    int ninputs;
+    struct output_inst *outs;
+    int nouts;
+    struct dir_watch *dirs;
+    int ndirs;
+    struct registry *reg;
+    struct tail_file *files;
+    int nfiles_open;
+    int first_start;          /* no registry existed: start_at applies */
+    /* pipeline budget */
+    long q_events;
+    uint64_t q_bytes;
+    long q_batches;
+    long q_max_batches;
+    int ack_fd;               /* eventfd: an output acked a batch's last pending count */
+    /* status */
+    pthread_mutex_t status_mu;
+    int64_t started_ms;
+    volatile int stopping;
+    int reloading;            /* SIGHUP: stopping in order to start again */
+    int64_t now_ms;            /* wall clock of the current read (read time of events) */
+    struct event_builder eb;   /* scratch for the tail thread */
+};
+
+/* Configuration (agent_conf.c). Loads and validates `path` into a; every problem goes to
+ * errs as FILE:LINE. With `for_run` it also creates output instances' confs ready for
+ * init. Returns the number of errors. */
+int agent_configure(struct agent *a, const char *path, struct conf_errs *errs);
+void agent_unconfigure(struct agent *a);
+/* One screen summary of a configured agent (for `check`). */
+void agent_print_summary(const struct agent *a, FILE *out);
+
+/* Pipeline (pipeline.c). */
+int pipeline_start(struct agent *a, char *err, size_t errsz);
+/* Hands a batch to every output; takes ownership (the pipeline frees it after the last ack
+ * via the tail thread). */
+void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch *b);
+/* Pops fully acked batches from the head of every file's FIFO, advancing committed offsets
+ * and releasing budget; returns how many batches completed. Tail thread only. */
+int pipeline_collect(struct agent *a);
+int pipeline_has_room(const struct agent *a);
+/* Stops output threads after flushing within timeout_ms. */
+void pipeline_stop(struct agent *a, long timeout_ms);
+long pipeline_inflight(const struct agent *a);
+
+/* Tail (tail.c). */
+struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
+                            int initial_scan);
+/* Reads up to max_bytes from tf; returns 1 if more data may remain, 0 at EOF, -1 on error. */
+int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes);
+void tail_flush_pending(struct agent *a, struct tail_file *tf, int at_close);
+void tail_dispatch(struct agent *a, struct tail_file *tf);
+void tail_close_fd(struct agent *a, struct tail_file *tf, const char *why);
+/* Frees tail_files that are closed and have nothing in flight. */
+void tail_reap(struct agent *a);
+struct tail_file *tail_find_path(struct agent *a, const char *path);
+struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
+int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
+void tail_sync_registry(struct agent *a);
+
+/* Loop (loop.c). Returns 0 after SIGTERM/SIGINT, AGENT_RELOAD after a valid SIGHUP (the
+ * caller re-executes itself), 1 on a start-up error. */
+#define AGENT_RELOAD 3
+int agent_run(struct agent *a);
+
+/* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
+void lf_status_register(struct agent *a);
+
+int64_t mono_ms(void);
+int64_t wall_ms(void);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * agent_conf.c - turns agent.conf into a configured struct agent: [agent], [input NAME],
+ * [output TYPE [NAME]] and, through parsers_configure(), [parser NAME]. Runs on the main
+ * thread before any other thread exists (and for `check`, `parse`, `setup`, `test-output`).
+ * Every problem is reported, not just the first, as FILE:LINE: what is wrong.
+ */
+#include "agent/agent.h"
+#include "agent/log.h"
+#include "agent/when.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define AC(m) offsetof(struct agent_conf, m)
+static const struct conf_key agent_keys[] = {
+    {"name", CT_STR, NULL, AC(name), "host.name of every event (default: the host name)", NULL},
+    {"data_dir", CT_STR, "./data", AC(data_dir), "registry and other state", NULL},
+    {"log_level", CT_STR, "info", AC(log_level), "error|warn|info|debug", "error|warn|info|debug"},
+    {"log_format", CT_STR, "text", AC(log_format), "text|json (the agent's own logs)", "text|json"},
+    {"queue_max_events", CT_INT, "65536", AC(queue_max_events),
+     "events in flight (read, not yet acked by every output) before reading pauses", NULL},
+    {"queue_max_bytes", CT_SIZE, "16MiB", AC(queue_max_bytes),
+     "memory held by events in flight before reading pauses", NULL},
+    {"shutdown_timeout", CT_DURATION, "10s", AC(shutdown_timeout_ms),
+     "how long SIGTERM waits for outputs to acknowledge", NULL},
+    {"registry_flush", CT_DURATION, "1s", AC(registry_flush_ms),
+     "at most one registry write per this period", NULL},
+    {"rescan_interval", CT_DURATION, "10s", AC(rescan_interval_ms),
+     "safety-net rescan of globs and files (inotify does the real work)", NULL},
+    {"max_open_files", CT_INT, "1024", AC(max_open_files), "cap on open log files", NULL},
+    {"batch_max_events", CT_INT, "2048", AC(batch_max_events), "events per batch", NULL},
+    {"http_listen", CT_STR, "", AC(http_listen),
+     "address:port of the metrics/status endpoint (empty: off; loopback by default)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+#define IC(m) offsetof(struct input_conf, m)
+static const struct conf_key input_keys[] = {
+    {"paths", CT_LIST, NULL, IC(paths), "comma-separated globs of files to tail", NULL},
+    {"exclude", CT_LIST, "", IC(exclude), "globs of files to leave alone", NULL},
+    {"start_at", CT_STR, "beginning", IC(start_at),
+     "beginning|end: where to start files that exist at first start", "beginning|end"},
+    {"max_line_bytes", CT_SIZE, "1MiB", IC(max_line_bytes),
+     "longer lines are cut and marked log.flags: truncated", NULL},
+    {"close_renamed", CT_DURATION, "5s", IC(close_renamed_ms),
+     "keep a renamed or rotated-away file open this long after its last data", NULL},
+    {"close_inactive", CT_DURATION, "5m", IC(close_inactive_ms),
+     "close a file with no new data for this long (reopened on change)", NULL},
+    {"fields.", CT_PREFIX, NULL, IC(fields), "static fields: fields.service.name = shop", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static int add_dir(struct agent *a, const char *dir)
+{
+    for (int i = 0; i < a->ndirs; i++)
+        if (strcmp(a->dirs[i].path, dir) == 0)
+            return i;
+    struct dir_watch *nd = realloc(a->dirs, (size_t)(a->ndirs + 1) * sizeof *nd);
+    if (!nd)
+        return -1;
+    a->dirs = nd;
+    a->dirs[a->ndirs].path = strdup(dir);
+    a->dirs[a->ndirs].added = 0;
+    return a->ndirs++;
+}
+
+static int has_magic(const char *s) { return strpbrk(s, "*?[") != NULL; }
+
+/* Directories a glob's files can live in: its dirname, expanded if it has wildcards. */
+static void glob_dirs(struct agent *a, const char *pattern)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", pattern);
+    char *d = dirname(tmp);
+    if (!has_magic(d)) {
+        add_dir(a, d);
+        return;
+    }
+    glob_t g;
+    if (glob(d, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            add_dir(a, g.gl_pathv[i]);
+        globfree(&g);
+    }
+}
+
+void agent_collect_dirs(struct agent *a);
+void agent_collect_dirs(struct agent *a)
+{
+    for (int i = 0; i < a->ninputs; i++)
+        for (int j = 0; j < a->inputs[i].c.paths.n; j++)
+            glob_dirs(a, a->inputs[i].c.paths.v[j]);
+}
+
+static int check_input(struct agent *a, struct conf_section *s, struct input *in,
+                       struct conf_errs *errs)
+{
+    int n = 0;
+    const char *f = a->conf->file;
+    struct conf_entry *pe = conf_find(s, "paths");
+    if (in->c.paths.n == 0) {
+        conf_err(errs, f, pe ? pe->line : s->line, "[input %s] needs paths = GLOB[, GLOB...]",
+                 in->name);
+        n++;
+    }
+    for (int i = 0; i < in->c.paths.n; i++) {
+        const char *p = in->c.paths.v[i];
+        size_t l = strlen(p);
+        if (l == 0 || p[l - 1] == '/') {
+            conf_err(errs, f, pe->line, "paths: '%s' names a directory; use a glob such as %s*.log",
+                     p, p);
+            n++;
+        } else if (fnmatch(p, p, FNM_PATHNAME) == FNM_NOMATCH && !has_magic(p)) {
+            conf_err(errs, f, pe->line, "paths: '%s' is not a valid glob", p);
+            n++;
+        } else if (strchr(p, '[') && !strchr(strchr(p, '['), ']')) {
+            conf_err(errs, f, pe->line, "paths: '%s' has an unclosed [", p);
+            n++;
+        }
+    }
+    if (in->c.max_line_bytes < 64 || in->c.max_line_bytes > (64u << 20)) {
+        struct conf_entry *e = conf_find(s, "max_line_bytes");
+        conf_err(errs, f, e ? e->line : s->line, "max_line_bytes must be between 64 and 64MiB");
+        n++;
+    }
+    in->nstatic = in->c.fields.n;
+    in->static_fields = calloc((size_t)(in->nstatic ? in->nstatic : 1), sizeof *in->static_fields);
+    for (int i = 0; i < in->c.fields.n; i++) {
+        const struct fkey *k = fkey_intern(in->c.fields.v[i].key);
+        if (!k) {
+            conf_err(errs, f, in->c.fields.v[i].line, "fields.%s: not a valid dotted field name",
+                     in->c.fields.v[i].key);
+            n++;
+            in->nstatic = i;
+            break;
+        }
+        in->static_fields[i] = (struct field){k, FV_STR, (uint32_t)strlen(in->c.fields.v[i].value),
+                                              {.s = in->c.fields.v[i].value}};
+    }
+    return n;
+}
+
+static int configure_output(struct agent *a, struct conf_section *s, struct conf_errs *errs)
+{
+    const char *f = a->conf->file;
+    const struct output_desc *d = output_find(s->subtype);
+    if (!d) {
+        char known[256] = "";
+        for (int i = 0; output_types[i]; i++) {
+            strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+            strncat(known, output_types[i]->type, sizeof known - strlen(known) - 1);
+        }
+        conf_err(errs, f, s->line, "unknown output type '%s' (known: %s)", s->subtype, known);
+        for (int i = 0; i < s->n; i++)
+            s->e[i].used = 1;
+        return 1;
+    }
+    for (int i = 0; i < a->nouts; i++)
+        if (strcmp(a->outs[i].env.name, s->name) == 0) {
+            conf_err(errs, f, s->line, "a second [output %s%s%s]: give each a name, e.g. "
+                     "[output %s second]", s->subtype, strcmp(s->subtype, s->name) ? " " : "",
+                     strcmp(s->subtype, s->name) ? s->name : "", s->subtype);
+            return 1;
+        }
+    struct output_inst *no = realloc(a->outs, (size_t)(a->nouts + 1) * sizeof *no);
+    if (!no)
+        return 1;
+    a->outs = no;
+    struct output_inst *o = &a->outs[a->nouts++];
+    memset(o, 0, sizeof *o);
+    o->desc = d;
+    o->sec = s;
+    o->conf = calloc(1, d->conf_size ? d->conf_size : 1);
+    o->env.name = s->name;
+    o->env.type = d->type;
+    o->env.data_dir = a->ac.data_dir;
+    o->env.host_name = a->host_name;
+    o->env.shutdown_timeout_ms = a->ac.shutdown_timeout_ms;
+    o->env.m = &o->m;
+    o->env.core = o;
+    int n = 0;
+    struct conf_entry *we = conf_find(s, "when");
+    if (we) {
+        we->used = 1;
+        char err[256];
+        int pos = 0;
+        o->when = when_compile(we->value, err, sizeof err, &pos);
+        if (!o->when) {
+            conf_err(errs, f, we->line, "when: %s at column %d", err, pos);
+            n++;
+        }
+        o->env.when = o->when;
+    }
+    n += conf_apply(a->conf, s, d->conf_table, o->conf, errs);
+    if (d->check && n == 0)
+        n += d->check(o->conf, a->conf, s, errs);
+    n += conf_report_unused(a->conf, s, errs);
+    return n;
+}
+
+int agent_configure(struct agent *a, const char *path, struct conf_errs *errs)
+{
+    int n = 0;
+    fkey_init_builtin();
+    a->conf_path = strdup(path);
+    a->conf = conf_load(path, errs);
+    if (!a->conf)
+        return 1;
+    n += errs->n;
+    const char *f = a->conf->file;
+    struct conf_section *agent_sec = NULL;
+    for (int i = 0; i < a->conf->n; i++) {
+        struct conf_section *s = &a->conf->s[i];
+        if (strcmp(s->type, "agent") == 0) {
+            if (agent_sec) {
+                conf_err(errs, f, s->line, "a second [agent] section (first on line %d)",
+                         agent_sec->line);
+                n++;
+            } else {
+                agent_sec = s;
+            }
+        } else if (strcmp(s->type, "input") == 0 || strcmp(s->type, "output") == 0 ||
+                   strcmp(s->type, "parser") == 0) {
+            if ((strcmp(s->type, "input") == 0 || strcmp(s->type, "parser") == 0) && !*s->name) {
+                conf_err(errs, f, s->line, "[%s] needs a name: [%s NAME]", s->type, s->type);
+                n++;
+            }
+            if (strcmp(s->type, "output") == 0 && !*s->subtype) {
+                conf_err(errs, f, s->line, "[output] needs a type: [output TYPE] or [output TYPE NAME]");
+                n++;
+            }
+        } else {
+            conf_err(errs, f, s->line, "unknown section [%s] (expected agent, input, output, parser)",
+                     s->type);
+            n++;
+            for (int j = 0; j < s->n; j++)
+                s->e[j].used = 1;
+        }
+    }
+    static struct conf_section empty = {.type = "agent", .name = "", .subtype = ""};
+    if (!agent_sec)
+        agent_sec = &empty;
+    n += conf_apply(a->conf, agent_sec, agent_keys, &a->ac, errs);
+    n += conf_report_unused(a->conf, agent_sec, errs);
+    if (a->ac.name && *a->ac.name)
+        snprintf(a->host_name, sizeof a->host_name, "%s", a->ac.name);
+    else if (gethostname(a->host_name, sizeof a->host_name) != 0)
+        snprintf(a->host_name, sizeof a->host_name, "localhost");
+    a->host_name[sizeof a->host_name - 1] = '\0';
+    if (a->ac.queue_max_events < 1 || a->ac.queue_max_bytes < 65536) {
+        conf_err(errs, f, agent_sec->line, "queue_max_events must be >= 1 and queue_max_bytes >= 64KiB");
+        n++;
+    }
+    if (a->ac.batch_max_events < 1 || a->ac.batch_max_events > 65535) {
+        conf_err(errs, f, agent_sec->line, "batch_max_events must be between 1 and 65535");
+        n++;
+    }
+    if (a->ac.max_open_files < 1) {
+        conf_err(errs, f, agent_sec->line, "max_open_files must be >= 1");
+        n++;
+    }
+    if (a->ac.registry_flush_ms < 1 || a->ac.rescan_interval_ms < 100) {
+        conf_err(errs, f, agent_sec->line, "registry_flush must be > 0 and rescan_interval >= 100ms");
+        n++;
+    }
+
+    n += parsers_configure(a->conf, errs);
+
+    for (int i = 0; i < a->conf->n; i++) {
+        struct conf_section *s = &a->conf->s[i];
+        if (strcmp(s->type, "input") != 0 || !*s->name)
+            continue;
+        for (int j = 0; j < a->ninputs; j++)
+            if (strcmp(a->inputs[j].name, s->name) == 0) {
+                conf_err(errs, f, s->line, "a second [input %s] (first on line %d)", s->name,
+                         a->inputs[j].section_line);
+                n++;
+            }
+        struct input *ni = realloc(a->inputs, (size_t)(a->ninputs + 1) * sizeof *ni);
+        if (!ni)
+            return n + 1;
+        a->inputs = ni;
+        struct input *in = &a->inputs[a->ninputs++];
+        memset(in, 0, sizeof *in);
+        in->name = s->name;
+        in->section_line = s->line;
+        int before = errs->n;
+        conf_apply(a->conf, s, input_keys, &in->c, errs);
+        in->lp = lineproc_new(a->conf, s, errs);
+        check_input(a, s, in, errs);
+        conf_report_unused(a->conf, s, errs);
+        n += errs->n - before;
+    }
+    for (int i = 0; i < a->conf->n; i++) {
+        struct conf_section *s = &a->conf->s[i];
+        if (strcmp(s->type, "output") == 0 && *s->subtype)
+            n += configure_output(a, s, errs);
+    }
+    for (int i = 0; i < a->conf->n; i++) {
+        struct conf_section *s = &a->conf->s[i];
+        if (strcmp(s->type, "parser") == 0) /* parsers_configure claimed what it knows */
+            n += conf_report_unused(a->conf, s, errs);
+    }
+    if (a->ninputs == 0) {
+        conf_err(errs, f, 0, "no [input NAME] section: nothing to tail");
+        n++;
+    }
+    if (a->nouts == 0) {
+        conf_err(errs, f, 0, "no [output TYPE] section: nowhere to ship (try [output file] path = out.ndjson)");
+        n++;
+    }
+    int lvl = lf_log_parse_level(a->ac.log_level ? a->ac.log_level : "info");
+    if (lvl >= 0)
+        lf_log_level = lvl;
+    lf_log_set_json(a->ac.log_format && strcmp(a->ac.log_format, "json") == 0);
+    fkey_freeze();
+    agent_collect_dirs(a);
+    return errs->n > n ? errs->n : n;
+}
+
+void agent_unconfigure(struct agent *a)
+{
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        if (o->conf)
+            conf_free_target(o->desc->conf_table, o->conf);
+        free(o->conf);
+        when_free(o->when);
+        free(o->ring);
+    }
+    free(a->outs);
+    for (int i = 0; i < a->ninputs; i++) {
+        conf_free_target(input_keys, &a->inputs[i].c);
+        lineproc_free(a->inputs[i].lp);
+        free(a->inputs[i].static_fields);
+    }
+    free(a->inputs);
+    for (int i = 0; i < a->ndirs; i++)
+        free(a->dirs[i].path);
+    free(a->dirs);
+    conf_free_target(agent_keys, &a->ac);
+    parsers_free();
+    conf_free(a->conf);
+    free(a->conf_path);
+    fkey_reset();
+    a->outs = NULL;
+    a->inputs = NULL;
+    a->dirs = NULL;
+    a->conf = NULL;
+    a->nouts = a->ninputs = a->ndirs = 0;
+}
+
+int input_matches(const struct input *in, const char *path);
+int input_matches(const struct input *in, const char *path)
+{
+    int hit = 0;
+    for (int i = 0; i < in->c.paths.n && !hit; i++)
+        hit = fnmatch(in->c.paths.v[i], path, FNM_PATHNAME) == 0;
+    if (!hit)
+        return 0;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (int i = 0; i < in->c.exclude.n; i++) {
+        const char *x = in->c.exclude.v[i];
+        if (fnmatch(x, path, FNM_PATHNAME) == 0 || (!strchr(x, '/') && fnmatch(x, base, 0) == 0))
+            return 0;
+    }
+    return 1;
+}
+
+void agent_print_summary(const struct agent *a, FILE *out)
+{
+    fprintf(out, "%s: OK\n", a->conf->file);
+    fprintf(out, "  agent    name=%s data_dir=%s queue=%ld events/%llu bytes shutdown_timeout=%ldms\n",
+            a->host_name, a->ac.data_dir, a->ac.queue_max_events,
+            (unsigned long long)a->ac.queue_max_bytes, a->ac.shutdown_timeout_ms);
+    struct stat st;
+    if (stat(a->ac.data_dir, &st) != 0)
+        fprintf(out, "           note: data_dir %s does not exist yet; it is created at start\n",
+                a->ac.data_dir);
+    for (int i = 0; i < a->ninputs; i++) {
+        const struct input *in = &a->inputs[i];
+        size_t nmatch = 0;
+        for (int j = 0; j < in->c.paths.n; j++) {
+            glob_t g;
+            if (glob(in->c.paths.v[j], GLOB_NOSORT, NULL, &g) == 0) {
+                for (size_t k = 0; k < g.gl_pathc; k++)
+                    nmatch += input_matches(in, g.gl_pathv[k]);
+                globfree(&g);
+            }
+        }
+        fprintf(out, "  input    %-12s ", in->name);
+        for (int j = 0; j < in->c.paths.n; j++)
+            fprintf(out, "%s%s", j ? "," : "", in->c.paths.v[j]);
+        fprintf(out, " (%zu file%s now) start_at=%s %s\n", nmatch, nmatch == 1 ? "" : "s",
+                in->c.start_at, lineproc_describe(in->lp));
+    }
+    for (int i = 0; i < a->nouts; i++) {
+        const struct output_inst *o = &a->outs[i];
+        struct conf_entry *we = conf_find(o->sec, "when");
+        fprintf(out, "  output   %-12s type=%s%s%s\n", o->env.name, o->desc->type,
+                we ? " when=" : "", we ? we->value : "");
+    }
+}

@@ -1,0 +1,498 @@
+/*
+ * loop.c - the tail thread's event loop: the agent's main thread while it runs.
+ *
+ * One poll(2) over three descriptors: the watcher's record pipe (inotify), the pipeline's ack
+ * eventfd, and a signalfd. No busy polling: between wake-ups it sleeps until the next timer
+ * (registry flush, rescan, multiline timeout, closing a rotated file, the 30 s summary).
+ * Each wake-up: take signals, apply inotify records (mark files dirty, open, rename,
+ * delete), collect acks (commit offsets), then read dirty files while the pipeline has room,
+ * dispatching each file's batch as soon as its read reaches the end of the data, so a line
+ * reaches the outputs within microseconds of the inotify event that announced it.
+ */
+#include "agent/agent.h"
+#include "agent/http.h"
+#include "agent/log.h"
+#include "agent/metrics.h"
+#include "agent/watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <glob.h>
+#include <sys/inotify.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_SLICE (1u << 20) /* per file per turn, for fairness between files */
+
+int input_matches(const struct input *in, const char *path);
+void agent_collect_dirs(struct agent *a);
+void tail_free_all(struct agent *a);
+int tail_check_rewritten(struct agent *a, struct tail_file *tf);
+
+static atomic_int giving_up;
+
+static int dir_of(struct agent *a, const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    const char *d = dirname(tmp);
+    for (int i = 0; i < a->ndirs; i++)
+        if (strcmp(a->dirs[i].path, d) == 0)
+            return i;
+    return -1;
+}
+
+static struct input *input_for(struct agent *a, const char *path)
+{
+    for (int i = 0; i < a->ninputs; i++)
+        if (input_matches(&a->inputs[i], path))
+            return &a->inputs[i];
+    return NULL;
+}
+
+/* A path appeared or changed that we may not track yet. */
+static void consider(struct agent *a, const char *path, int initial)
+{
+    struct input *in = input_for(a, path);
+    if (!in)
+        return;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    struct tail_file *tf = tail_find_path(a, path);
+    if (tf && tf->id.dev == (uint64_t)st.st_dev && tf->id.ino == (uint64_t)st.st_ino) {
+        if (tf->fd < 0)
+            tail_open(a, in, tf->dir, path, 0); /* reopens the inactive one */
+        tf->dirty = 1;
+        return;
+    }
+    if (tf) {
+        /* The path now names another file: the one we had was rotated away unseen. */
+        tf->state = TF_RENAMED;
+        tf->path_stale = 1;
+        tf->dirty = 1;
+        METRIC_ADD(lf_metrics.rotations, 1);
+    }
+    tail_open(a, in, dir_of(a, path), path, initial);
+}
+
+static void request_watches(struct agent *a)
+{
+    for (int i = 0; i < a->ndirs; i++)
+        if (a->dirs[i].added == 0) {
+            a->dirs[i].added = 2; /* requested */
+            watch_add_dir(i, a->dirs[i].path);
+        }
+}
+
+static void rescan(struct agent *a, int initial)
+{
+    agent_collect_dirs(a);
+    request_watches(a);
+    for (int i = 0; i < a->ninputs; i++) {
+        struct input *in = &a->inputs[i];
+        for (int j = 0; j < in->c.paths.n; j++) {
+            glob_t g;
+            if (glob(in->c.paths.v[j], 0, NULL, &g) != 0)
+                continue;
+            for (size_t k = 0; k < g.gl_pathc; k++)
+                if (input_for(a, g.gl_pathv[k]) == in)
+                    consider(a, g.gl_pathv[k], initial);
+            globfree(&g);
+        }
+    }
+    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+        if (tf->fd < 0 || tf->state != TF_ACTIVE)
+            continue;
+        struct stat st, fst;
+        if (stat(tf->path, &st) != 0 || (uint64_t)st.st_ino != tf->id.ino ||
+            (uint64_t)st.st_dev != tf->id.dev) {
+            int gone = fstat(tf->fd, &fst) == 0 && fst.st_nlink == 0;
+            tf->state = gone ? TF_DELETED : TF_RENAMED;
+            tf->path_stale = 1;
+            LF_LOG(LF_INFO, "tail", "%s was %s (found by rescan); draining it", tf->path,
+                   gone ? "deleted" : "rotated away");
+        } else {
+            tail_check_rewritten(a, tf);
+        }
+        tf->dirty = 1;
+    }
+    /* Registry entries of files that no longer exist at their path are dropped. */
+    for (int i = 0; i < a->reg->n;) {
+        struct reg_entry *e = &a->reg->e[i];
+        struct stat st;
+        if (!tail_find_id(a, e->id.dev, e->id.ino) &&
+            (stat(e->path, &st) != 0 || (uint64_t)st.st_ino != e->id.ino)) {
+            reg_remove(a->reg, e->id.dev, e->id.ino);
+            continue;
+        }
+        i++;
+    }
+}
+
+static void on_watch(struct agent *a, const struct watch_rec *r, int *need_rescan)
+{
+    if (r->mask & WATCH_OVERFLOW) {
+        LF_LOG(LF_WARN, "watch", "inotify queue overflowed; rescanning every file");
+        *need_rescan = 1;
+        return;
+    }
+    if (r->dir < 0 || r->dir >= a->ndirs)
+        return;
+    if (r->mask & (WATCH_ADDED | WATCH_FAILED)) {
+        a->dirs[r->dir].added = (r->mask & WATCH_ADDED) ? 1 : -1;
+        *need_rescan = 1; /* catch files created before the watch existed */
+        return;
+    }
+    if (r->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+        a->dirs[r->dir].added = 0; /* watch again if it comes back */
+        *need_rescan = 1;
+        return;
+    }
+    if (!r->name[0])
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", a->dirs[r->dir].path, r->name);
+    struct tail_file *tf = tail_find_path(a, path);
+    if (r->mask & IN_MOVED_FROM) {
+        if (tf) {
+            tf->state = TF_RENAMED;
+            tf->path_stale = 1;
+            tf->rename_cookie = r->cookie;
+            tf->dirty = 1;
+            METRIC_ADD(lf_metrics.rotations, 1);
+            LF_LOG(LF_INFO, "tail", "%s was renamed; reading it to its end", path);
+        }
+        return;
+    }
+    if (r->mask & IN_MOVED_TO) {
+        for (struct tail_file *t = a->files; t; t = t->next)
+            if (t->path_stale && t->rename_cookie && t->rename_cookie == r->cookie) {
+                char *np = strdup(path);
+                if (np) {
+                    free(t->path);
+                    t->path = np;
+                }
+                t->path_stale = 0;
+                t->rename_cookie = 0;
+                if (input_matches(t->in, path) && t->state == TF_RENAMED)
+                    t->state = TF_ACTIVE; /* renamed to a name we tail anyway */
+                t->dirty = 1;
+                reg_set(a->reg, t->path, &t->id, t->committed);
+                return;
+            }
+        consider(a, path, 0);
+        return;
+    }
+    if (r->mask & IN_DELETE) {
+        if (tf) {
+            tf->state = TF_DELETED;
+            tf->path_stale = 1;
+            tf->dirty = 1;
+            LF_LOG(LF_INFO, "tail", "%s was deleted; draining what is left", path);
+        }
+        return;
+    }
+    if (r->mask & IN_CREATE) {
+        consider(a, path, 0);
+        return;
+    }
+    if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
+        if (tf && tf->fd >= 0)
+            tf->dirty = 1;
+        else
+            consider(a, path, 0);
+    }
+}
+
+static int64_t min_t(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static void close_idle(struct agent *a, int64_t now, int64_t *next)
+{
+    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+        if (tf->fd < 0 || tf->dirty)
+            continue;
+        int64_t idle = now - tf->last_data_ms;
+        if (tf->state == TF_DELETED) {
+            tail_close_fd(a, tf, "deleted, drained");
+        } else if (tf->state == TF_RENAMED) {
+            if (idle >= tf->in->c.close_renamed_ms)
+                tail_close_fd(a, tf, "rotated away, drained");
+            else
+                *next = min_t(*next, tf->last_data_ms + tf->in->c.close_renamed_ms);
+        } else if (idle >= tf->in->c.close_inactive_ms) {
+            tail_close_fd(a, tf, "inactive");
+        } else {
+            *next = min_t(*next, tf->last_data_ms + tf->in->c.close_inactive_ms);
+        }
+    }
+}
+
+static void multiline_timeouts(struct agent *a, int64_t now, int64_t *next)
+{
+    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+        if (!tf->lps)
+            continue;
+        int64_t d = lineproc_deadline(tf->lps);
+        if (!d)
+            continue;
+        if (d <= now)
+            tail_flush_pending(a, tf, 0);
+        else
+            *next = min_t(*next, d);
+    }
+}
+
+static void save_registry(struct agent *a)
+{
+    static int failing;
+    char err[512];
+    tail_sync_registry(a);
+    if (reg_save(a->reg, err, sizeof err) != 0) {
+        if (!failing)
+            LF_LOG(LF_ERROR, "registry", "%s; offsets are not being saved (shipping goes on; "
+                   "retrying every flush)", err);
+        failing = 1;
+    } else if (failing) {
+        LF_LOG(LF_INFO, "registry", "registry saved again");
+        failing = 0;
+    }
+}
+
+/* Validates the configuration file as it is now, in a child process (`logferry check`), so the
+ * running agent's process-wide state (interned keys, parsers) is never touched by a config
+ * that may be broken. Its FILE:LINE errors go to our stderr. Returns 1 when valid. */
+static int reload_check(struct agent *a)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        pthread_sigmask(SIG_SETMASK, &none, NULL);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 1);
+        execl("/proc/self/exe", "logferry", "check", "-c", a->conf_path, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int setup_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    /* Blocked before any thread starts, so every thread inherits the mask and only the
+     * signalfd sees these signals. */
+    if (pthread_sigmask(SIG_BLOCK, set, NULL) != 0)
+        return -1;
+    return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int agent_run(struct agent *a)
+{
+    char err[1024];
+    int rc = 1;
+    sigset_t set;
+    int sfd = setup_signals(&set);
+    if (sfd < 0) {
+        LF_LOG(LF_ERROR, "agent", "signalfd: %s", strerror(errno));
+        return 1;
+    }
+    a->reg = reg_open(a->ac.data_dir, err, sizeof err);
+    if (!a->reg) {
+        LF_LOG(LF_ERROR, "agent", "%s", err);
+        close(sfd);
+        return 1;
+    }
+    eb_init(&a->eb);
+    pthread_mutex_init(&a->status_mu, NULL);
+    a->started_ms = wall_ms();
+    atomic_store(&giving_up, 0);
+    /* Queue the initial watches before the watcher starts: it applies them before it first
+     * blocks, so the first scan does not wait for its one-second poll. */
+    agent_collect_dirs(a);
+    request_watches(a);
+    int wfd = watch_start(err, sizeof err);
+    if (wfd < 0) {
+        LF_LOG(LF_ERROR, "agent", "%s", err);
+        goto out;
+    }
+    for (int i = 0; i < a->nouts; i++)
+        a->outs[i].env.giving_up = &giving_up;
+    if (pipeline_start(a, err, sizeof err) != 0) {
+        LF_LOG(LF_ERROR, "agent", "%s", err);
+        goto out;
+    }
+    if (a->ac.http_listen && *a->ac.http_listen &&
+        lf_http_start(a->ac.http_listen, err, sizeof err) != 0) {
+        LF_LOG(LF_ERROR, "agent", "http_listen %s: %s", a->ac.http_listen, err);
+        goto out;
+    }
+    lf_status_register(a);
+    LF_LOG(LF_INFO, "agent", "logferry %s started as %s (config %s, data_dir %s)",
+           LOGFERRY_VERSION, a->host_name, a->conf_path, a->ac.data_dir);
+
+    /* Watch first, then scan: a file created in between is seen by one or the other. */
+    int64_t wait_until = mono_ms() + 2000;
+    for (;;) {
+        int pending = 0;
+        for (int i = 0; i < a->ndirs; i++)
+            pending += a->dirs[i].added == 2;
+        if (!pending || mono_ms() > wait_until)
+            break;
+        struct pollfd p = {wfd, POLLIN, 0};
+        poll(&p, 1, 50);
+        struct watch_rec r;
+        int dummy;
+        while (watch_next(&r))
+            on_watch(a, &r, &dummy);
+    }
+    rescan(a, 1);
+
+    int64_t now = mono_ms();
+    int64_t next_flush = now + a->ac.registry_flush_ms;
+    int64_t next_rescan = now + a->ac.rescan_interval_ms;
+    int64_t next_summary = now + 30000;
+    int64_t stop_deadline = 0;
+    int64_t paused_since = 0;
+    for (;;) {
+        now = mono_ms();
+        int64_t next = min_t(next_rescan, next_summary);
+        if (a->reg->dirty)
+            next = min_t(next, next_flush);
+        close_idle(a, now, &next);
+        multiline_timeouts(a, now, &next);
+        if (stop_deadline)
+            next = min_t(next, now + 50);
+        int any_dirty = 0;
+        for (struct tail_file *tf = a->files; tf && !any_dirty; tf = tf->next)
+            any_dirty = tf->dirty && tf->fd >= 0;
+        int room = pipeline_has_room(a);
+        int timeout = (any_dirty && room && !a->stopping) ? 0 : (int)(next > now ? next - now : 0);
+        struct pollfd pfd[3] = {{wfd, POLLIN, 0}, {a->ack_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+        int pr = poll(pfd, 3, timeout);
+        if (pr < 0 && errno != EINTR) {
+            LF_LOG(LF_ERROR, "agent", "poll: %s", strerror(errno));
+            break;
+        }
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGHUP) {
+                if (a->stopping)
+                    continue;
+                if (!reload_check(a)) {
+                    LF_LOG(LF_ERROR, "agent", "SIGHUP: %s has errors (above); keeping the "
+                           "running configuration", a->conf_path);
+                    continue;
+                }
+                /* Drain everything in flight, commit, then start again on the new file: no
+                 * line is lost (the registry) and none is shipped twice (all was acked). */
+                LF_LOG(LF_INFO, "agent", "SIGHUP: %s is valid; draining %ld batch(es), then "
+                       "reloading", a->conf_path, pipeline_inflight(a));
+                a->stopping = 1;
+                a->reloading = 1;
+                stop_deadline = now + a->ac.shutdown_timeout_ms;
+                for (struct tail_file *tf = a->files; tf; tf = tf->next)
+                    tail_dispatch(a, tf);
+                continue;
+            }
+            if (a->stopping) {
+                LF_LOG(LF_WARN, "agent", "second signal: exiting now (only acknowledged offsets "
+                       "are committed)");
+                atomic_store(&giving_up, 1);
+                stop_deadline = now;
+                continue;
+            }
+            a->stopping = 1;
+            stop_deadline = now + a->ac.shutdown_timeout_ms;
+            LF_LOG(LF_INFO, "agent", "%s: stopping reading, draining %ld batch(es) within %ld ms",
+                   si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", pipeline_inflight(a),
+                   a->ac.shutdown_timeout_ms);
+            for (struct tail_file *tf = a->files; tf; tf = tf->next)
+                tail_dispatch(a, tf);
+        }
+        int need_rescan = 0;
+        struct watch_rec r;
+        while (watch_next(&r))
+            on_watch(a, &r, &need_rescan);
+        pipeline_collect(a);
+        if (a->stopping) {
+            if (pipeline_inflight(a) == 0 || mono_ms() >= stop_deadline)
+                break;
+            continue;
+        }
+        if (need_rescan || mono_ms() >= next_rescan) {
+            rescan(a, 0);
+            next_rescan = mono_ms() + a->ac.rescan_interval_ms;
+        }
+        /* Read: every dirty file gets a slice per turn while the pipeline has room. */
+        if (pipeline_has_room(a)) {
+            if (paused_since) {
+                METRIC_ADD(lf_metrics.backpressure_ms, (unsigned long long)(mono_ms() - paused_since));
+                paused_since = 0;
+            }
+            for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+                if (!tf->dirty || tf->fd < 0)
+                    continue;
+                if (!pipeline_has_room(a))
+                    break;
+                int more = tail_read(a, tf, READ_SLICE);
+                if (more <= 0)
+                    tf->dirty = 0;
+                if (more < 0)
+                    tail_close_fd(a, tf, "read error");
+                tail_dispatch(a, tf);
+            }
+        } else if (!paused_since) {
+            paused_since = mono_ms();
+        }
+        tail_reap(a);
+        now = mono_ms();
+        if (now >= next_flush && a->reg->dirty) {
+            save_registry(a);
+            next_flush = now + a->ac.registry_flush_ms;
+        }
+        if (now >= next_summary) {
+            lf_metrics_log_summary(30000);
+            next_summary = now + 30000;
+        }
+    }
+    if (a->stopping && pipeline_inflight(a) > 0) {
+        LF_LOG(LF_WARN, "agent", "shutdown_timeout: %ld batch(es) not acknowledged; they will be "
+               "read again after the restart", pipeline_inflight(a));
+    }
+    atomic_store(&giving_up, 1);
+    lf_status_register(NULL);
+    lf_http_stop();
+    pipeline_stop(a, 1000);
+    pipeline_collect(a);
+    save_registry(a);
+    rc = a->reloading ? AGENT_RELOAD : 0;
+    LF_LOG(LF_INFO, "agent", a->reloading ? "stopped for reload" : "stopped");
+out:
+    watch_stop();
+    tail_free_all(a);
+    eb_free(&a->eb);
+    reg_close(a->reg);
+    a->reg = NULL;
+    if (a->ack_fd > 0)
+        close(a->ack_fd);
+    close(sfd);
+    return rc;
+}

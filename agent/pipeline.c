@@ -1,0 +1,227 @@
+/*
+ * pipeline.c - batches from the tail thread to every output and back.
+ *
+ * Dispatch (tail thread): a finished batch gets pending = number of outputs, is appended to
+ * its file's in-flight FIFO, counted against the budget (events, bytes, batches), and pushed
+ * onto every output's ring. Each output thread pops batches in order and calls send().
+ *
+ * Ack (any thread): core_ack() decrements pending; the ack that brings it to zero wakes the
+ * tail thread through an eventfd.
+ *
+ * Collect (tail thread): pipeline_collect() walks each file's FIFO from the head and pops
+ * every batch whose pending count is zero, moving the file's committed offset to that
+ * batch's end. A batch acked out of order waits in the FIFO until everything before it is
+ * done, so the registry never commits past a gap. Budget is released as batches are freed,
+ * which is what lets a paused reader go on.
+ */
+#include "agent/agent.h"
+#include "agent/log.h"
+#include "agent/metrics.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static void core_ack(const struct output_env *env, struct event_batch *b)
+{
+    struct output_inst *o = env->core;
+    if (atomic_fetch_sub_explicit(&b->pending, 1, memory_order_acq_rel) != 1)
+        return;
+    uint64_t one = 1;
+    ssize_t w = write(o->agent->ack_fd, &one, sizeof one);
+    (void)w;
+}
+
+static void abs_deadline(struct timespec *ts, int64_t wait_ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += wait_ms / 1000;
+    ts->tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *output_main(void *arg)
+{
+    struct output_inst *o = arg;
+    long tick_ms = 100;
+    int64_t next_tick = mono_ms() + tick_ms;
+    for (;;) {
+        pthread_mutex_lock(&o->mu);
+        while (o->count == 0 && !o->stop) {
+            if (!o->desc->tick) {
+                pthread_cond_wait(&o->cv, &o->mu);
+                continue;
+            }
+            int64_t now = mono_ms();
+            if (now >= next_tick)
+                break;
+            struct timespec ts;
+            abs_deadline(&ts, next_tick - now);
+            pthread_cond_timedwait(&o->cv, &o->mu, &ts);
+        }
+        if (o->count == 0 && o->stop) {
+            pthread_mutex_unlock(&o->mu);
+            break;
+        }
+        struct event_batch *b = NULL;
+        if (o->count) {
+            b = o->ring[o->head];
+            o->head = (o->head + 1) % o->ring_cap;
+            o->count--;
+        }
+        pthread_mutex_unlock(&o->mu);
+        if (b)
+            o->desc->send(o->st, b);
+        if (o->desc->tick && mono_ms() >= next_tick) {
+            long want = o->desc->tick(o->st);
+            tick_ms = want < 0 ? 1000 : (want < 1 ? 1 : want);
+            next_tick = mono_ms() + tick_ms;
+        }
+    }
+    return NULL;
+}
+
+int pipeline_start(struct agent *a, char *err, size_t errsz)
+{
+    a->ack_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (a->ack_fd < 0) {
+        snprintf(err, errsz, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    a->q_max_batches = a->ac.queue_max_events < 4096 ? a->ac.queue_max_events : 4096;
+    if (a->q_max_batches < 4)
+        a->q_max_batches = 4;
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        o->agent = a;
+        /* The budget keeps in-flight batches below q_max_batches, so a ring of that size never
+         * overflows (a dispatch can exceed the budget by one batch: +1). */
+        o->ring_cap = (size_t)a->q_max_batches + 2;
+        o->ring = calloc(o->ring_cap, sizeof *o->ring);
+        if (!o->ring) {
+            snprintf(err, errsz, "out of memory");
+            return -1;
+        }
+        pthread_mutex_init(&o->mu, NULL);
+        pthread_cond_init(&o->cv, NULL);
+        o->env.ack = core_ack;
+        METRIC_SET(o->m.state_since_ms, wall_ms());
+        char e2[512] = "";
+        o->st = o->desc->init(o->conf, &o->env, e2, sizeof e2);
+        if (!o->st) {
+            snprintf(err, errsz, "[output %s]: %s", o->env.name, e2);
+            return -1;
+        }
+        if (pthread_create(&o->thread, NULL, output_main, o) != 0) {
+            snprintf(err, errsz, "[output %s]: cannot start its thread", o->env.name);
+            return -1;
+        }
+        o->started = 1;
+        LF_LOG(LF_INFO, "pipeline", "output %s (%s) started", o->env.name, o->desc->type);
+    }
+    return 0;
+}
+
+int pipeline_has_room(const struct agent *a)
+{
+    return a->q_events < a->ac.queue_max_events && a->q_bytes < a->ac.queue_max_bytes &&
+           a->q_batches < a->q_max_batches;
+}
+
+long pipeline_inflight(const struct agent *a) { return a->q_batches; }
+
+void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch *b)
+{
+    b->owner = tf;
+    b->seq = tf->next_seq++;
+    b->next = NULL;
+    atomic_store(&b->pending, a->nouts);
+    if (tf->fifo_tail)
+        tf->fifo_tail->next = b;
+    else
+        tf->fifo_head = b;
+    tf->fifo_tail = b;
+    a->q_events += b->n;
+    a->q_bytes += b->bytes;
+    a->q_batches++;
+    METRIC_SET(lf_metrics.queue_events, a->q_events);
+    METRIC_SET(lf_metrics.queue_bytes, (long long)a->q_bytes);
+    METRIC_ADD(lf_metrics.events, b->n);
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        pthread_mutex_lock(&o->mu);
+        o->ring[(o->head + o->count) % o->ring_cap] = b;
+        o->count++;
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+    }
+}
+
+int pipeline_collect(struct agent *a)
+{
+    uint64_t v;
+    while (read(a->ack_fd, &v, sizeof v) > 0)
+        ;
+    int n = 0;
+    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+        struct event_batch *b;
+        while ((b = tf->fifo_head) &&
+               atomic_load_explicit(&b->pending, memory_order_acquire) == 0) {
+            tf->fifo_head = b->next;
+            if (!tf->fifo_head)
+                tf->fifo_tail = NULL;
+            tf->committed = b->end;
+            a->q_events -= b->n;
+            a->q_bytes -= b->bytes;
+            a->q_batches--;
+            batch_free(b);
+            n++;
+            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+        }
+    }
+    METRIC_SET(lf_metrics.queue_events, a->q_events);
+    METRIC_SET(lf_metrics.queue_bytes, (long long)a->q_bytes);
+    return n;
+}
+
+void pipeline_stop(struct agent *a, long timeout_ms)
+{
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        if (!o->started)
+            continue;
+        pthread_mutex_lock(&o->mu);
+        o->stop = 1;
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+    }
+    /* Each output thread finishes sending what it has queued, then stops; flush() delivers
+     * what its library still holds, within what is left of the timeout. */
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        if (!o->started)
+            continue;
+        pthread_join(o->thread, NULL);
+        if (o->desc->flush) {
+            long left = (long)(deadline - mono_ms());
+            o->desc->flush(o->st, left > 0 ? left : 0);
+        }
+    }
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        if (!o->started)
+            continue;
+        o->desc->destroy(o->st);
+        o->st = NULL;
+        o->started = 0;
+        pthread_mutex_destroy(&o->mu);
+        pthread_cond_destroy(&o->cv);
+    }
+}

@@ -1,0 +1,252 @@
+/*
+ * registry.c - loading and atomically saving the registry (see registry.h).
+ * jansson is fine here: at most one write a second, off the hot path.
+ */
+#include "agent/registry.h"
+#include "agent/log.h"
+#include "agent/metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static void set_aside(struct registry *r, const char *why)
+{
+    char aside[4200];
+    snprintf(aside, sizeof aside, "%s.corrupt-%lld", r->file, (long long)time(NULL));
+    if (rename(r->file, aside) == 0)
+        LF_LOG(LF_WARN, "registry", "%s is corrupt (%s); set aside as %s, starting with an empty "
+               "registry", r->file, why, aside);
+    else
+        LF_LOG(LF_WARN, "registry", "%s is corrupt (%s) and could not be set aside: %s", r->file,
+               why, strerror(errno));
+}
+
+static int load(struct registry *r)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(r->file, 0, &jerr);
+    if (!root) {
+        if (access(r->file, F_OK) != 0)
+            return 0; /* first start */
+        char why[300];
+        snprintf(why, sizeof why, "line %d: %s", jerr.line, jerr.text);
+        set_aside(r, why);
+        return 0;
+    }
+    json_t *files = json_object_get(root, "files");
+    if (!json_is_object(root) || !json_is_array(files)) {
+        json_decref(root);
+        set_aside(r, "no \"files\" array");
+        return 0;
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f) {
+        const char *path = json_string_value(json_object_get(f, "path"));
+        json_t *dev = json_object_get(f, "dev"), *ino = json_object_get(f, "ino");
+        json_t *off = json_object_get(f, "offset"), *fp = json_object_get(f, "fp");
+        json_t *fpl = json_object_get(f, "fp_len");
+        if (!path || !json_is_integer(dev) || !json_is_integer(ino) || !json_is_integer(off) ||
+            !json_is_string(fp) || !json_is_integer(fpl) || json_integer_value(off) < 0) {
+            LF_LOG(LF_WARN, "registry", "%s: skipping malformed entry #%zu", r->file, i);
+            continue;
+        }
+        const char *uid = json_string_value(json_object_get(f, "uid"));
+        struct file_id id = {(uint64_t)json_integer_value(dev), (uint64_t)json_integer_value(ino),
+                             strtoull(json_string_value(fp), NULL, 16),
+                             (uint32_t)json_integer_value(fpl),
+                             uid ? strtoull(uid, NULL, 16) : 0};
+        reg_set(r, path, &id, (uint64_t)json_integer_value(off));
+    }
+    json_decref(root);
+    r->dirty = 0;
+    return 0;
+}
+
+struct registry *reg_open(const char *dir, char *err, size_t errsz)
+{
+    if (mkdir_p(dir) != 0) {
+        snprintf(err, errsz, "cannot create data_dir %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    struct registry *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    r->dir = strdup(dir);
+    size_t n = strlen(dir) + 32;
+    r->file = malloc(n);
+    if (!r->dir || !r->file) {
+        reg_close(r);
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    snprintf(r->file, n, "%s/registry.json", dir);
+    load(r);
+    return r;
+}
+
+void reg_close(struct registry *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++)
+        free(r->e[i].path);
+    free(r->e);
+    free(r->dir);
+    free(r->file);
+    free(r);
+}
+
+struct reg_entry *reg_find(struct registry *r, uint64_t dev, uint64_t ino)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].id.dev == dev && r->e[i].id.ino == ino)
+            return &r->e[i];
+    return NULL;
+}
+
+int reg_set(struct registry *r, const char *path, const struct file_id *id, uint64_t offset)
+{
+    struct reg_entry *e = reg_find(r, id->dev, id->ino);
+    if (!e) {
+        if (r->n == r->cap) {
+            int nc = r->cap ? r->cap * 2 : 16;
+            struct reg_entry *ne = realloc(r->e, (size_t)nc * sizeof *ne);
+            if (!ne)
+                return -1;
+            r->e = ne;
+            r->cap = nc;
+        }
+        e = &r->e[r->n++];
+        memset(e, 0, sizeof *e);
+    }
+    if (!e->path || strcmp(e->path, path) != 0) {
+        char *p = strdup(path);
+        if (!p)
+            return -1;
+        free(e->path);
+        e->path = p;
+    }
+    if (e->offset != offset || memcmp(&e->id, id, sizeof *id) != 0) {
+        e->updated_ms = wall_ms();
+        r->dirty = 1;
+    }
+    e->id = *id;
+    e->offset = offset;
+    r->dirty = 1;
+    return 0;
+}
+
+void reg_remove(struct registry *r, uint64_t dev, uint64_t ino)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].id.dev == dev && r->e[i].id.ino == ino) {
+            free(r->e[i].path);
+            r->e[i] = r->e[--r->n];
+            r->dirty = 1;
+            return;
+        }
+}
+
+int reg_save(struct registry *r, char *err, size_t errsz)
+{
+    if (!r->dirty)
+        return 0;
+    json_t *files = json_array();
+    for (int i = 0; i < r->n; i++) {
+        char fp[20], uid[20];
+        snprintf(fp, sizeof fp, "%016llx", (unsigned long long)r->e[i].id.fp);
+        snprintf(uid, sizeof uid, "%016llx", (unsigned long long)r->e[i].id.uid);
+        json_array_append_new(files, json_pack("{s:s, s:I, s:I, s:s, s:i, s:s, s:I, s:I}",
+            "path", r->e[i].path, "dev", (json_int_t)r->e[i].id.dev,
+            "ino", (json_int_t)r->e[i].id.ino, "fp", fp, "fp_len", (int)r->e[i].id.fp_len,
+            "uid", uid,
+            "offset", (json_int_t)r->e[i].offset, "updated_ms", (json_int_t)r->e[i].updated_ms));
+    }
+    json_t *root = json_pack("{s:i, s:o}", "version", 1, "files", files);
+    char *text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
+    json_decref(root);
+    if (!text) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", r->file);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            goto out;
+        }
+        done += (size_t)w;
+    }
+    if (write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+        snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    close(fd);
+    if (rename(tmp, r->file) != 0) {
+        snprintf(err, errsz, "cannot rename %s over %s: %s", tmp, r->file, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    int dfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    r->dirty = 0;
+    METRIC_ADD(lf_metrics.registry_writes, 1);
+    rc = 0;
+out:
+    if (rc != 0)
+        METRIC_ADD(lf_metrics.registry_errors, 1);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * watch.h - inotify through libinotifytools, on a thread of its own.
+ *
+ * libinotifytools exposes no file descriptor to poll, only a blocking
+ * inotifytools_next_event(), and it is not thread-safe. So one watcher thread owns it: it
+ * blocks for events and forwards each as a fixed-size record through a pipe that the tail
+ * thread polls (an inotify wake-up reaches the tail thread in microseconds, which is what
+ * the first-alert latency rests on). Requests to watch a new directory are queued to the
+ * watcher, which applies them between events (within a second at most) and then sends a
+ * WATCH_ADDED record so the tail thread can scan that directory without a race.
+ *
+ * Watches are on directories, not files: a directory watch sees creations, renames and
+ * deletions of the files a glob will match, and the modifications of every file in it.
+ */
+#ifndef LF_WATCH_H
+#define LF_WATCH_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WATCH_OVERFLOW 0x80000000u /* mask bit: the kernel queue overflowed; rescan */
+#define WATCH_ADDED 0x40000000u    /* mask bit: directory `dir` is now watched */
+#define WATCH_FAILED 0x20000000u   /* mask bit: directory `dir` could not be watched */
+
+struct watch_rec {
+    int dir;       /* id given to watch_add_dir(), -1 for overflow */
+    uint32_t mask; /* IN_* bits or WATCH_* */
+    uint32_t cookie;
+    char name[256];
+};
+
+/* Starts the watcher thread. Returns the read end of the record pipe (non-blocking), or -1
+ * with err filled. */
+int watch_start(char *err, size_t errsz);
+/* Asks the watcher to watch directory `path` under id `dir`. */
+int watch_add_dir(int dir, const char *path);
+/* Reads one record from the pipe; 1 = got one, 0 = none pending. */
+int watch_next(struct watch_rec *r);
+void watch_stop(void);
+
+#endif
