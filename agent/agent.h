@@ -129,6 +129,7 @@ struct agent {
     struct registry *reg;
     struct tail_file *files;
     int nfiles_open;
+    int files_waiting;        /* a file could not be opened for max_open_files */
     int first_start;          /* no registry existed: start_at applies */
     /* pipeline budget */
     long q_events;
@@ -162,7 +163,8 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
  * and releasing budget; returns how many batches completed. Tail thread only. */
 int pipeline_collect(struct agent *a);
 int pipeline_has_room(const struct agent *a);
-/* Stops output threads after flushing within timeout_ms. */
+/* Stops output threads, letting them flush within timeout_ms; a thread that does not stop
+ * in time is left running (the process is about to exit). */
 void pipeline_stop(struct agent *a, long timeout_ms);
 long pipeline_inflight(const struct agent *a);
 

@@ -60,9 +60,32 @@ const struct fkey *fkey_intern(const char *dotted)
     return k;
 }
 
+/* Order of dotted keys for nesting: byte order, except that '.' sorts before every other
+ * byte. With plain strcmp "a.b-c" ('-' < '.') would fall between "a.b" and "a.b.d" and split
+ * the a.b object in two (a duplicate key); component-wise order keeps each object's keys
+ * contiguous. */
+int fkey_name_cmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if (ca == cb) {
+            if (!ca)
+                return 0;
+            continue;
+        }
+        if (!ca || !cb)
+            return ca ? 1 : -1;
+        if (ca == '.')
+            return -1;
+        if (cb == '.')
+            return 1;
+        return ca < cb ? -1 : 1;
+    }
+}
+
 static int cmp_keyptr(const void *a, const void *b)
 {
-    return strcmp((*(struct fkey *const *)a)->name, (*(struct fkey *const *)b)->name);
+    return fkey_name_cmp((*(struct fkey *const *)a)->name, (*(struct fkey *const *)b)->name);
 }
 
 void fkey_init_builtin(void)
@@ -239,11 +262,17 @@ struct arena_chunk {
     char data[];
 };
 
-#define CHUNK_MIN (64 * 1024)
+/* Live tailing makes many one-line batches and bulk reads make 2,048-event ones: the first
+ * chunk is small and each next one doubles, up to CHUNK_MAX (a single larger event still
+ * gets a chunk of its own size). */
+#define CHUNK_FIRST (8 * 1024)
+#define CHUNK_MAX (1024 * 1024)
 
 static struct arena_chunk *chunk_new(struct event_batch *b, size_t need)
 {
-    size_t cap = CHUNK_MIN;
+    size_t cap = b->chunks ? b->chunks->cap * 2 : CHUNK_FIRST;
+    if (cap > CHUNK_MAX)
+        cap = CHUNK_MAX;
     while (cap < need)
         cap *= 2;
     struct arena_chunk *c = malloc(sizeof *c + cap);
@@ -308,7 +337,7 @@ static int field_cmp(const struct field *a, const struct field *b)
 {
     if (a->key->rank != FKEY_DYNAMIC && b->key->rank != FKEY_DYNAMIC)
         return a->key->rank < b->key->rank ? -1 : a->key->rank > b->key->rank;
-    return strcmp(a->key->name, b->key->name);
+    return fkey_name_cmp(a->key->name, b->key->name);
 }
 
 /* Stable insertion sort: fields usually arrive nearly sorted (parsers add them in a fixed

@@ -41,6 +41,9 @@ struct fkey {
 const struct fkey *fkey_intern(const char *dotted);
 /* Assigns ranks; call after the last fkey_intern() and before events are built. */
 void fkey_freeze(void);
+/* The order fields are written in: byte order with '.' before every other byte, so each
+ * nested object's keys are contiguous. */
+int fkey_name_cmp(const char *a, const char *b);
 /* Frees all interned keys (tests, reload). */
 void fkey_reset(void);
 

@@ -195,7 +195,8 @@ int json_write_double(struct buf *b, double v)
 {
     if (!isfinite(v))
         return buf_add(b, "null", 4);
-    if (v == (double)(int64_t)v && fabs(v) < 1e15)
+    /* Range first: converting a double outside int64_t's range is undefined behaviour. */
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v)
         return json_write_int(b, (int64_t)v);
     char tmp[40];
     int n = snprintf(tmp, sizeof tmp, "%.17g", v);

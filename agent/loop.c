@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <glob.h>
 #include <sys/inotify.h>
@@ -68,8 +69,9 @@ static void consider(struct agent *a, const char *path, int initial)
         return;
     struct tail_file *tf = tail_find_path(a, path);
     if (tf && tf->id.dev == (uint64_t)st.st_dev && tf->id.ino == (uint64_t)st.st_ino) {
-        if (tf->fd < 0)
-            tail_open(a, in, tf->dir, path, 0); /* reopens the inactive one */
+        /* A closed (inactive) file is reopened only when it has something new. */
+        if (tf->fd < 0 && (uint64_t)st.st_size != tf->read_off)
+            tail_open(a, in, tf->dir, path, 0);
         tf->dirty = 1;
         return;
     }
@@ -214,8 +216,13 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
 
 static int64_t min_t(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* With files waiting for a descriptor, an open file idle for EVICT_IDLE_MS gives up its slot
+ * (it is reopened when it changes), so every file gets read, not just the first thousand. */
+#define EVICT_IDLE_MS 250
+
 static void close_idle(struct agent *a, int64_t now, int64_t *next)
 {
+    int evict = a->files_waiting;
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
         if (tf->fd < 0 || tf->dirty)
             continue;
@@ -227,10 +234,12 @@ static void close_idle(struct agent *a, int64_t now, int64_t *next)
                 tail_close_fd(a, tf, "rotated away, drained");
             else
                 *next = min_t(*next, tf->last_data_ms + tf->in->c.close_renamed_ms);
-        } else if (idle >= tf->in->c.close_inactive_ms) {
-            tail_close_fd(a, tf, "inactive");
+        } else if (idle >= tf->in->c.close_inactive_ms || (evict && idle >= EVICT_IDLE_MS)) {
+            tail_close_fd(a, tf, evict ? "idle, its slot is needed (max_open_files)" : "inactive");
         } else {
-            *next = min_t(*next, tf->last_data_ms + tf->in->c.close_inactive_ms);
+            long limit = evict && EVICT_IDLE_MS < tf->in->c.close_inactive_ms ? EVICT_IDLE_MS
+                                                                              : tf->in->c.close_inactive_ms;
+            *next = min_t(*next, tf->last_data_ms + limit);
         }
     }
 }
@@ -304,6 +313,23 @@ static int setup_signals(sigset_t *set)
     return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* max_open_files log files plus sockets, pipes and the registry need descriptors: lift the
+ * soft limit to the hard one and say so when the cap cannot fit. */
+static void raise_nofile(const struct agent *a)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)a->ac.max_open_files + 256 > rl.rlim_cur)
+        LF_LOG(LF_WARN, "agent", "max_open_files = %ld but the descriptor limit is %llu: raise "
+               "LimitNOFILE or lower max_open_files", a->ac.max_open_files,
+               (unsigned long long)rl.rlim_cur);
+}
+
 int agent_run(struct agent *a)
 {
     char err[1024];
@@ -320,6 +346,7 @@ int agent_run(struct agent *a)
         close(sfd);
         return 1;
     }
+    raise_nofile(a);
     eb_init(&a->eb);
     pthread_mutex_init(&a->status_mu, NULL);
     a->started_ms = wall_ms();
@@ -384,7 +411,9 @@ int agent_run(struct agent *a)
         for (struct tail_file *tf = a->files; tf && !any_dirty; tf = tf->next)
             any_dirty = tf->dirty && tf->fd >= 0;
         int room = pipeline_has_room(a);
-        int timeout = (any_dirty && room && !a->stopping) ? 0 : (int)(next > now ? next - now : 0);
+        int slots_freed = a->files_waiting && a->nfiles_open < a->ac.max_open_files;
+        int timeout = ((any_dirty && room) || slots_freed) && !a->stopping
+                          ? 0 : (int)(next > now ? next - now : 0);
         struct pollfd pfd[3] = {{wfd, POLLIN, 0}, {a->ack_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
         int pr = poll(pfd, 3, timeout);
         if (pr < 0 && errno != EINTR) {
@@ -437,6 +466,10 @@ int agent_run(struct agent *a)
                 break;
             continue;
         }
+        if (a->files_waiting && a->nfiles_open < a->ac.max_open_files) {
+            a->files_waiting = 0; /* slots freed: look for the waiting files now */
+            need_rescan = 1;
+        }
         if (need_rescan || mono_ms() >= next_rescan) {
             rescan(a, 0);
             next_rescan = mono_ms() + a->ac.rescan_interval_ms;
@@ -480,7 +513,7 @@ int agent_run(struct agent *a)
     atomic_store(&giving_up, 1);
     lf_status_register(NULL);
     lf_http_stop();
-    pipeline_stop(a, 1000);
+    pipeline_stop(a, a->stopping && pipeline_inflight(a) == 0 ? a->ac.shutdown_timeout_ms : 1000);
     pipeline_collect(a);
     save_registry(a);
     rc = a->reloading ? AGENT_RELOAD : 0;

@@ -202,15 +202,26 @@ void pipeline_stop(struct agent *a, long timeout_ms)
         pthread_cond_signal(&o->cv);
         pthread_mutex_unlock(&o->mu);
     }
-    /* Each output thread finishes sending what it has queued, then stops; flush() delivers
-     * what its library still holds, within what is left of the timeout. */
+    /* Each output thread finishes what it has queued, then flush() delivers what its library
+     * still holds, within what is left of the timeout. A thread stuck in a blocking call (a
+     * destination that never answers) is left behind: shutdown must not hang on it, and
+     * whatever it holds was never acknowledged, so it is read again after the restart. */
     for (int i = 0; i < a->nouts; i++) {
         struct output_inst *o = &a->outs[i];
         if (!o->started)
             continue;
-        pthread_join(o->thread, NULL);
+        struct timespec ts;
+        int64_t left = deadline - mono_ms();
+        abs_deadline(&ts, left > 0 ? left : 0);
+        if (pthread_timedjoin_np(o->thread, NULL, &ts) != 0) {
+            LF_LOG(LF_WARN, "pipeline", "output %s did not stop in time; leaving it (what it "
+                   "holds was not acknowledged and will be read again)", o->env.name);
+            o->started = 0;
+            o->st = NULL; /* not destroyed: its thread may still use it until exit */
+            continue;
+        }
         if (o->desc->flush) {
-            long left = (long)(deadline - mono_ms());
+            left = deadline - mono_ms();
             o->desc->flush(o->st, left > 0 ? left : 0);
         }
     }

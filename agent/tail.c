@@ -126,12 +126,41 @@ static int reopen_fd(struct tail_file *tf, const char *path)
     return 0;
 }
 
+/* Warn about a path at most once every 10 minutes (an unreadable file is seen again at every
+ * change and rescan). */
+static int warn_once(const char *path, int err)
+{
+    static struct {
+        uint64_t h;
+        int64_t at;
+    } seen[128];
+    uint64_t h = fnv1a(FNV_INIT, path, strlen(path)) ^ (uint64_t)err;
+    int64_t now = mono_ms();
+    unsigned slot = (unsigned)(h % 128);
+    if (seen[slot].h == h && now - seen[slot].at < 600000)
+        return 0;
+    seen[slot].h = h;
+    seen[slot].at = now;
+    return 1;
+}
+
+static int at_cap(struct agent *a, const char *path)
+{
+    if (a->nfiles_open < a->ac.max_open_files)
+        return 0;
+    a->files_waiting = 1;
+    if (warn_once("max_open_files", 0))
+        LF_LOG(LF_WARN, "tail", "max_open_files (%ld) reached: %s and others wait; idle files are "
+               "closed to make room", a->ac.max_open_files, path);
+    return 1;
+}
+
 struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
                             int initial_scan)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        if (errno != ENOENT)
+        if (errno != ENOENT && warn_once(path, errno))
             LF_LOG(LF_WARN, "tail", "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
@@ -146,6 +175,8 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
         /* Already known: a rename into a matching name, or a closed file coming back. */
         if (old->state == TF_CLOSED && old->fd < 0) {
             close(fd);
+            if (at_cap(a, path))
+                return old;
             if (reopen_fd(old, path) == 0) {
                 old->state = TF_ACTIVE;
                 old->dirty = 1;
@@ -162,13 +193,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
         close(fd);
         return old;
     }
-    if (a->nfiles_open >= a->ac.max_open_files) {
-        static int64_t warned;
-        if (mono_ms() - warned > 60000) {
-            LF_LOG(LF_WARN, "tail", "max_open_files (%ld) reached: %s waits until a file is closed",
-                   a->ac.max_open_files, path);
-            warned = mono_ms();
-        }
+    if (at_cap(a, path)) {
         close(fd);
         return NULL;
     }

@@ -1,84 +1,386 @@
 /*
- * lineproc.c - the raw path: every line becomes one record, no parser, no filters.
- * (Issue 3 replaces this with parsers, multiline and filters behind the same interface.)
+ * lineproc.c - what happens to a line between the read and the batch (see lineproc.h):
+ * an input's settings (parser, multiline, include/exclude filters, timezone), the per-file
+ * state, and the order of the steps: multiline joining -> filters -> parser -> out().
+ *
+ * Threads: lineproc_new/free run at configuration time (main thread) and the result is
+ * immutable; a lineproc_state (pending record, PCRE2 match data, time cache) belongs to the
+ * tail thread that feeds it. Nothing on the feed path allocates except a pending multiline
+ * record growing its buffer.
  */
 #include "parsers/lineproc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-struct lineproc {
-    int unused;
-};
-struct lineproc_state {
-    int unused;
-};
+#include "parsers/multiline.h"
+#include "parsers/parser.h"
 
-int parsers_configure(struct conf *c, struct conf_errs *errs)
+static int64_t mono_clock(void)
 {
-    int n = 0;
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->s[i].type, "parser") == 0) {
-            conf_err(errs, c->file, c->s[i].line, "[parser] sections are not supported yet");
-            n++;
-        }
-    return n;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void parsers_free(void) {}
+int64_t (*lineproc_clock)(void) = mono_clock;
+
+struct relist {
+    pcre2_code **re;
+    int n;
+};
+
+struct lineproc {
+    const struct parser *parser;
+    struct ml_conf ml;
+    struct relist include, exclude;
+    struct lf_tz *tz_own;  /* the input's timezone, or the host's */
+    const struct lf_tz *tz; /* effective zone for times without an offset */
+    char desc[256];
+};
+
+struct lineproc_state {
+    struct ml_pending pend;
+    struct parse_run pr;
+    pcre2_match_data *md1; /* filters and the multiline pattern: match/no match only */
+};
+
+struct input_conf {
+    const char *parser, *multiline, *ml_pattern, *ml_match, *include, *exclude, *timezone;
+    int ml_negate;
+    long ml_max_lines, ml_timeout;
+    uint64_t ml_max_bytes;
+};
+
+static const struct conf_key input_keys[] = {
+    {"parser", CT_STR, NULL, offsetof(struct input_conf, parser),
+     "nginx_combined, apache_common, spring_boot, json, or the NAME of a [parser NAME]", NULL},
+    {"multiline", CT_STR, NULL, offsetof(struct input_conf, multiline),
+     "java: join stack traces to the log line that started them", "java"},
+    {"multiline.pattern", CT_STR, NULL, offsetof(struct input_conf, ml_pattern),
+     "PCRE2 regex telling continuation lines (Filebeat semantics)", NULL},
+    {"multiline.negate", CT_BOOL, "false", offsetof(struct input_conf, ml_negate),
+     "true: lines NOT matching the pattern are the continuations", NULL},
+    {"multiline.match", CT_STR, "after", offsetof(struct input_conf, ml_match),
+     "after: continuations join the record before them; before: the record after them",
+     "after|before"},
+    {"multiline.max_lines", CT_INT, "500", offsetof(struct input_conf, ml_max_lines),
+     "lines kept per record; further lines are dropped and the event marked truncated", NULL},
+    {"multiline.timeout", CT_DURATION, "1s", offsetof(struct input_conf, ml_timeout),
+     "a pending record is shipped after this long without a new line", NULL},
+    {"multiline.max_bytes", CT_SIZE, "1MiB", offsetof(struct input_conf, ml_max_bytes),
+     "bytes kept per record; the rest is dropped and the event marked truncated", NULL},
+    {"include_lines", CT_STR, NULL, offsetof(struct input_conf, include),
+     "comma-separated regexes: only records matching one are shipped", NULL},
+    {"exclude_lines", CT_STR, NULL, offsetof(struct input_conf, exclude),
+     "comma-separated regexes: records matching one are dropped (after include_lines)", NULL},
+    {"timezone", CT_STR, NULL, offsetof(struct input_conf, timezone),
+     "zone of log times without an offset, e.g. Asia/Seoul (default: the parser's, else the "
+     "host's)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static void relist_free(struct relist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        pcre2_code_free(l->re[i]);
+    free(l->re);
+    l->re = NULL;
+    l->n = 0;
+}
+
+/* Splits a list of regexes on the commas that are not inside (), [], {} nor escaped, so
+ * `\d{1,3}` and `[,;]` stay whole. Each item is trimmed; empty items are dropped. */
+static int compile_list(struct conf *c, int line, const char *what, const char *val,
+                        struct relist *out, struct conf_errs *errs)
+{
+    int nerr = 0;
+    size_t n = strlen(val);
+    char *item = malloc(n + 1);
+    if (!item)
+        return 1;
+    size_t st = 0;
+    int depth = 0, inclass = 0;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = i < n ? val[i] : ',';
+        if (i < n && ch == '\\') {
+            i++;
+            continue;
+        }
+        if (inclass) {
+            if (ch == ']')
+                inclass = 0;
+            if (i < n)
+                continue;
+        }
+        if (ch == '[')
+            inclass = 1;
+        else if (ch == '(' || ch == '{')
+            depth++;
+        else if ((ch == ')' || ch == '}') && depth > 0)
+            depth--;
+        if (ch != ',' || (depth > 0 && i < n))
+            continue;
+        size_t a = st, b = i < n ? i : n;
+        while (a < b && (val[a] == ' ' || val[a] == '\t'))
+            a++;
+        while (b > a && (val[b - 1] == ' ' || val[b - 1] == '\t'))
+            b--;
+        st = i + 1;
+        if (a == b)
+            continue;
+        memcpy(item, val + a, b - a);
+        item[b - a] = '\0';
+        char err[512];
+        pcre2_code *re = parser_compile(item, 0, err, sizeof err);
+        if (!re) {
+            conf_err(errs, c->file, line, "%s: pattern '%s': %s", what, item, err);
+            nerr++;
+            continue;
+        }
+        pcre2_code **nr = realloc(out->re, (size_t)(out->n + 1) * sizeof *nr);
+        if (!nr) {
+            pcre2_code_free(re);
+            nerr++;
+            break;
+        }
+        out->re = nr;
+        out->re[out->n++] = re;
+    }
+    free(item);
+    return nerr;
+}
+
+static int line_of(struct conf_section *s, const char *key)
+{
+    struct conf_entry *e = conf_find(s, key);
+    return e ? e->line : s->line;
+}
 
 struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct conf_errs *errs)
 {
-    (void)c;
-    (void)input;
-    (void)errs;
-    return calloc(1, sizeof(struct lineproc));
+    struct lineproc *lp = calloc(1, sizeof *lp);
+    if (!lp)
+        return NULL;
+    struct input_conf ic = {0};
+    if (!parser_mctx()) {
+        free(lp);
+        return NULL;
+    }
+    conf_apply(c, input, input_keys, &ic, errs);
+    char err[512];
+    if (ic.parser) {
+        lp->parser = parser_find(ic.parser);
+        if (!lp->parser)
+            conf_err(errs, c->file, line_of(input, "parser"),
+                     "parser: unknown parser '%s' (built in: nginx_combined, apache_common, "
+                     "spring_boot, json; or define [parser %s])", ic.parser, ic.parser);
+    }
+    lp->ml.max_lines = ic.ml_max_lines;
+    lp->ml.timeout_ms = ic.ml_timeout;
+    lp->ml.max_bytes = ic.ml_max_bytes;
+    lp->ml.negate = ic.ml_negate;
+    lp->ml.before = ic.ml_match && !strcmp(ic.ml_match, "before");
+    if (ic.multiline && ic.ml_pattern)
+        conf_err(errs, c->file, line_of(input, "multiline.pattern"),
+                 "multiline.pattern: not with multiline = %s (choose one)", ic.multiline);
+    else if (ic.multiline)
+        lp->ml.mode = ML_JAVA;
+    else if (ic.ml_pattern) {
+        lp->ml.mode = ML_PATTERN;
+        lp->ml.re = parser_compile(ic.ml_pattern, 0, err, sizeof err);
+        if (!lp->ml.re) {
+            conf_err(errs, c->file, line_of(input, "multiline.pattern"),
+                     "multiline.pattern: %s", err);
+            lp->ml.mode = ML_NONE;
+        }
+    } else {
+        static const char *const needs[] = {"multiline.negate", "multiline.match",
+                                            "multiline.max_lines", "multiline.timeout",
+                                            "multiline.max_bytes"};
+        for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
+            if (conf_find(input, needs[i]))
+                conf_err(errs, c->file, line_of(input, needs[i]),
+                         "%s needs multiline.pattern or multiline = java", needs[i]);
+    }
+    if (lp->ml.mode == ML_JAVA && lp->ml.before)
+        conf_err(errs, c->file, line_of(input, "multiline.match"),
+                 "multiline.match = before does not apply to multiline = java");
+    if (ic.ml_max_lines < 1 || ic.ml_max_lines > 1000000)
+        conf_err(errs, c->file, line_of(input, "multiline.max_lines"),
+                 "multiline.max_lines: %ld is not between 1 and 1000000", ic.ml_max_lines);
+    if (ic.ml_timeout < 1)
+        conf_err(errs, c->file, line_of(input, "multiline.timeout"),
+                 "multiline.timeout: must be at least 1ms");
+    if (ic.ml_max_bytes < 1024 || ic.ml_max_bytes > (256u << 20))
+        conf_err(errs, c->file, line_of(input, "multiline.max_bytes"),
+                 "multiline.max_bytes: must be between 1KiB and 256MiB");
+    if (ic.include)
+        compile_list(c, line_of(input, "include_lines"), "include_lines", ic.include,
+                     &lp->include, errs);
+    if (ic.exclude)
+        compile_list(c, line_of(input, "exclude_lines"), "exclude_lines", ic.exclude,
+                     &lp->exclude, errs);
+    if (ic.timezone) {
+        lp->tz_own = lf_tz_load(ic.timezone, err, sizeof err);
+        if (!lp->tz_own)
+            conf_err(errs, c->file, line_of(input, "timezone"), "timezone: %s", err);
+        else if (!lp->parser)
+            conf_err(errs, c->file, line_of(input, "timezone"),
+                     "timezone: only applies with a parser");
+    }
+    if (!lp->tz_own && lp->parser && lp->parser->tz)
+        lp->tz = lp->parser->tz;
+    else {
+        if (!lp->tz_own && lp->parser)
+            lp->tz_own = lf_tz_local();
+        lp->tz = lp->tz_own;
+    }
+    size_t dl = 0;
+    dl += (size_t)snprintf(lp->desc, sizeof lp->desc, "%s%s",
+                           lp->parser ? "parser " : "raw lines",
+                           lp->parser ? lp->parser->name : "");
+    if (lp->ml.mode != ML_NONE && dl < sizeof lp->desc)
+        dl += (size_t)snprintf(lp->desc + dl, sizeof lp->desc - dl, ", multiline %s",
+                               lp->ml.mode == ML_JAVA ? "java"
+                               : lp->ml.before        ? "pattern (before)"
+                                                      : "pattern (after)");
+    if (lp->include.n && dl < sizeof lp->desc)
+        dl += (size_t)snprintf(lp->desc + dl, sizeof lp->desc - dl, ", include_lines %d",
+                               lp->include.n);
+    if (lp->exclude.n && dl < sizeof lp->desc)
+        dl += (size_t)snprintf(lp->desc + dl, sizeof lp->desc - dl, ", exclude_lines %d",
+                               lp->exclude.n);
+    /* access logs always carry their offset: their zone is not worth mentioning */
+    if (lp->tz && lp->parser && (lp->parser->kind != PK_NGINX && lp->parser->kind != PK_APACHE) &&
+        dl < sizeof lp->desc)
+        snprintf(lp->desc + dl, sizeof lp->desc - dl, ", timezone %s", lf_tz_name(lp->tz));
+    return lp;
 }
 
-void lineproc_free(struct lineproc *lp) { free(lp); }
+void lineproc_free(struct lineproc *lp)
+{
+    if (!lp)
+        return;
+    pcre2_code_free(lp->ml.re);
+    relist_free(&lp->include);
+    relist_free(&lp->exclude);
+    lf_tz_free(lp->tz_own);
+    free(lp);
+}
 
 const char *lineproc_describe(const struct lineproc *lp)
 {
-    (void)lp;
-    return "raw lines";
+    return lp->desc;
 }
 
 struct lineproc_state *lineproc_state_new(const struct lineproc *lp)
 {
-    (void)lp;
-    return calloc(1, sizeof(struct lineproc_state));
+    struct lineproc_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->md1 = pcre2_match_data_create(1, NULL);
+    if (lp->parser && lp->parser->re)
+        st->pr.md = pcre2_match_data_create_from_pattern(lp->parser->re, NULL);
+    st->pr.tz = lp->tz;
+    if (!st->md1 || (lp->parser && lp->parser->re && !st->pr.md)) {
+        lineproc_state_free(st);
+        return NULL;
+    }
+    return st;
 }
 
-void lineproc_state_free(struct lineproc_state *st) { free(st); }
+void lineproc_state_free(struct lineproc_state *st)
+{
+    if (!st)
+        return;
+    buf_free(&st->pend.rec);
+    pcre2_match_data_free(st->md1);
+    pcre2_match_data_free(st->pr.md);
+    parser_run_release(&st->pr);
+    free(st);
+}
+
+static int any_match(const struct relist *l, pcre2_match_data *md, const char *s, size_t n)
+{
+    for (int i = 0; i < l->n; i++)
+        if (pcre2_match(l->re[i], (PCRE2_SPTR)s, n, 0, 0, md, parser_mctx()) >= 0)
+            return 1;
+    return 0;
+}
+
+/* A finished record: filters, parser, out(). */
+static int emit(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
+                const char *rec, size_t len, uint64_t off, uint64_t end, unsigned flags,
+                lineproc_out out, void *ctx)
+{
+    if ((lp->include.n && !any_match(&lp->include, st->md1, rec, len)) ||
+        (lp->exclude.n && any_match(&lp->exclude, st->md1, rec, len)))
+        return out(ctx, NULL, rec, len, off, end);
+    eb_reset(eb);
+    if (lp->parser)
+        parser_run(lp->parser, &st->pr, eb, rec, len);
+    eb->flags |= flags;
+    int rc = out(ctx, eb, rec, len, off, end);
+    parser_run_release(&st->pr);
+    return rc;
+}
+
+static int emit_pending(const struct lineproc *lp, struct lineproc_state *st,
+                        struct event_builder *eb, lineproc_out out, void *ctx)
+{
+    struct ml_pending *p = &st->pend;
+    if (!p->active)
+        return 0;
+    int rc = emit(lp, st, eb, p->rec.p, p->rec.len, p->off, p->end, p->flags, out, ctx);
+    ml_clear(p);
+    return rc;
+}
 
 int lineproc_feed(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
                   const char *line, size_t len, uint64_t offset, uint64_t end, unsigned line_flags,
                   int64_t now_ms, lineproc_out out, void *ctx)
 {
-    (void)lp;
-    (void)st;
-    (void)now_ms;
-    eb_reset(eb);
-    if (line_flags & LINE_TRUNCATED)
-        eb->flags |= EV_TRUNCATED;
-    return out(ctx, eb, line, len, offset, end);
+    int trunc = (line_flags & LINE_TRUNCATED) != 0;
+    if (lp->ml.mode == ML_NONE)
+        return emit(lp, st, eb, line, len, offset, end, trunc ? EV_TRUNCATED : 0, out, ctx);
+
+    struct ml_pending *p = &st->pend;
+    (void)now_ms; /* the read time is the core's (batch_add); deadlines are monotonic */
+    now_ms = lineproc_clock();
+    /* A record whose timeout passed before this line arrived is complete already. */
+    if (p->active && now_ms >= p->deadline && emit_pending(lp, st, eb, out, ctx) != 0)
+        return -1;
+    int cont = ml_is_continuation(&lp->ml, st->md1, line, len);
+    if (!lp->ml.before) {
+        if (cont && p->active)
+            return ml_append(&lp->ml, p, line, len, end, trunc, now_ms);
+        if (emit_pending(lp, st, eb, out, ctx) != 0)
+            return -1;
+        return ml_start(&lp->ml, p, line, len, offset, end, trunc, now_ms);
+    }
+    /* before: continuation lines gather until the first line that is not one */
+    int rc = p->active ? ml_append(&lp->ml, p, line, len, end, trunc, now_ms)
+                       : ml_start(&lp->ml, p, line, len, offset, end, trunc, now_ms);
+    if (rc != 0)
+        return rc;
+    return cont ? 0 : emit_pending(lp, st, eb, out, ctx);
 }
 
 int lineproc_flush(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
                    lineproc_out out, void *ctx)
 {
-    (void)lp; (void)st; (void)eb; (void)out; (void)ctx;
-    return 0;
+    return emit_pending(lp, st, eb, out, ctx);
 }
 
 int64_t lineproc_deadline(const struct lineproc_state *st)
 {
-    (void)st;
-    return 0;
+    return st->pend.active ? st->pend.deadline : 0;
 }
 
 uint64_t lineproc_pending_offset(const struct lineproc_state *st)
 {
-    (void)st;
-    return UINT64_MAX;
+    return st->pend.active ? st->pend.off : UINT64_MAX;
 }

@@ -1,0 +1,305 @@
+/*
+ * access.c - the built-in access-log parsers: nginx_combined (with what Filebeat's nginx
+ * module accepts) and apache_common.
+ *
+ * This is the hot path of the headline benchmark, so after the one PCRE2 JIT match every
+ * field is cut by hand: no allocation, numbers converted inline, the $time_local text
+ * cached per file (it changes once a second). Field strings point into the record, which
+ * batch_add() copies.
+ *
+ * Filebeat compatibility (module nginx, fileset access): an X-Forwarded-For list before the
+ * remote address, plain ("a, b c") or quoted ("\"a, b\" c"); source.ip is the first address
+ * of the list that is not private (10/8, 172.16/12, 192.168/16, 127/8; IPv6 counts as
+ * public), else the first; an empty request line ""; a trailing quoted field; "-" means
+ * absent for user.name and the referrer (the user agent is kept as written, "-" included,
+ * as Filebeat does). Values are not unescaped (\x22 stays as nginx wrote it).
+ *
+ * Threads: run on the tail thread with its own struct parse_run.
+ */
+#include "parsers/parser.h"
+
+#include <string.h>
+
+static const struct fkey *K_SRC_ADDR, *K_SRC_IP, *K_USER, *K_METHOD, *K_URL, *K_PATH, *K_QUERY,
+    *K_VERSION, *K_STATUS, *K_BYTES, *K_REFERRER, *K_UA, *K_DURATION;
+
+void access_keys_intern(void)
+{
+    K_SRC_ADDR = fkey_intern("source.address");
+    K_SRC_IP = fkey_intern("source.ip");
+    K_USER = fkey_intern("user.name");
+    K_METHOD = fkey_intern("http.request.method");
+    K_URL = fkey_intern("url.original");
+    K_PATH = fkey_intern("url.path");
+    K_QUERY = fkey_intern("url.query");
+    K_VERSION = fkey_intern("http.version");
+    K_STATUS = fkey_intern("http.response.status_code");
+    K_BYTES = fkey_intern("http.response.body.bytes");
+    K_REFERRER = fkey_intern("http.request.referrer");
+    K_UA = fkey_intern("user_agent.original");
+    K_DURATION = fkey_intern("event.duration");
+}
+
+/* Capture numbers of both patterns. */
+enum { G_ADDRS = 1, G_USER, G_TIME, G_REQ, G_STATUS, G_BYTES, G_REF, G_UA, G_REST };
+
+#define QUOTED "((?:[^\"\\\\]++|\\\\.)*+)"
+
+static const char NGINX_RE[] =
+    "^([^\\[]+?) - ([^\\[]*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}) (\\d{1,18}|-)"
+    "(?: \"" QUOTED "\")?(?: \"" QUOTED "\")?(.*)$";
+static const char APACHE_RE[] =
+    "^(\\S+) \\S+ (.*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}) (\\d{1,18}|-)"
+    "()()(.*)$";
+
+const char *access_pattern(enum parser_kind k)
+{
+    return k == PK_NGINX ? NGINX_RE : APACHE_RE;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* IPv4 dotted quad; returns 1 and the first two bytes. */
+static int ipv4(const char *s, size_t n, int *b0, int *b1)
+{
+    int parts = 0, v = 0, nd = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (!nd || v > 255 || parts == 4)
+                return 0;
+            if (parts == 0)
+                *b0 = v;
+            else if (parts == 1)
+                *b1 = v;
+            parts++;
+            v = nd = 0;
+        } else if (is_digit(s[i]) && nd < 3) {
+            v = v * 10 + (s[i] - '0');
+            nd++;
+        } else {
+            return 0;
+        }
+    }
+    return parts == 4;
+}
+
+static int ipv6(const char *s, size_t n)
+{
+    int colons = 0;
+    if (n < 2 || n > 45)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == ':')
+            colons++;
+        else if (!(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.'))
+            return 0;
+    }
+    return colons >= 2 && colons <= 7;
+}
+
+/* Filebeat's isPrivate(): 10/8, 192.168/16, 172.16/12, 127/8; anything else is public. */
+static int is_private(const char *s, size_t n)
+{
+    int b0, b1;
+    if (!ipv4(s, n, &b0, &b1))
+        return 0;
+    return b0 == 10 || b0 == 127 || (b0 == 192 && b1 == 168) ||
+           (b0 == 172 && b1 >= 16 && b1 <= 31);
+}
+
+static int is_ip(const char *s, size_t n)
+{
+    int b0, b1;
+    return ipv4(s, n, &b0, &b1) || ipv6(s, n);
+}
+
+struct span {
+    const char *s;
+    size_t n;
+};
+
+/* The address source.ip/source.address come from (NULL s when none). */
+static struct span pick_source(const char *s, size_t n)
+{
+    struct span first = {NULL, 0};
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == ',' || s[i] == '"' || s[i] == '\t'))
+            i++;
+        size_t st = i;
+        while (i < n && s[i] != ' ' && s[i] != ',' && s[i] != '"' && s[i] != '\t')
+            i++;
+        if (i == st)
+            break;
+        if (!first.s)
+            first = (struct span){s + st, i - st};
+        if (!is_private(s + st, i - st))
+            return (struct span){s + st, i - st};
+    }
+    return first;
+}
+
+struct request {
+    struct span method, url, path, query, version;
+};
+
+/* "GET /a?b HTTP/1.1" -> method, url (path, query), version. */
+static void split_request(const char *s, size_t n, struct request *r)
+{
+    memset(r, 0, sizeof *r);
+    if (n == 0)
+        return;
+    const char *sp = memchr(s, ' ', n);
+    if (!sp) {
+        r->url = (struct span){s, n}; /* not a request line: keep it as the URL, like grok */
+    } else {
+        size_t mlen = (size_t)(sp - s);
+        const char *u = sp + 1;
+        size_t ulen = n - mlen - 1;
+        /* version: the last " HTTP/x" */
+        for (size_t i = ulen; i >= 6; i--) {
+            if (u[i - 6] == ' ' && !memcmp(u + i - 5, "HTTP/", 5)) {
+                if (ulen > i)
+                    r->version = (struct span){u + i, ulen - i};
+                ulen = i - 6;
+                break;
+            }
+        }
+        r->method = (struct span){s, mlen};
+        r->url = (struct span){u, ulen};
+    }
+    if (r->url.n) {
+        const char *q = memchr(r->url.s, '?', r->url.n);
+        size_t plen = q ? (size_t)(q - r->url.s) : r->url.n;
+        if (plen)
+            r->path = (struct span){r->url.s, plen};
+        if (q && r->url.n - plen > 1)
+            r->query = (struct span){q + 1, r->url.n - plen - 1};
+    }
+}
+
+static void add_span(struct event_builder *eb, const struct fkey *k, struct span v)
+{
+    if (v.s && v.n)
+        eb_add_str(eb, k, v.s, v.n);
+}
+
+/* First unquoted token of the trailing fields that reads as seconds with a decimal point
+ * ($request_time: "0.123"), optionally as rt=/request_time=. Returns ns or -1. */
+static int64_t request_time_ns(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && s[i] == ' ')
+            i++;
+        if (i < n && s[i] == '"') {
+            i++;
+            while (i < n && s[i] != '"')
+                i += s[i] == '\\' ? 2 : 1;
+            i++;
+            continue;
+        }
+        size_t st = i;
+        while (i < n && s[i] != ' ')
+            i++;
+        const char *t = s + st;
+        size_t tn = i - st;
+        if (tn > 3 && !memcmp(t, "rt=", 3))
+            t += 3, tn -= 3;
+        else if (tn > 13 && !memcmp(t, "request_time=", 13))
+            t += 13, tn -= 13;
+        size_t k = 0;
+        int64_t secs = 0, frac = 0;
+        int nd = 0, nf = 0;
+        while (k < tn && is_digit(t[k]) && nd < 9)
+            secs = secs * 10 + (t[k++] - '0'), nd++;
+        if (!nd || k >= tn || t[k] != '.')
+            continue;
+        k++;
+        while (k < tn && is_digit(t[k]) && nf < 9)
+            frac = frac * 10 + (t[k++] - '0'), nf++;
+        if (!nf || k != tn)
+            continue;
+        for (int z = nf; z < 9; z++)
+            frac *= 10;
+        return secs * 1000000000LL + frac;
+    }
+    return -1;
+}
+
+static int64_t digits(const char *s, size_t n)
+{
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+               const char *rec, size_t len)
+{
+    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
+    if (rc <= 0)
+        return 1;
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(pr->md);
+#define S(g) (rec + ov[2 * (g)])
+#define N(g) (ov[2 * (g)] == PCRE2_UNSET ? 0 : (size_t)(ov[2 * (g) + 1] - ov[2 * (g)]))
+#define SET(g) (ov[2 * (g)] != PCRE2_UNSET)
+    /* time first: a bad date is a parse failure but the fields are still worth keeping */
+    const char *ts = S(G_TIME);
+    size_t tn = N(G_TIME);
+    if (tn == sizeof pr->clf_key && pr->clf_valid && !memcmp(ts, pr->clf_key, tn)) {
+        eb->ts_ms = pr->clf_ms;
+    } else {
+        int64_t ms;
+        if (tp_parse_clf(ts, tn, &ms) == 0) {
+            eb->ts_ms = ms;
+            if (tn == sizeof pr->clf_key) {
+                memcpy(pr->clf_key, ts, tn);
+                pr->clf_ms = ms;
+                pr->clf_valid = 1;
+            }
+        } else {
+            eb->flags |= EV_PARSE_FAILURE;
+        }
+    }
+    /* Fields are added in key order: batch_add sorts them, and sorted input is its
+     * fastest case. */
+    int nginx = p->kind == PK_NGINX;
+    struct request rq;
+    split_request(S(G_REQ), N(G_REQ), &rq);
+    if (nginx && N(G_REST)) {
+        int64_t ns = request_time_ns(S(G_REST), N(G_REST));
+        if (ns >= 0)
+            eb_add_int(eb, K_DURATION, ns);
+    }
+    add_span(eb, K_METHOD, rq.method);
+    if (nginx && SET(G_REF) && N(G_REF) && !(N(G_REF) == 1 && S(G_REF)[0] == '-'))
+        eb_add_str(eb, K_REFERRER, S(G_REF), N(G_REF));
+    if (S(G_BYTES)[0] != '-')
+        eb_add_int(eb, K_BYTES, digits(S(G_BYTES), N(G_BYTES)));
+    eb_add_int(eb, K_STATUS, digits(S(G_STATUS), N(G_STATUS)));
+    add_span(eb, K_VERSION, rq.version);
+    struct span src = pick_source(S(G_ADDRS), N(G_ADDRS));
+    if (src.s) {
+        eb_add_str(eb, K_SRC_ADDR, src.s, src.n);
+        if (is_ip(src.s, src.n))
+            eb_add_str(eb, K_SRC_IP, src.s, src.n);
+    }
+    add_span(eb, K_URL, rq.url);
+    add_span(eb, K_PATH, rq.path);
+    add_span(eb, K_QUERY, rq.query);
+    size_t un = N(G_USER);
+    if (un && !(un == 1 && S(G_USER)[0] == '-'))
+        eb_add_str(eb, K_USER, S(G_USER), un);
+    if (nginx && SET(G_UA))
+        eb_add_str(eb, K_UA, S(G_UA), N(G_UA));
+#undef S
+#undef N
+#undef SET
+    return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * timeparse.h - turning a log's time text into ms since the epoch (UTC), and time zones from
+ * the tz database without touching the process TZ.
+ *
+ * Private to parsers/. Formats are strptime-like (%Y %m %d %e %H %M %S %y %b %B %a %A %j %p
+ * %I %T %F %f %z %Z %s %%) with two additions: fractional seconds of 1..9 digits after %S
+ * (".123" or ",123", also explicit %f) and %z accepting Z, +hh, +hhmm and +hh:mm. Dates are
+ * validated (Feb 30 fails, Feb 29 only in leap years). A time with no zone in the text is
+ * local to the given struct lf_tz (NULL = UTC).
+ *
+ * A struct lf_tz is built at configuration time (single thread) from a TZif file of the
+ * system's tz database (/usr/share/zoneinfo, or $TZDIR) and is immutable afterwards: any
+ * thread may convert with it concurrently. Nothing here calls setenv/tzset/localtime.
+ */
+#ifndef LF_TIMEPARSE_H
+#define LF_TIMEPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lf_tz;
+
+/* Loads a zone by name: "Asia/Seoul", "UTC", or a fixed offset "+09:00". NULL with a
+ * sentence in err when unknown or unreadable. */
+struct lf_tz *lf_tz_load(const char *name, char *err, size_t errsz);
+/* The host's zone: $TZ if set, else /etc/localtime, else UTC. Never NULL unless out of
+ * memory. */
+struct lf_tz *lf_tz_local(void);
+void lf_tz_free(struct lf_tz *tz);
+const char *lf_tz_name(const struct lf_tz *tz);
+/* Offset east of UTC in seconds in effect at UTC time t. */
+int32_t lf_tz_offset_at(const struct lf_tz *tz, int64_t t);
+/* UTC seconds for a wall-clock time of the zone (given as if it were UTC seconds). */
+int64_t lf_tz_local_to_utc(const struct lf_tz *tz, int64_t local);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
+int64_t tp_days_from_civil(int64_t y, unsigned m, unsigned d);
+int tp_days_in_month(int64_t y, unsigned m);
+
+/* Checks a format at configuration time: 0, or -1 with a sentence in err. */
+int tp_check_format(const char *fmt, char *err, size_t errsz);
+/* Parses s[0..n) (the whole of it, surrounding blanks allowed) with fmt. Returns 0 and sets
+ * *ms, or -1 when the text does not fit the format or names an invalid date. */
+int tp_parse(const char *fmt, const char *s, size_t n, const struct lf_tz *tz, int64_t *ms);
+
+/* Fast paths for the built-in parsers. */
+/* "25/Oct/2016:14:49:34 +0200" (nginx/Apache $time_local). */
+int tp_parse_clf(const char *s, size_t n, int64_t *ms);
+/* "2026-11-26 12:00:00.123", "2026-11-26T12:00:00.123+09:00", "...Z", with 0..9 fraction
+ * digits (',' or '.'); local to tz when no offset. */
+int tp_parse_iso(const char *s, size_t n, const struct lf_tz *tz, int64_t *ms);
+
+#endif
