@@ -29,7 +29,18 @@ mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev
 (cd "$BUILD_DIR" && cpack -G DEB -B "$T/pkg" >"$T/cpack.log" 2>&1) || { cat "$T/cpack.log"; fail "cpack failed"; }
 DEB=$(ls "$T"/pkg/logferry_*_amd64.deb 2>/dev/null | head -n1)
 [ -n "$DEB" ] || fail "cpack made no .deb"
-dpkg-deb -f "$DEB" Depends | grep -q 'libmicrohttpd12' || fail "Depends lacks libmicrohttpd12"
+# Depends names the Debian package of every shared library the binary links directly.
+DEPENDS=$(dpkg-deb -f "$DEB" Depends)
+for so in $(readelf -d "$BUILD_DIR/logferry" | awk '/\(NEEDED\)/ {gsub(/[][]/, "", $5); print $5}'); do
+    lib=$(ldd "$BUILD_DIR/logferry" | awk -v so="$so" '$1 == so {print $3}')
+    real=$(readlink -f "$lib")
+    pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$real" 2>/dev/null)
+    pkg=${pkg%%:*}
+    [ -n "$pkg" ] || fail "no Debian package owns $lib"
+    case "$pkg" in libasan*|libubsan*|libgcc-s1) continue ;; esac # sanitizer builds; libgcc-s1 is required
+    echo "$DEPENDS" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$pkg" \
+        || fail "Depends lacks $pkg (for $lib): $DEPENDS"
+done
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles | grep -qx /etc/logferry/agent.conf \
     || fail "agent.conf is not a conffile"
 
