@@ -59,6 +59,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Runtime libraries, as Debian 12 names them (the versions are bookworm's).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "libc6 (>= 2.34), libinotifytools0 (>= 3.22), libpcre2-8-0 (>= 10.42), librdkafka1 (>= 2.0), libcurl4 (>= 7.88), libjansson4 (>= 2.14), libinih1 (>= 55), libmicrohttpd12 (>= 0.9.75), adduser")
+# dpkg-shlibdeps (dpkg-dev, pulled in by build-essential) adds the exact package and minimum
+# version of every library the binary links, e.g. zlib1g when an output compresses.
+find_program(LF_DPKG_SHLIBDEPS dpkg-shlibdeps)
+if(LF_DPKG_SHLIBDEPS)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${LF_PKG_DIR}/debian/conffiles ${LF_PKG_DIR}/debian/postinst
   ${LF_PKG_DIR}/debian/prerm ${LF_PKG_DIR}/debian/postrm)
