@@ -92,6 +92,14 @@ rm -rf "$R/var/lib/logferry"
 in_root logferry check -c /etc/logferry/agent.conf >"$T/check.log" 2>&1 \
     || { cat "$T/check.log"; fail "logferry check fails on the packaged config"; }
 echo "--- logferry check on the packaged config ---"; cat "$T/check.log"
+# ... but with no output enabled the agent must not start (it would commit offsets of lines
+# it shipped nowhere): it exits non-zero at once and writes no registry.
+install -d -m 0750 "$R/var/lib/logferry" && chroot "$R" chown logferry:adm /var/lib/logferry
+rc=0; in_root timeout 20 setpriv --reuid=logferry --regid=adm --init-groups \
+    /usr/bin/logferry -c /etc/logferry/agent.conf >"$T/noout.log" 2>&1 || rc=$?
+[ $rc != 0 ] && [ $rc != 124 ] || { cat "$T/noout.log"; fail "agent ran (status $rc) with no output enabled"; }
+[ ! -e "$R/var/lib/logferry/registry.json" ] || fail "agent with no output wrote a registry"
+rm -rf "$R/var/lib/logferry"
 
 # 5. shipping run: the packaged config with its NDJSON output block uncommented
 PORT=$(( 20000 + RANDOM % 20000 ))
