@@ -246,6 +246,7 @@ static int server_down(void **state)
 static void http_serves_status_metrics_healthz_and_page(void **state)
 {
     static struct resp r;
+    json_decref(fake_status);
     fake_status = json_pack("{s:s, s:[], s:[{s:s, s:s, s:s, s:I}], s:{}, s:[]}", "name", "h",
                             "files", "outputs", "name", "out1", "type", "file", "state", "ok",
                             "events_acked", (json_int_t)77, "queue", "alerts");
@@ -282,6 +283,7 @@ static void http_serves_status_metrics_healthz_and_page(void **state)
 static void http_healthz_503_with_reason_when_an_output_failed(void **state)
 {
     static struct resp r;
+    json_decref(fake_status);
     fake_status = hostile_status();
     get("/healthz", NULL, NULL, &r);
     assert_int_equal(r.code, 503);
