@@ -8,9 +8,11 @@
 #   - the logferry system user exists, in group adm; conffile, unit, man page are in place;
 #   - `logferry check` passes on the packaged agent.conf while /var/log/nginx, /var/log/spring
 #     and /var/lib/logferry do not exist;
-#   - a shipping run as user logferry (setpriv; no systemd in a chroot) with the packaged
-#     config plus its commented NDJSON output block enabled delivers every numbered nginx
-#     and Spring Boot line exactly once, and exits 0 on SIGTERM;
+#   - a shipping run as user logferry (setpriv; no systemd in a chroot) inside the unit's
+#     file-system sandbox rebuilt with mounts (root read-only, only /var/lib/logferry
+#     writable, private /tmp, no /home) with the packaged config plus its commented NDJSON
+#     output block enabled delivers every numbered nginx and Spring Boot line exactly once,
+#     and exits 0 on SIGTERM;
 #   - `logferry status` inside the root shows the nginx file;
 #   - `apt-get purge` removes the state and the configuration.
 # Needs root (chroot, mounts) and the Debian archive. Exit 77 when either is missing.
@@ -54,12 +56,17 @@ if [ ! -s "$CACHE" ]; then
     rm -rf "$b"
 fi
 R=$(mktemp -d /var/tmp/lf-pkgroot-XXXXXX)
+RO=
 pkg_cleanup() {
-    for p in /proc/[0-9]*; do # whatever still runs inside the root: ours, by pid
-        [ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] && kill -9 "${p#/proc/}" 2>/dev/null
+    for p in /proc/[0-9]*; do # whatever still runs inside the roots: ours, by pid
+        case "$(readlink "$p/root" 2>/dev/null)" in "$R"|"${RO:-/nonexistent}") kill -9 "${p#/proc/}" 2>/dev/null ;; esac
     done
+    if [ -n "$RO" ]; then
+        for m in dev proc home tmp var/lib/logferry ""; do umount -l "$RO/$m" 2>/dev/null; done
+        rmdir "$RO" 2>/dev/null
+    fi
     for m in dev/pts dev proc; do umount -l "$R/$m" 2>/dev/null; done
-    [ -n "${LF_KEEP:-}" ] && echo "kept root $R" || rm -rf "$R"
+    [ -n "${LF_KEEP:-}" ] && echo "kept root $R" || rm -rf --one-file-system "$R"
     lf_cleanup
 }
 trap pkg_cleanup EXIT
@@ -138,16 +145,30 @@ chgrp -R "$(in_root getent group adm | cut -d: -f3)" "$R/var/log/nginx" "$R/var/
 chmod 0640 "$R/var/log/nginx/access.log" "$R/var/log/spring/shop.log"
 chmod 0750 "$R/var/log/nginx" "$R/var/log/spring"
 
-chroot "$R" /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+# The unit's file-system sandbox, rebuilt with mounts (no systemd in a chroot): the whole root
+# read-only (ProtectSystem=strict, ReadOnlyPaths=/var/log), /var/lib/logferry writable
+# (StateDirectory=), an empty private /tmp (PrivateTmp=), /home inaccessible (ProtectHome=).
+RO=$(mktemp -d /var/tmp/lf-pkgro-XXXXXX)
+mount --bind "$R" "$RO" && mount -o remount,bind,ro "$RO" \
+    && mount --bind "$R/var/lib/logferry" "$RO/var/lib/logferry" \
+    && mount -t tmpfs -o mode=1777,size=16m lftmp "$RO/tmp" \
+    && mount -t tmpfs -o ro,mode=000 lfhome "$RO/home" \
+    && mount -t proc proc "$RO/proc" && mount --bind /dev "$RO/dev" \
+    || fail "cannot build the read-only sandbox"
+touch "$RO/etc/lf-write-probe" 2>/dev/null && fail "the sandbox root is writable"
+chroot "$RO" /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
     setpriv --reuid=logferry --regid=adm --init-groups --no-new-privs \
     /usr/bin/logferry -c /etc/logferry/agent.test.conf >"$T/agent.log" 2>&1 &
 AGENT_PID=$!
 OUT="$R/var/lib/logferry/events.ndjson"
 wait_for "[ \"\$(count_events $OUT)\" -ge 800 ]" 60 || fail "only $(count_events "$OUT") of 800 events shipped"
-in_root logferry status -c /etc/logferry/agent.test.conf >"$T/status.txt" 2>&1 \
+chroot "$RO" /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    logferry status -c /etc/logferry/agent.test.conf >"$T/status.txt" 2>&1 \
     || { cat "$T/status.txt"; fail "logferry status could not ask the agent"; }
 grep -q '/var/log/nginx/access.log' "$T/status.txt" || { cat "$T/status.txt"; fail "status lacks the nginx file"; }
 stop_agent
+for m in dev proc home tmp var/lib/logferry ""; do umount "$RO/$m" || fail "cannot unmount $RO/$m"; done
+rmdir "$RO"; RO=
 python3 - "$OUT" <<'PY' || fail "events missing or duplicated"
 import json, re, sys, collections
 nginx, spring = collections.Counter(), collections.Counter()
