@@ -61,9 +61,10 @@ int lf_health_eval(const json_t *status, long long now_ms, long budget_ms, char 
 int lf_metrics_prometheus(struct buf *b, const json_t *status);
 
 /* Logs one INFO line (component "metrics") with the counters that changed since the last
- * call, their deltas over the period, and the non-zero gauges (Filebeat's "Non-zero metrics
- * in the last 30s"). Nothing is logged when nothing changed. Called by the core's timer
- * thread only (keeps the previous snapshot in static storage). (metrics.c) */
+ * call (their deltas over the period), the gauges that are not zero, per-output deltas and
+ * states other than ok, and the total lag (Filebeat's "Non-zero metrics in the last 30s").
+ * Nothing is logged when every counter is unchanged and every gauge is zero. Called by the
+ * core's loop thread only (keeps the previous snapshot in static storage). (metrics.c) */
 void lf_metrics_log_summary(long period_ms);
 /* Forgets the previous snapshot (tests; a restarted core). */
 void lf_metrics_summary_reset(void);
