@@ -98,7 +98,8 @@ paths = /var/log/app/*.log
 [output file out]
 path = /var/lib/logferry/events.ndjson
 EOF
-as_app $entry $cmd >"$T/agent.log" 2>&1 &
+chroot --userspec=10001:10001 "$RT" /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+    $entry $cmd >"$T/agent.log" 2>&1 &  # not as_app: AGENT_PID must be the agent, not a subshell
 AGENT_PID=$!
 wait_for "[ \$(count_events $RT/var/lib/logferry/events.ndjson) -ge 400 ]" 30 || fail "the image did not ship 400 lines"
 stop_agent
