@@ -300,7 +300,7 @@ static void usage(FILE *f)
                "  answers, shows the committed offsets of data_dir/registry.json instead.\n"
                "  -c FILE   agent.conf (default " STATUS_DEFAULT_CONF ")\n"
                "  --json    print the agent's /status JSON as is\n"
-               "  exit status: 0 agent answered, 3 no agent answered, 2 usage/config error\n");
+               "  exit status: 0 agent answered, 3 no agent answered, 2 usage error/unreadable file\n");
 }
 
 int cmd_status(int argc, char **argv)
@@ -324,13 +324,19 @@ int cmd_status(int argc, char **argv)
     }
     struct conf_errs errs = {0};
     struct conf *c = conf_load(conf_path, &errs);
-    if (!c || errs.n) {
+    if (!c) {
         for (int i = 0; i < errs.n; i++)
             fprintf(stderr, "%s\n", errs.msg[i]);
         conf_errs_free(&errs);
-        conf_free(c);
         return 2;
     }
+    /* Only two [agent] keys matter here. A problem elsewhere (typically a ${SECRET} that only
+     * the service's environment defines) must not keep an operator from seeing the agent. */
+    if (errs.n)
+        fprintf(stderr, "logferry status: note: %s has %d problem%s (`logferry check` lists "
+                        "them); using its [agent] http_listen and data_dir anyway\n",
+                conf_path, errs.n, errs.n == 1 ? "" : "s");
+    conf_errs_free(&errs);
     const char *listen = "", *data_dir = STATUS_DEFAULT_DATA_DIR;
     for (int i = 0; i < c->n; i++) {
         if (strcmp(c->s[i].type, "agent") != 0)

@@ -391,6 +391,17 @@ static void status_command_prints_the_agents_table(void **state)
     assert_non_null(strstr(out, "kafka-main       kafka          ok               12345          0        2"));
     assert_non_null(strstr(out, "health: unhealthy: output slack-"));
     free(out);
+
+    /* a ${VAR} only the service's environment defines does not stop the status command */
+    snprintf(conf, sizeof conf, "[agent]\nhttp_listen = 127.0.0.1:%d\n[output elasticsearch es]\n"
+             "api_key = ${LF_TEST_UNSET_SECRET_VAR}\n", lf_http_port());
+    unsetenv("LF_TEST_UNSET_SECRET_VAR");
+    out = run_status(conf, &rc, dir);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "note: "));
+    assert_non_null(strstr(out, "has 1 problem"));
+    assert_non_null(strstr(out, "FILES (1)"));
+    free(out);
     json_decref(fake_status);
     fake_status = NULL;
     char p[600];
