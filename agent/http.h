@@ -77,7 +77,8 @@ int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms);
 int lf_html_escape(struct buf *b, const char *s);
 
 /* `logferry status -c FILE [--json]` (cmd_status.c). Exit status: 0 when the agent
- * answered, 3 when it did not (the registry was shown instead), 2 on usage/config errors. */
+ * answered, 3 when it did not (the registry was shown instead), 2 on a usage error or an
+ * unreadable file; other problems in agent.conf are noted and ignored. */
 int cmd_status(int argc, char **argv);
 
 #endif
