@@ -20,8 +20,9 @@ check "$PROD" "the packaged agent.conf"
 
 # every "#[output TYPE NAME]" block, uncommented alone
 export LOGFERRY_ES_API_KEY=dGVzdDp0ZXN0
+export LOGFERRY_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0000/B0000/testtoken0000
 blocks=$(grep -c '^#\[output ' "$PROD")
-[ "$blocks" -ge 3 ] || fail "expected at least 3 commented output blocks, found $blocks"
+[ "$blocks" -ge 4 ] || fail "expected at least 4 commented output blocks, found $blocks"
 for i in $(seq 1 "$blocks"); do
     python3 - "$PROD" "$T/block$i.conf" "$i" <<'PY' || fail "cannot enable block $i"
 import sys
