@@ -80,6 +80,27 @@ int lf_html_escape(struct buf *b, const char *str)
     return rc;
 }
 
+json_t *lf_json_string_lossy(const char *str)
+{
+    json_t *j = json_string(str ? str : "");
+    if (j)
+        return j;
+    /* Not valid UTF-8 (a file name is any bytes): every invalid byte becomes U+FFFD. */
+    struct buf b;
+    buf_init(&b, 0);
+    for (const unsigned char *p = (const unsigned char *)str; *p;) {
+        size_t n = utf8_seq(p);
+        if (buf_add(&b, n ? (const char *)p : "\xEF\xBF\xBD", n ? n : 3) != 0) {
+            buf_free(&b);
+            return NULL;
+        }
+        p += n ? n : 1;
+    }
+    j = json_stringn(b.p ? b.p : "", b.len);
+    buf_free(&b);
+    return j;
+}
+
 static const char *jstr(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));

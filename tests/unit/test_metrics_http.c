@@ -163,6 +163,17 @@ static void html_escape_replaces_invalid_utf8_and_keeps_valid(void **state)
     buf_free(&b);
 }
 
+static void json_string_lossy_keeps_invalid_utf8_paths_visible(void **state)
+{
+    json_t *j = lf_json_string_lossy("/var/log/bad\xffname\xC3.log");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "/var/log/bad\xEF\xBF\xBDname\xEF\xBF\xBD.log");
+    json_decref(j);
+    j = lf_json_string_lossy("/var/log/é.log"); /* valid: unchanged */
+    assert_string_equal(json_string_value(j), "/var/log/é.log");
+    json_decref(j);
+}
+
 /* ---- the server ---- */
 
 struct resp {
@@ -470,6 +481,7 @@ int main(void)
         cmocka_unit_test(page_shows_lag_states_and_health_at_a_glance),
         cmocka_unit_test(page_says_agent_not_running_without_status),
         cmocka_unit_test(html_escape_replaces_invalid_utf8_and_keeps_valid),
+        cmocka_unit_test(json_string_lossy_keeps_invalid_utf8_paths_visible),
         cmocka_unit_test(status_command_falls_back_to_the_registry_when_no_agent_answers),
         cmocka_unit_test(http_start_reports_a_port_in_use),
     };
