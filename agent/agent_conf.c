@@ -321,6 +321,8 @@ int agent_configure(struct agent *a, const char *path, struct conf_errs *errs)
         lf_log_level = lvl;
     lf_log_set_json(a->ac.log_format && strcmp(a->ac.log_format, "json") == 0);
     fkey_freeze();
+    for (int i = 0; i < a->ninputs; i++)
+        event_sort_fields(a->inputs[i].static_fields, a->inputs[i].nstatic);
     agent_collect_dirs(a);
     return errs->n > n ? errs->n : n;
 }

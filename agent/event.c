@@ -9,6 +9,8 @@
 #include "agent/event.h"
 #include "agent/json.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,8 @@
 
 static struct fkey **keys;
 static size_t nkeys, capkeys;
+/* Bumped whenever keys are frozen or freed: caches keyed by fkey pointers check it. */
+static atomic_uint fkey_generation = 1;
 
 const struct fkey *FK_TIMESTAMP, *FK_MESSAGE, *FK_HOST_NAME, *FK_LOG_FILE_PATH, *FK_LOG_OFFSET,
     *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE;
@@ -56,6 +60,17 @@ const struct fkey *fkey_intern(const char *dotted)
     k->name = name;
     k->len = (uint32_t)strlen(name);
     k->rank = 0;
+    k->ncomp = 0;
+    if (k->len < UINT16_MAX) {
+        int nc = 0;
+        for (uint32_t i = 0; i <= k->len && nc < FKEY_MAX_COMPONENTS + 1; i++)
+            if (i == k->len || name[i] == '.') {
+                if (nc < FKEY_MAX_COMPONENTS)
+                    k->ends[nc] = (uint16_t)i;
+                nc++;
+            }
+        k->ncomp = nc <= FKEY_MAX_COMPONENTS ? (uint8_t)nc : 0; /* 0: too deep, computed later */
+    }
     keys[nkeys++] = k;
     return k;
 }
@@ -112,10 +127,12 @@ void fkey_freeze(void)
     for (size_t i = 0; i < nkeys; i++)
         sorted[i]->rank = (uint32_t)i;
     free(sorted);
+    atomic_fetch_add(&fkey_generation, 1);
 }
 
 void fkey_reset(void)
 {
+    atomic_fetch_add(&fkey_generation, 1);
     for (size_t i = 0; i < nkeys; i++) {
         free((char *)keys[i]->name);
         free(keys[i]);
@@ -268,6 +285,34 @@ struct arena_chunk {
 #define CHUNK_FIRST (8 * 1024)
 #define CHUNK_MAX (1024 * 1024)
 
+/* Freed chunks of the standard sizes are kept for reuse by the thread that freed them (the
+ * tail thread creates and frees batches), up to POOL_MAX bytes: handing a megabyte back to
+ * malloc for every batch made glibc trim and the kernel fault the pages in again. */
+#define POOL_CLASSES 8 /* 8 KiB .. 1 MiB */
+#define POOL_MAX (4u << 20)
+static _Thread_local struct arena_chunk *pool[POOL_CLASSES];
+static _Thread_local size_t pool_bytes;
+
+static int pool_class(size_t cap)
+{
+    for (int i = 0; i < POOL_CLASSES; i++)
+        if (cap == (size_t)CHUNK_FIRST << i)
+            return i;
+    return -1;
+}
+
+static void chunk_release(struct arena_chunk *c)
+{
+    int k = pool_class(c->cap);
+    if (k < 0 || pool_bytes + c->cap > POOL_MAX) {
+        free(c);
+        return;
+    }
+    c->next = pool[k];
+    pool[k] = c;
+    pool_bytes += c->cap;
+}
+
 static struct arena_chunk *chunk_new(struct event_batch *b, size_t need)
 {
     size_t cap = b->chunks ? b->chunks->cap * 2 : CHUNK_FIRST;
@@ -275,7 +320,15 @@ static struct arena_chunk *chunk_new(struct event_batch *b, size_t need)
         cap = CHUNK_MAX;
     while (cap < need)
         cap *= 2;
-    struct arena_chunk *c = malloc(sizeof *c + cap);
+    struct arena_chunk *c;
+    int k = pool_class(cap);
+    if (k >= 0 && pool[k]) {
+        c = pool[k];
+        pool[k] = c->next;
+        pool_bytes -= c->cap;
+    } else {
+        c = malloc(sizeof *c + cap);
+    }
     if (!c)
         return NULL;
     c->used = 0;
@@ -324,7 +377,7 @@ void batch_free(struct event_batch *b)
     struct arena_chunk *c = b->chunks;
     while (c) {
         struct arena_chunk *nx = c->next;
-        free(c);
+        chunk_release(c);
         c = nx;
     }
     free(b->ev);
@@ -355,6 +408,8 @@ static void sort_fields(struct field *f, int n)
     }
 }
 
+void event_sort_fields(struct field *f, int n) { sort_fields(f, n); }
+
 static int write_value(struct buf *o, const struct field *f)
 {
     switch (f->type) {
@@ -367,90 +422,175 @@ static int write_value(struct buf *o, const struct field *f)
     return -1;
 }
 
-/* Number of leading components `a` and `b` share (components separated by '.'). */
-static int common_components(const char *a, size_t alen, const char *b, size_t blen)
+/* Component boundaries of a key: precomputed for interned keys, computed here for run-time
+ * keys (and for interned keys deeper than FKEY_MAX_COMPONENTS, which then count as one). */
+struct kview {
+    const char *name;
+    uint32_t len;
+    int ncomp;
+    const uint16_t *ends;
+    int safe; /* interned: validated, no escaping needed */
+    uint16_t own[FKEY_MAX_COMPONENTS];
+};
+
+static void kview_of(struct kview *v, const struct fkey *k)
 {
-    int comps = 0;
-    size_t i = 0;
-    for (;;) {
-        if (i == alen || i == blen) {
-            /* one ended; a whole component is shared only if the other also ends here or
-             * continues with a dot */
-            if ((i == alen && (i == blen || b[i] == '.')) || (i == blen && a[i] == '.'))
-                comps++;
-            return comps;
-        }
-        if (a[i] != b[i])
-            return comps;
-        if (a[i] == '.')
-            comps++;
-        i++;
+    v->name = k->name;
+    v->len = k->len;
+    if (k->rank != FKEY_DYNAMIC && k->ncomp) {
+        v->ncomp = k->ncomp;
+        v->ends = k->ends;
+        v->safe = 1;
+        return;
     }
+    int nc = 0;
+    for (uint32_t i = 0; i < k->len && nc < FKEY_MAX_COMPONENTS - 1 && k->len < UINT16_MAX; i++)
+        if (k->name[i] == '.')
+            v->own[nc++] = (uint16_t)i;
+    v->own[nc++] = (uint16_t)(k->len < UINT16_MAX ? k->len : UINT16_MAX);
+    v->ncomp = k->len < UINT16_MAX ? nc : 1;
+    v->ends = v->own;
+    v->safe = 0;
 }
 
-static int count_components(const char *s, size_t n)
+static inline uint32_t comp_start(const struct kview *v, int c)
 {
-    int c = 1;
-    for (size_t i = 0; i < n; i++)
-        c += s[i] == '.';
-    return c;
+    return c == 0 ? 0 : (uint32_t)v->ends[c - 1] + 1;
 }
+
+static inline uint32_t comp_end(const struct kview *v, int c)
+{
+    return c == v->ncomp - 1 ? v->len : v->ends[c];
+}
+
+static int write_name(struct buf *o, const struct kview *v, int c)
+{
+    uint32_t s0 = comp_start(v, c), e0 = comp_end(v, c);
+    if (!v->safe)
+        return json_write_string(o, v->name + s0, e0 - s0) || buf_addc(o, ':');
+    if (buf_reserve(o, e0 - s0 + 3) != 0)
+        return -1;
+    char *p = o->p + o->len;
+    *p++ = '"';
+    memcpy(p, v->name + s0, e0 - s0);
+    p += e0 - s0;
+    *p++ = '"';
+    *p++ = ':';
+    o->len = (size_t)(p - o->p);
+    return 0;
+}
+
+/* Writes the bytes between the previous field's value and this field's value: closing
+ * braces, a comma, the opened object names and this key's last name (and `{"value":` when the
+ * next key extends this one). Updates *depth. */
+static int write_transition(struct buf *o, const struct kview *prev, const struct kview *cur,
+                            int ext, int *depth)
+{
+    int ncomp = cur->ncomp;
+    int common = 0;
+    if (prev) {
+        /* components shared with the previous key, within the objects still open */
+        while (common < *depth && common < ncomp - 1 && common < prev->ncomp &&
+               comp_end(prev, common) == comp_end(cur, common) &&
+               memcmp(prev->name + comp_start(cur, common), cur->name + comp_start(cur, common),
+                      comp_end(cur, common) - comp_start(cur, common)) == 0)
+            common++;
+    }
+    for (; *depth > common; (*depth)--)
+        if (buf_addc(o, '}') != 0)
+            return -1;
+    if (prev && buf_addc(o, ',') != 0)
+        return -1;
+    for (int c = common; c < ncomp; c++) {
+        if (write_name(o, cur, c) != 0)
+            return -1;
+        if (c < ncomp - 1) {
+            if (buf_addc(o, '{') != 0)
+                return -1;
+            (*depth)++;
+        }
+    }
+    if (ext) {
+        if (buf_add(o, "{\"value\":", 9) != 0)
+            return -1;
+        (*depth)++;
+    }
+    return 0;
+}
+
+/* Between two interned keys the transition bytes never change: cache them per thread
+ * (direct-mapped), so most fields cost one lookup and one memcpy. */
+#define TCACHE_SIZE 512
+#define TCACHE_TEXT 56
+struct tcache_ent {
+    unsigned gen; /* fkey_generation when written: keys freed and re-interned reuse addresses */
+    const struct fkey *prev, *cur;
+    uint8_t ext, len, depth_before, depth_after;
+    char text[TCACHE_TEXT];
+};
+static _Thread_local struct tcache_ent tcache[TCACHE_SIZE];
 
 /* Writes sorted fields as nested JSON members (without the outer braces). A scalar whose
  * name is also the prefix of a later key ({"user":"x"} and "user.name") is written as
  * "user":{"value":"x","name":...} so the output never has the same key twice. */
-static int write_nested(struct buf *o, const struct field *f, int n)
+static int write_nested(struct buf *o, const struct field *const *f, int n)
 {
-    const char *prev = NULL;
-    size_t prevlen = 0;
+    struct kview views[2];
+    struct kview *prev = NULL, *cur = &views[0];
+    const struct fkey *prevkey = NULL;
     int depth = 0; /* objects currently open below the top level */
-    int first = 1;
     for (int i = 0; i < n; i++) {
-        const char *k = f[i].key->name;
-        size_t klen = f[i].key->len;
-        int ncomp = count_components(k, klen);
-        int common = prev ? common_components(prev, prevlen, k, klen) : 0;
-        if (common > depth)
-            common = depth;
-        if (common == ncomp) /* conflict with an open object: write into it as "value" */
-            common = ncomp - 1;
-        for (; depth > common; depth--)
-            if (buf_addc(o, '}') != 0)
+        const struct fkey *k = f[i]->key;
+        uint32_t klen = k->len;
+        int ext = i + 1 < n && f[i + 1]->key->len > klen && f[i + 1]->key->name[klen] == '.' &&
+                  memcmp(f[i + 1]->key->name, k->name, klen) == 0;
+        int cacheable = k->rank != FKEY_DYNAMIC && k->ncomp &&
+                        (!prevkey || (prevkey->rank != FKEY_DYNAMIC && prevkey->ncomp));
+        struct tcache_ent *te = NULL;
+        if (cacheable) {
+            uintptr_t h = ((uintptr_t)prevkey >> 4) * 31 + ((uintptr_t)k >> 4) * 7 + (uintptr_t)ext;
+            te = &tcache[h % TCACHE_SIZE];
+            if (te->cur == k && te->prev == prevkey && te->ext == ext && te->depth_before == depth &&
+                te->gen == atomic_load_explicit(&fkey_generation, memory_order_relaxed)) {
+                if (buf_add(o, te->text, te->len) != 0)
+                    return -1;
+                depth = te->depth_after;
+                goto value;
+            }
+        }
+        kview_of(cur, k);
+        if (prevkey && !prev) { /* previous came from the cache: rebuild its view */
+            prev = cur == &views[0] ? &views[1] : &views[0];
+            kview_of(prev, prevkey);
+        }
+        {
+            size_t at = o->len;
+            int before = depth;
+            if (write_transition(o, prev, cur, ext, &depth) != 0)
                 return -1;
-        if (!first && buf_addc(o, ',') != 0)
+            size_t tl = o->len - at;
+            if (te && tl <= TCACHE_TEXT && before <= 255 && depth <= 255) {
+                te->gen = atomic_load_explicit(&fkey_generation, memory_order_relaxed);
+                te->prev = prevkey;
+                te->cur = k;
+                te->ext = (uint8_t)ext;
+                te->len = (uint8_t)tl;
+                te->depth_before = (uint8_t)before;
+                te->depth_after = (uint8_t)depth;
+                memcpy(te->text, o->p + at, tl);
+            }
+        }
+        prev = cur;
+        cur = cur == &views[0] ? &views[1] : &views[0];
+        prevkey = k;
+        if (write_value(o, f[i]) != 0)
             return -1;
-        first = 0;
-        /* open components [common, ncomp-1) and write the leaf */
-        const char *p = k;
-        int comp = 0;
-        const char *end = k + klen;
-        while (comp < common) {
-            p = memchr(p, '.', (size_t)(end - p)) + 1;
-            comp++;
-        }
-        for (;;) {
-            const char *dot = memchr(p, '.', (size_t)(end - p));
-            size_t cl = dot ? (size_t)(dot - p) : (size_t)(end - p);
-            if (json_write_string(o, p, cl) != 0 || buf_addc(o, ':') != 0)
-                return -1;
-            if (!dot)
-                break;
-            if (buf_addc(o, '{') != 0)
-                return -1;
-            depth++;
-            p = dot + 1;
-        }
-        /* Does the next key extend this one? Then this scalar becomes "<k>":{"value":v */
-        if (i + 1 < n && f[i + 1].key->len > klen && f[i + 1].key->name[klen] == '.' &&
-            memcmp(f[i + 1].key->name, k, klen) == 0) {
-            if (buf_add(o, "{\"value\":", 9) != 0)
-                return -1;
-            depth++;
-        }
-        if (write_value(o, &f[i]) != 0)
+        continue;
+    value:
+        prev = NULL; /* view not built for the cached key; rebuilt on the next miss */
+        prevkey = k;
+        if (write_value(o, f[i]) != 0)
             return -1;
-        prev = k;
-        prevlen = klen;
     }
     for (; depth > 0; depth--)
         if (buf_addc(o, '}') != 0)
@@ -468,6 +608,35 @@ static const char *flag_json(unsigned flags, size_t *len)
     return s;
 }
 
+/* Merges two sorted field arrays into ptrs (keeping the first of equal keys, `a` winning
+ * over `b`), returns the count. */
+static int merge_fields(const struct field *a, int na, const struct field *b, int nb,
+                        const struct field **out)
+{
+    int i = 0, j = 0, n = 0;
+    while (i < na || j < nb) {
+        const struct field *pick;
+        if (j >= nb) {
+            pick = &a[i++];
+        } else if (i >= na) {
+            pick = &b[j++];
+        } else {
+            int c = field_cmp(&a[i], &b[j]);
+            if (c <= 0) {
+                pick = &a[i++];
+                if (c == 0)
+                    j++; /* same key: a wins */
+            } else {
+                pick = &b[j++];
+            }
+        }
+        if (n > 0 && field_cmp(out[n - 1], pick) == 0)
+            continue; /* duplicate within one list: the first stays */
+        out[n++] = pick;
+    }
+    return n;
+}
+
 int batch_add(struct event_batch *b, const struct event_base *base, struct event_builder *eb,
               const char *line, size_t len, uint64_t offset, uint64_t end, int64_t now_ms)
 {
@@ -479,113 +648,91 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     ev->ts_ms = eb->ts_ms ? eb->ts_ms : now_ms;
     ev->flags = (uint16_t)eb->flags;
 
-    /* Fields kept with the event: the parser's and the static ones (the base fields are
-     * found by event_get through the batch). Strings are copied into the arena. */
-    int nf = eb->n + base->nstatic;
+    /* The parser's fields, sorted (built-in parsers add them in order: linear). */
+    sort_fields(eb->f, eb->n);
+
+    /* One pass: bytes to copy (strings not inside the line, dynamic key names). */
     size_t strbytes = len + 1;
-    for (int i = 0; i < eb->n; i++)
-        if (eb->f[i].type == FV_STR || eb->f[i].type == FV_JSON)
-            strbytes += eb->f[i].len;
-    size_t dynbytes = 0;
-    for (int i = 0; i < eb->n; i++)
-        if (eb->f[i].key->rank == FKEY_DYNAMIC)
-            dynbytes += sizeof(struct fkey) + eb->f[i].key->len + 1;
-    char *mem = arena_alloc(b, nf * sizeof(struct field) + dynbytes + strbytes, 8);
+    int ndk = 0;
+    for (int i = 0; i < eb->n; i++) {
+        const struct field *f = &eb->f[i];
+        if ((f->type == FV_STR || f->type == FV_JSON) &&
+            !(f->v.s >= line && f->v.s + f->len <= line + len))
+            strbytes += f->len;
+        if (f->key->rank == FKEY_DYNAMIC) {
+            ndk++;
+            strbytes += f->key->len + 1;
+        }
+    }
+    /* Kept with the event for outputs (event_get): parser fields merged with the input's
+     * static fields (pre-sorted by the caller), the parser's winning on equal keys. */
+    int cap_f = eb->n + base->nstatic;
+    char *mem = arena_alloc(b, (size_t)cap_f * sizeof(struct field) +
+                                   (size_t)ndk * sizeof(struct fkey) + strbytes, 8);
     if (!mem)
         return -1;
     struct field *fs = (struct field *)mem;
-    char *sp = mem + nf * sizeof(struct field);
-    struct fkey *dk = (struct fkey *)sp;
-    int ndk = 0;
-    for (int i = 0; i < eb->n; i++)
-        if (eb->f[i].key->rank == FKEY_DYNAMIC)
-            ndk++;
-    sp += ndk * sizeof(struct fkey);
+    struct fkey *dk = (struct fkey *)(mem + (size_t)cap_f * sizeof(struct field));
+    char *sp = (char *)(dk + ndk);
     memcpy(sp, line, len);
     sp[len] = '\0';
     ev->message = sp;
     ev->message_len = (uint32_t)len;
     sp += len + 1;
+
+    const struct field *ptrs[EB_MAX_FIELDS + 64];
+    int nf = merge_fields(eb->f, eb->n, base->static_fields, base->nstatic, ptrs);
     int di = 0;
-    for (int i = 0; i < eb->n; i++) {
-        fs[i] = eb->f[i];
+    for (int i = 0; i < nf; i++) {
+        fs[i] = *ptrs[i];
         if (fs[i].type == FV_STR || fs[i].type == FV_JSON) {
             if (fs[i].v.s >= line && fs[i].v.s + fs[i].len <= line + len) {
                 fs[i].v.s = ev->message + (fs[i].v.s - line); /* points into the line */
-            } else {
-                memcpy(sp, fs[i].v.s, fs[i].len);
+            } else if ((uintptr_t)ptrs[i] - (uintptr_t)eb->f < (uintptr_t)eb->n * sizeof *eb->f) {
+                memcpy(sp, fs[i].v.s, fs[i].len); /* builder scratch: copy */
                 fs[i].v.s = sp;
                 sp += fs[i].len;
-            }
+            } /* static fields point into the configuration, which outlives batches */
         }
-        if (eb->f[i].key->rank == FKEY_DYNAMIC) {
-            char *nm = (char *)(dk + ndk) + 0; /* names go after the strings region */
-            (void)nm;
-            dk[di] = *eb->f[i].key;
-            fs[i].key = &dk[di];
-            di++;
+        if (fs[i].key->rank == FKEY_DYNAMIC) {
+            dk[di] = *fs[i].key;
+            memcpy(sp, dk[di].name, dk[di].len + 1);
+            dk[di].name = sp;
+            sp += dk[di].len + 1;
+            fs[i].key = &dk[di++];
         }
     }
-    for (int i = 0; i < base->nstatic; i++)
-        fs[eb->n + i] = base->static_fields[i];
-    /* dynamic key names: copy after the values */
-    for (int i = 0; i < di; i++) {
-        memcpy(sp, dk[i].name, dk[i].len + 1);
-        dk[i].name = sp;
-        sp += dk[i].len + 1;
-    }
-    sort_fields(fs, nf);
-    /* Drop exact duplicates, keeping the first (the parser's fields come before the static
-     * ones, and among the parser's the first added wins). */
-    int w = 0;
-    for (int i = 0; i < nf; i++) {
-        if (w > 0 && field_cmp(&fs[w - 1], &fs[i]) == 0)
-            continue;
-        fs[w++] = fs[i];
-    }
-    nf = w;
     ev->fields = fs;
     ev->nfields = (uint16_t)nf;
 
-    /* The event's full field list for serialization: base fields + kept fields, sorted. */
-    struct field all[EB_MAX_FIELDS + 16];
-    int na = 0;
+    /* The fields every event has, in their (fixed) sorted order: @timestamp, host.name,
+     * log.file.path, log.flags, log.offset, message, tags. */
+    struct field basef[8];
+    int nb = 0;
     char ts[32];
     json_format_ts(ev->ts_ms, ts);
-    all[na++] = (struct field){FK_TIMESTAMP, FV_STR, 24, {.s = ts}};
-    all[na++] = (struct field){FK_HOST_NAME, FV_STR, (uint32_t)strlen(base->host_name),
-                               {.s = base->host_name}};
-    all[na++] = (struct field){FK_LOG_FILE_PATH, FV_STR, (uint32_t)strlen(base->path),
-                               {.s = base->path}};
+    basef[nb++] = (struct field){FK_TIMESTAMP, FV_STR, 24, {.s = ts}};
+    basef[nb++] = (struct field){FK_HOST_NAME, FV_STR, (uint32_t)strlen(base->host_name),
+                                 {.s = base->host_name}};
+    basef[nb++] = (struct field){FK_LOG_FILE_PATH, FV_STR, (uint32_t)strlen(base->path),
+                                 {.s = base->path}};
     size_t fl;
     const char *fj = flag_json(ev->flags, &fl);
     if (fl)
-        all[na++] = (struct field){FK_LOG_FLAGS, FV_JSON, (uint32_t)fl, {.s = fj}};
-    all[na++] = (struct field){FK_LOG_OFFSET, FV_INT, 0, {.i = (int64_t)offset}};
-    all[na++] = (struct field){FK_MESSAGE, FV_STR, (uint32_t)len, {.s = ev->message}};
+        basef[nb++] = (struct field){FK_LOG_FLAGS, FV_JSON, (uint32_t)fl, {.s = fj}};
+    basef[nb++] = (struct field){FK_LOG_OFFSET, FV_INT, 0, {.i = (int64_t)offset}};
+    basef[nb++] = (struct field){FK_MESSAGE, FV_STR, (uint32_t)len, {.s = ev->message}};
     if (ev->flags & EV_PARSE_FAILURE)
-        all[na++] = (struct field){FK_TAGS, FV_JSON, 17, {.s = "[\"parse_failure\"]"}};
-    int nbase = na;
-    for (int i = 0; i < nf && na < (int)(sizeof all / sizeof all[0]); i++) {
-        /* base keys win over a parser's field of the same name */
-        int dup = 0;
-        for (int j = 0; j < nbase; j++)
-            if (fs[i].key == all[j].key ||
-                (fs[i].key->rank == FKEY_DYNAMIC && strcmp(fs[i].key->name, all[j].key->name) == 0)) {
-                dup = 1;
-                break;
-            }
-        if (!dup)
-            all[na++] = fs[i];
-    }
-    sort_fields(all, na);
+        basef[nb++] = (struct field){FK_TAGS, FV_JSON, 17, {.s = "[\"parse_failure\"]"}};
+    /* Base keys win over a parser's field of the same name. */
+    int na = merge_fields(basef, nb, fs, nf, ptrs);
 
     /* Serialize straight into the arena; on overflow take a chunk big enough. */
     for (int attempt = 0; attempt < 2; attempt++) {
         struct arena_chunk *c = b->chunks;
         size_t room = c->cap - c->used;
         struct buf o = {c->data + c->used, 0, room, room};
-        if (room > 0 && buf_addc(&o, '{') == 0 && write_nested(&o, all, na) == 0 &&
+        if (room > 0 && buf_addc(&o, '{') == 0 && write_nested(&o, ptrs, na) == 0 &&
             buf_add(&o, "}\n", 2) == 0) {
             ev->json = o.p;
             ev->json_len = (uint32_t)o.len;
@@ -593,10 +740,10 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
             b->n++;
             return 0;
         }
-        size_t need = 256 + 6 * strbytes + 64 * (size_t)na + 6 * (b->host_name ? strlen(b->host_name) : 0);
+        size_t need = 256 + 6 * strbytes + 64 * (size_t)na + 6 * strlen(base->host_name) +
+                      6 * strlen(base->path);
         for (int i = 0; i < base->nstatic; i++)
             need += 6 * (size_t)base->static_fields[i].len + 64;
-        need += 6 * strlen(base->path);
         if (!chunk_new(b, need))
             return -1;
     }

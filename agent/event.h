@@ -29,10 +29,16 @@
 
 #include "agent/buf.h"
 
+#define FKEY_MAX_COMPONENTS 16
+
 struct fkey {
     const char *name; /* dotted, NUL-terminated */
     uint32_t len;
     uint32_t rank; /* position in sorted order; FKEY_DYNAMIC for run-time keys */
+    /* Filled at intern time (0 for run-time keys: the writer computes them): number of
+     * components and where each ends, so the writer neither rescans nor escapes names. */
+    uint8_t ncomp;
+    uint16_t ends[FKEY_MAX_COMPONENTS];
 };
 #define FKEY_DYNAMIC UINT32_MAX
 
@@ -172,15 +178,20 @@ void batch_free(struct event_batch *b);
 struct event_base {
     const char *host_name;
     const char *path;
-    const struct field *static_fields; /* [input] fields.KEY = value, keys interned */
+    const struct field *static_fields; /* [input] fields.KEY = value, keys interned, sorted
+                                        * with event_sort_fields() after fkey_freeze() */
     int nstatic;
 };
+
+/* Sorts fields into the order the writer needs (call once for static fields). */
+void event_sort_fields(struct field *f, int n);
 
 /* Serializes one record into the batch: copies message (len bytes at `line`, without its
  * line ending), the builder's fields and the base's static fields, sorts them, writes the
  * JSON line. `offset`/`end` are the record's byte range; now_ms is the read time used when
  * the builder has no timestamp. Returns 0, or -1 when the batch is full (n == cap) or out of
- * memory. */
+ * memory. The builder's fields are sorted in place. A parser field with a base key (message,
+ * @timestamp...) is dropped; a static field loses to a parser field of the same key. */
 int batch_add(struct event_batch *b, const struct event_base *base, struct event_builder *eb,
               const char *line, size_t len, uint64_t offset, uint64_t end, int64_t now_ms);
 

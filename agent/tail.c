@@ -345,7 +345,8 @@ static int carry_set(struct tail_file *tf, const char *p, size_t n)
         tf->carry = nb;
         tf->carry_cap = nc;
     }
-    memmove(tf->carry, p, n);
+    if (n)
+        memmove(tf->carry, p, n); /* carry is NULL until the first partial line */
     tf->carry_len = n;
     return 0;
 }
