@@ -1,4 +1,4 @@
-# labels: container;root
+# labels: container;root;no-asan
 # timeout: 900
 # ops_container_dockerfile.sh - packaging/container/Dockerfile's steps work, run without a
 # container engine: each stage's FROM becomes a fresh Debian 12 root (the cached debootstrap
