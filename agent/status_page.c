@@ -152,7 +152,8 @@ static const char page_css[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.2em;color:#1b1f24;background:#fff}"
     "h1{font-size:1.3em;margin:0 0 .2em}h2{font-size:1.05em;margin:1.3em 0 .4em}"
     ".meta{color:#57606a}.health{padding:.5em .8em;border-radius:4px;margin:.6em 0;"
-    "font-weight:600}.h200{background:#dafbe1;color:#116329}.h503{background:#ffebe9;"
+    "font-weight:600}.h200{background:#dafbe1;color:#116329}.hwarn{background:#fff8c5;"
+    "color:#7d4e00}.h503{background:#ffebe9;"
     "color:#a40e26}table{border-collapse:collapse;width:100%}"
     "th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid #d0d7de;"
     "vertical-align:top}th{background:#f6f8fa;font-weight:600}"
@@ -280,7 +281,9 @@ int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms)
     rc |= human_bytes(b, jnum(q, "bytes", 0));
     rc |= buf_adds(b, " / ");
     rc |= human_bytes(b, jnum(q, "max_bytes", 0));
-    rc |= buf_printf(b, "</div><div id=\"health\" class=\"health h%d\">", code);
+    /* healthy but some output retrying: amber, so the banner does not hide it */
+    const char *hcls = code != 200 ? "h503" : strstr(reason, " retrying ") ? "hwarn" : "h200";
+    rc |= buf_printf(b, "</div><div id=\"health\" class=\"health %s\">", hcls);
     rc |= lf_html_escape(b, reason);
     rc |= buf_adds(b, "</div>");
     rc |= section_files(b, json_object_get(status, "files"));

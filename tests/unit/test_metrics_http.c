@@ -144,6 +144,16 @@ static void page_shows_lag_states_and_health_at_a_glance(void **state)
     free(html);
 }
 
+static void page_banner_is_amber_while_an_output_retries_within_budget(void **state)
+{
+    json_t *st = json_pack("{s:[{s:s, s:s, s:I}]}", "outputs", "name", "k", "state", "retrying",
+                           "state_since_ms", (json_int_t)(1700000000000LL - 5000));
+    char *html = page(st);
+    assert_non_null(strstr(html, "class=\"health hwarn\">ok: 1 output(s), k retrying for 5s"));
+    json_decref(st);
+    free(html);
+}
+
 static void page_says_agent_not_running_without_status(void **state)
 {
     char *html = page(NULL);
@@ -479,6 +489,7 @@ int main(void)
         cmocka_unit_test(listen_rejects_garbage_with_a_sentence),
         cmocka_unit_test(page_escapes_every_attacker_controlled_string),
         cmocka_unit_test(page_shows_lag_states_and_health_at_a_glance),
+        cmocka_unit_test(page_banner_is_amber_while_an_output_retries_within_budget),
         cmocka_unit_test(page_says_agent_not_running_without_status),
         cmocka_unit_test(html_escape_replaces_invalid_utf8_and_keeps_valid),
         cmocka_unit_test(json_string_lossy_keeps_invalid_utf8_paths_visible),
