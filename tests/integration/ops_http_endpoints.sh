@@ -36,6 +36,10 @@ wait_for "[ \"\$(metric 'logferry_input_lag_bytes{input=\"app\"}')\" = 0 ]" 10 |
 wait_for "[ \"\$(metric logferry_registry_writes_total)\" -ge 1 ]" 10 || fail "no registry write counted"
 [ "$(metric 'logferry_output_state{output="main",type="file",state="ok"}')" = 1 ] || fail "output state is not ok"
 
+if command -v promtool >/dev/null; then # Debian package prometheus: the reference parser and linter
+    curl -s --noproxy '*' -m 5 "$URL/metrics" | promtool check metrics >"$T/promtool.txt" 2>&1 \
+        || { cat "$T/promtool.txt"; fail "promtool check metrics rejects /metrics"; }
+fi
 [ "$(get /healthz)" = 200 ] || fail "/healthz is not 200: $(cat "$T/body")"
 grep -q '^ok: 1 output(s) healthy$' "$T/body" || fail "/healthz body: $(cat "$T/body")"
 [ "$(get /status)" = 200 ] || fail "/status is not 200"

@@ -47,6 +47,10 @@ pat = re.compile(r'^logferry_file_lag_bytes\{input="app",path="((?:[^"\\\n]|\\.)
 for l in series:
     assert pat.match(l), l
 PY
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$T/metrics.txt" >"$T/promtool.txt" 2>&1 \
+        || { cat "$T/promtool.txt"; fail "promtool rejects /metrics with hostile file names"; }
+fi
 curl -s --noproxy '*' "http://127.0.0.1:$PORT/" >"$T/page.html"
 grep -q '&lt;b&gt;tag.log' "$T/page.html" || fail "page does not escape the tag-like name"
 grep -q '<b>' "$T/page.html" && fail "page contains a raw <b> from a file name"
