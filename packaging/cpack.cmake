@@ -5,7 +5,7 @@
 #   /usr/lib/systemd/system/logferry.service  unprivileged, hardened unit
 #   /usr/share/man/man8/logferry.8.gz         from packaging/logferry.8
 #   /usr/share/logferry/kibana/               packaging/kibana/* when present
-#   /usr/share/doc/logferry/                  operations guide, README
+#   /usr/share/doc/logferry/                  README and the user guides in docs/
 #   /var/lib/logferry                         state (registry, dead letters), owned by logferry
 # Maintainer scripts (packaging/debian/): postinst creates the `logferry` system user in
 # group adm; prerm stops the service on removal; postrm purges the state.
@@ -31,11 +31,13 @@ endif()
 if(EXISTS ${LF_PKG_DIR}/kibana)
   install(DIRECTORY ${LF_PKG_DIR}/kibana/ DESTINATION share/logferry/kibana)
 endif()
-foreach(doc README.md docs/operations.md)
-  if(EXISTS ${CMAKE_SOURCE_DIR}/${doc})
-    install(FILES ${CMAKE_SOURCE_DIR}/${doc} DESTINATION share/doc/logferry)
-  endif()
-endforeach()
+# User documentation: the README and every guide in docs/ except the developers' ones.
+file(GLOB LF_USER_DOCS ${CMAKE_SOURCE_DIR}/docs/*.md)
+list(FILTER LF_USER_DOCS EXCLUDE REGEX "/(HACKING|ARCHITECTURE)\\.md$")
+if(EXISTS ${CMAKE_SOURCE_DIR}/README.md)
+  list(APPEND LF_USER_DOCS ${CMAKE_SOURCE_DIR}/README.md)
+endif()
+install(FILES ${LF_USER_DOCS} DESTINATION share/doc/logferry)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME logferry)
