@@ -138,6 +138,7 @@ struct load_ctx {
     /* reader state */
     FILE *fp;
     const char *str;
+    int at_line_start; /* the next chunk the reader returns begins a new line */
 };
 
 static char *trim(char *s)
@@ -205,6 +206,15 @@ static char *reader(char *str, int num, void *stream)
     }
     if (!r)
         return NULL;
+    /* inih reads a line longer than its buffer (200 bytes at first) in several calls, the
+     * later ones continuing the same line. Only a chunk that starts a line counts as a line
+     * and may be a section header; counting every chunk shifted the line numbers of every
+     * later error, and a '[' at the start of a continuation made a bogus section. */
+    int starts_line = lc->at_line_start;
+    size_t rl = strlen(r);
+    lc->at_line_start = rl > 0 && r[rl - 1] == '\n';
+    if (!starts_line)
+        return r;
     lc->lineno++;
     char *p = str;
     while (isspace((unsigned char)*p))
@@ -268,7 +278,7 @@ static struct conf *load(const char *name, FILE *fp, const char *str, struct con
     if (!c)
         return NULL;
     c->file = strdup(name);
-    struct load_ctx lc = {.c = c, .errs = errs, .fp = fp, .str = str};
+    struct load_ctx lc = {.c = c, .errs = errs, .fp = fp, .str = str, .at_line_start = 1};
     ini_use_stack = false;
     ini_allow_realloc = true;
     ini_max_line = 64 * 1024;

@@ -3,7 +3,7 @@
  *
  * The escape loop is the hottest code in logferry: every message passes through it. It
  * checks sixteen bytes at a time (SSE2; eight with a portable fallback) for anything that
- * needs attention (a control byte, '"', '\\', a byte >= 0x80) and copies clean runs, valid
+ * needs attention (a control byte or DEL, '"', '\\', a byte >= 0x80) and copies clean runs, valid
  * UTF-8 included, with one memcpy. Non-ASCII is validated per the
  * Unicode table of well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
  */
@@ -17,23 +17,26 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* Length of the prefix of p[0..n) that needs no escaping: no control byte, '"', '\\' or byte
- * >= 0x80. Sixteen bytes per step: a signed compare with 0x20 flags control bytes and every
- * byte >= 0x80 (negative as signed) in one instruction. */
+/* Length of the prefix of p[0..n) that needs no escaping: no control byte, DEL, '"', '\\' or
+ * byte >= 0x80. Sixteen bytes per step: a signed compare with 0x20 flags control bytes and
+ * every byte >= 0x80 (negative as signed) in one instruction. DEL (0x7f) is a control
+ * character too (json.h promises \u007f): escaped so no raw control byte reaches a log
+ * viewer or terminal. */
 static inline size_t scan_clean(const unsigned char *p, size_t n)
 {
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
     size_t i = 0;
     while (i + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                 _mm_cmplt_epi8(v, sp));
+                                 _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)));
         int mask = _mm_movemask_epi8(m);
         if (mask)
             return i + (size_t)__builtin_ctz((unsigned)mask);
         i += 16;
     }
-    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+    while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
         i++;
     return i;
 }
@@ -41,7 +44,7 @@ static inline size_t scan_clean(const unsigned char *p, size_t n)
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* Non-zero if any byte of w is < 0x20, == '"', == '\\' or >= 0x80. */
+/* Non-zero if any byte of w is < 0x20, == '"', == '\\', == 0x7f (DEL) or >= 0x80. */
 static inline uint64_t needs_attention(uint64_t w)
 {
     uint64_t lt20 = (w - ONES * 0x20) & ~w;
@@ -49,7 +52,9 @@ static inline uint64_t needs_attention(uint64_t w)
     uint64_t bs = w ^ (ONES * '\\');
     uint64_t zq = (q - ONES) & ~q;
     uint64_t zbs = (bs - ONES) & ~bs;
-    return (lt20 | zq | zbs | w) & HIGHS;
+    uint64_t dl = w ^ (ONES * 0x7f);
+    uint64_t zdl = (dl - ONES) & ~dl;
+    return (lt20 | zq | zbs | zdl | w) & HIGHS;
 }
 
 static inline size_t scan_clean(const unsigned char *p, size_t n)
@@ -62,7 +67,7 @@ static inline size_t scan_clean(const unsigned char *p, size_t n)
             break;
         i += 8;
     }
-    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+    while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
         i++;
     return i;
 }

@@ -90,7 +90,15 @@ static void request_watches(struct agent *a)
     for (int i = 0; i < a->ndirs; i++)
         if (a->dirs[i].added == 0) {
             a->dirs[i].added = 2; /* requested */
-            watch_add_dir(i, a->dirs[i].path);
+            /* libinotifytools records a directory watch under "DIR/" (it appends the slash)
+             * and inotifytools_wd_from_filename("DIR") finds nothing, so watch.c could not
+             * map the watch descriptor to our dir id and dropped every event: files were
+             * only read by the rescan. Ask for the directory with its trailing slash. */
+            char d[4096];
+            size_t l = strlen(a->dirs[i].path);
+            snprintf(d, sizeof d, "%s%s", a->dirs[i].path,
+                     l && a->dirs[i].path[l - 1] == '/' ? "" : "/");
+            watch_add_dir(i, d);
         }
 }
 

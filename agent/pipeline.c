@@ -184,6 +184,10 @@ int pipeline_collect(struct agent *a)
             n++;
             reg_set(a->reg, tf->path, &tf->id, tf->committed);
         }
+        /* A truncation waits for the old content's batches (tail.c, reset_to_start):
+         * once they are all acked, read the file again so the reset happens. */
+        if (!tf->fifo_head && tf->fd >= 0 && (uint64_t)tf->size < tf->read_off)
+            tf->dirty = 1;
     }
     METRIC_SET(lf_metrics.queue_events, a->q_events);
     METRIC_SET(lf_metrics.queue_bytes, (long long)a->q_bytes);

@@ -351,20 +351,33 @@ static int carry_set(struct tail_file *tf, const char *p, size_t n)
     return 0;
 }
 
-static void reset_to_start(struct agent *a, struct tail_file *tf, const char *why)
+/* Truncation (copytruncate): read the file again from offset 0. Returns 0 when the reset
+ * has to wait: batches of the old content are still in flight, and their acks would move
+ * `committed` back to old offsets, which the registry would then save together with the new
+ * content's fingerprint (a restart would resume in the middle of the new content and lose
+ * its head). The reset happens once they are acked: pipeline_collect() marks the file dirty
+ * when its FIFO empties while its size is below read_off. */
+static int reset_to_start(struct agent *a, struct tail_file *tf, const char *why)
 {
-    LF_LOG(LF_INFO, "tail", "%s %s: reading it again from the start", tf->path, why);
-    METRIC_ADD(lf_metrics.rotations, 1);
     cur_agent = a;
     lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, tf);
     tail_dispatch(a, tf);
+    if (tf->fifo_head) {
+        LF_LOG(LF_DEBUG, "tail", "%s %s: waiting for in-flight batches before reading it again",
+               tf->path, why);
+        return 0;
+    }
+    LF_LOG(LF_INFO, "tail", "%s %s: reading it again from the start", tf->path, why);
+    METRIC_ADD(lf_metrics.rotations, 1);
     tf->carry_len = 0;
     tf->skipping = 0;
-    tf->read_off = tf->line_off = tf->consumed = 0;
+    tf->read_off = tf->line_off = tf->consumed = tf->committed = 0;
     lseek(tf->fd, 0, SEEK_SET);
     uint32_t got = 0;
     tail_fingerprint(tf->fd, FP_MAX, &tf->id.fp, &got);
     tf->id.fp_len = got;
+    reg_set(a->reg, tf->path, &tf->id, 0);
+    return 1;
 }
 
 int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
@@ -386,7 +399,8 @@ int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
             char why[96];
             snprintf(why, sizeof why, "was truncated (size %lld < offset %llu)",
                      (long long)st.st_size, (unsigned long long)tf->read_off);
-            reset_to_start(a, tf, why);
+            if (!reset_to_start(a, tf, why))
+                return 0; /* resumes when the old content's batches are acked */
         }
     }
     size_t total = 0;
@@ -575,7 +589,8 @@ int tail_check_rewritten(struct agent *a, struct tail_file *tf)
         return 0;
     if (got == tf->id.fp_len && fp == tf->id.fp)
         return 0;
-    reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)");
+    if (!reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)"))
+        return 0; /* the next rescan tries again */
     tf->dirty = 1;
     return 1;
 }
