@@ -92,6 +92,10 @@ for f in /usr/bin/logferry /etc/logferry/agent.conf /usr/lib/systemd/system/logf
 done
 [ "$(in_root stat -c %U /var/lib/logferry)" = logferry ] || fail "/var/lib/logferry not owned by logferry"
 grep -qx 'User=logferry' "$R/usr/lib/systemd/system/logferry.service" || fail "unit does not run as logferry"
+# every program the unit executes is installed (Depends pulls in what a minimal system lacks)
+for exe in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\([^ ]*\).*/\1/p' "$R/usr/lib/systemd/system/logferry.service"); do
+    [ -x "$R$exe" ] || fail "the unit runs $exe, which the package does not bring"
+done
 
 # 4. check on a machine without the log folders and the state directory
 rm -rf "$R/var/lib/logferry"
