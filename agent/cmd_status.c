@@ -371,10 +371,13 @@ int cmd_status(int argc, char **argv)
         ret = 0;
     } else {
         fprintf(stderr, "logferry status: %s.\n", why);
-        fprintf(stderr, "logferry status: showing the last committed offsets from %s instead "
-                        "(not live; lag counts bytes not yet acknowledged by every output).\n",
-                data_dir);
-        print_registry(stdout, data_dir);
+        if (!as_json) { /* stdout of --json stays parseable: nothing rather than a table */
+            fprintf(stderr, "logferry status: showing the last committed offsets from %s "
+                            "instead (not live; lag counts bytes not yet acknowledged by every "
+                            "output).\n",
+                    data_dir);
+            print_registry(stdout, data_dir);
+        }
         ret = 3;
     }
     conf_free(c);

@@ -43,4 +43,6 @@ cat "$T/down.txt"
 grep -q "no agent answered on http://127.0.0.1:$PORT/status" "$T/down.txt" || fail "does not say no agent answered"
 grep -Eq "/logs/app.log +$SIZE2 +$SIZE +$((SIZE2 - SIZE))  on disk" "$T/down.txt" \
     || fail "registry fallback does not show the appended bytes as lag"
+out=$("$LOGFERRY" status -c "$T/agent.conf" --json 2>/dev/null); rc=$?
+[ $rc = 3 ] && [ -z "$out" ] || fail "status --json with no agent: exit $rc, stdout '$out' (expected 3, nothing)"
 echo "PASS"
