@@ -303,6 +303,11 @@ int agent_configure(struct agent *a, const char *path, struct conf_errs *errs)
         if (strcmp(s->type, "output") == 0 && *s->subtype)
             n += configure_output(a, s, errs);
     }
+    /* a->outs moved with every realloc: point each env at its own instance only now. */
+    for (int i = 0; i < a->nouts; i++) {
+        a->outs[i].env.m = &a->outs[i].m;
+        a->outs[i].env.core = &a->outs[i];
+    }
     for (int i = 0; i < a->conf->n; i++) {
         struct conf_section *s = &a->conf->s[i];
         if (strcmp(s->type, "parser") == 0) /* parsers_configure claimed what it knows */

@@ -171,7 +171,20 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", a->dirs[r->dir].path, r->name);
     struct tail_file *tf = tail_find_path(a, path);
+    /* A rename seen late (the agent lagged) may concern a file created and renamed since the
+     * last look: only the file still at `path` is known here, and it did not move. */
+    static uint32_t unseen_cookie;
+    static struct input *unseen_in;
     if (r->mask & IN_MOVED_FROM) {
+        struct stat st;
+        if (tf && stat(path, &st) == 0 && (uint64_t)st.st_ino == tf->id.ino &&
+            (uint64_t)st.st_dev == tf->id.dev)
+            tf = NULL; /* the one at path now is still there: another file moved */
+        struct input *from_in = tf ? NULL : input_for(a, path);
+        if (from_in) {
+            unseen_in = from_in;
+            unseen_cookie = r->cookie;
+        }
         if (tf) {
             tf->state = TF_RENAMED;
             tf->path_stale = 1;
@@ -198,6 +211,17 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                 reg_set(a->reg, t->path, &t->id, t->committed);
                 return;
             }
+        if (unseen_cookie && r->cookie == unseen_cookie && !input_for(a, path)) {
+            /* Created and rotated away before we opened it: read it under its new name. */
+            unseen_cookie = 0;
+            struct tail_file *nt = tail_open(a, unseen_in, r->dir, path, 0);
+            if (nt && nt->state == TF_ACTIVE) {
+                nt->state = TF_RENAMED;
+                LF_LOG(LF_INFO, "tail", "%s was rotated away before it was opened; reading it "
+                       "to its end", path);
+            }
+            return;
+        }
         consider(a, path, 0);
         return;
     }

@@ -1,0 +1,398 @@
+/*
+ * slack.c - the Slack alert output (type "slack"): its descriptor, config table, and the
+ * output-thread side. send() evaluates the condition on each event, folds the matching ones
+ * into the aggregation state (slack_agg.c), acknowledges the batch at once, and wakes the
+ * sender thread (slack_send.c) when a line starts a group, so a first alert leaves within
+ * the same wake-up that brought the line. Slack being slow, down or rate-limiting never
+ * slows the other outputs: nothing here waits on the network.
+ *
+ * Threads: init/flush/destroy on the core's thread, send() on this output's thread, the
+ * sender thread started in init and stopped in destroy. The state they share is in struct
+ * slack_out under its mutex.
+ */
+#include "outputs/slack.h"
+#include "agent/json.h"
+#include "agent/log.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct conf_key slack_keys[] = {
+    {"webhook_url", CT_STR, NULL, offsetof(struct slack_conf, webhook_url),
+     "Slack incoming-webhook URL (a secret: use ${SLACK_WEBHOOK_URL}); without it alerts are "
+     "printed to stderr", NULL},
+    {"window", CT_DURATION, "60s", offsetof(struct slack_conf, window_ms),
+     "after a group's first alert, further matches within this time are summed into one "
+     "summary posted when it ends", NULL},
+    {"group_by", CT_LIST, "host.name, url.path", offsetof(struct slack_conf, group_by),
+     "event fields whose values make a group (one first alert and one summary per window)",
+     NULL},
+    {"max_line_chars", CT_INT, "500", offsetof(struct slack_conf, max_line_chars),
+     "the raw log line shown in a message is cut to this many characters", NULL},
+    {"connect_timeout", CT_DURATION, "5s", offsetof(struct slack_conf, connect_timeout_ms),
+     "TCP/TLS connect timeout of the webhook POST", NULL},
+    {"timeout", CT_DURATION, "10s", offsetof(struct slack_conf, timeout_ms),
+     "whole-request timeout of the webhook POST", NULL},
+    {"min_interval", CT_DURATION, "1s", offsetof(struct slack_conf, min_interval_ms),
+     "least time between two messages (Slack allows about one per second per webhook)", NULL},
+    {"max_groups", CT_INT, "1000", offsetof(struct slack_conf, max_groups),
+     "groups tracked at once; lines of further groups are counted in one overflow summary",
+     NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static int key_line(struct conf_section *s, const char *key)
+{
+    struct conf_entry *e = conf_find(s, key);
+    return e ? e->line : s->line;
+}
+
+static int slack_check(const void *vconf, struct conf *c, struct conf_section *s,
+                       struct conf_errs *errs)
+{
+    const struct slack_conf *sc = vconf;
+    int n = 0;
+    const char *u = sc->webhook_url;
+    if (u && *u && strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) {
+        char masked[160];
+        conf_err(errs, c->file, key_line(s, "webhook_url"),
+                 "webhook_url: '%s' is not an http(s) URL",
+                 lf_mask_url(u, masked, sizeof masked));
+        n++;
+    }
+    if (sc->window_ms < 100 || sc->window_ms > 24L * 3600 * 1000) {
+        conf_err(errs, c->file, key_line(s, "window"), "window: must be between 100ms and 24h");
+        n++;
+    }
+    if (sc->max_line_chars < 20 || sc->max_line_chars > SL_MAX_LINE_CHARS) {
+        conf_err(errs, c->file, key_line(s, "max_line_chars"),
+                 "max_line_chars: must be between 20 and %d (Slack's 3,000-character sections)",
+                 SL_MAX_LINE_CHARS);
+        n++;
+    }
+    if (sc->group_by.n < 1 || sc->group_by.n > 8) {
+        conf_err(errs, c->file, key_line(s, "group_by"), "group_by: name 1 to 8 fields");
+        n++;
+    }
+    for (int i = 0; i < sc->group_by.n; i++) {
+        const char *f = sc->group_by.v[i];
+        size_t l = strlen(f);
+        if (f[0] == '.' || f[l - 1] == '.' || strstr(f, "..") || strpbrk(f, " \t\"\\")) {
+            conf_err(errs, c->file, key_line(s, "group_by"),
+                     "group_by: '%s' is not a field name", f);
+            n++;
+        }
+    }
+    if (sc->connect_timeout_ms < 1 || sc->timeout_ms < 1) {
+        conf_err(errs, c->file, key_line(s, "timeout"), "timeouts must be positive");
+        n++;
+    }
+    if (sc->min_interval_ms < 0 || sc->min_interval_ms > 60000) {
+        conf_err(errs, c->file, key_line(s, "min_interval"),
+                 "min_interval: must be between 0 and 60s");
+        n++;
+    }
+    if (sc->max_groups < 1 || sc->max_groups > 100000) {
+        conf_err(errs, c->file, key_line(s, "max_groups"),
+                 "max_groups: must be between 1 and 100000");
+        n++;
+    }
+    return n;
+}
+
+static void slack_destroy(void *vst);
+
+static void *slack_init(const void *vconf, const struct output_env *env, char *err,
+                        size_t errsz)
+{
+    struct slack_out *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    st->conf = vconf;
+    st->env = env;
+    st->to_stderr = !st->conf->webhook_url || !*st->conf->webhook_url;
+    lf_mask_url(st->conf->webhook_url, st->masked, sizeof st->masked);
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&st->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    st->when = env->when;
+    if (!st->when) {
+        int pos;
+        st->own_when = when_compile(SL_DEFAULT_WHEN, err, errsz, &pos);
+        if (!st->own_when)
+            goto fail;
+        st->when = st->own_when;
+    }
+    if (sl_groups_init(st) != 0) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    if (!st->to_stderr && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errsz, "curl_global_init failed");
+        goto fail;
+    }
+    if (sl_sender_start(st, err, errsz) != 0)
+        goto fail;
+    LF_LOG(LF_INFO, "out.slack", "[%s] alerts go to %s (window %ld ms, pace %ld ms)", env->name,
+           st->to_stderr ? "stderr (no webhook_url)" : st->masked, st->conf->window_ms,
+           st->conf->min_interval_ms);
+    return st;
+fail:
+    slack_destroy(st);
+    return NULL;
+}
+
+/* Text of a field value, numbers in decimal, into out (cut to outsz). 0 when absent. */
+static int field_str(const struct event_batch *b, const struct event *ev, const char *name,
+                     char *out, size_t outsz)
+{
+    struct field f;
+    out[0] = '\0';
+    if (!event_get(b, ev, name, &f))
+        return 0;
+    switch (f.type) {
+    case FV_STR:
+    case FV_JSON: {
+        size_t n = f.len < outsz - 1 ? f.len : utf8_valid_prefix(f.v.s, outsz - 1);
+        memcpy(out, f.v.s, n);
+        out[n] = '\0';
+        break;
+    }
+    case FV_INT: snprintf(out, outsz, "%" PRId64, f.v.i); break;
+    case FV_FLOAT: snprintf(out, outsz, "%g", f.v.f); break;
+    case FV_BOOL: snprintf(out, outsz, "%s", f.v.b ? "true" : "false"); break;
+    }
+    return 1;
+}
+
+static struct sl_str sv(const char *p, size_t n) { return (struct sl_str){p, n}; }
+
+static int key_is(const struct fkey *k, const char *name, size_t len)
+{
+    return k->len == len && memcmp(k->name, name, len) == 0;
+}
+#define KEY_IS(k, lit) key_is((k), (lit), sizeof(lit) - 1)
+
+static long status_of(const struct field *f)
+{
+    if (f->type == FV_INT)
+        return f->v.i >= 0 && f->v.i < 1000 ? (long)f->v.i : -1;
+    if (f->type == FV_FLOAT)
+        return f->v.f >= 0 && f->v.f < 1000 ? (long)f->v.f : -1;
+    if (f->type != FV_STR || f->len == 0 || f->len > 3)
+        return -1;
+    long v = 0;
+    for (uint32_t i = 0; i < f->len; i++) {
+        if (f->v.s[i] < '0' || f->v.s[i] > '9')
+            return -1;
+        v = v * 10 + (f->v.s[i] - '0');
+    }
+    return v;
+}
+
+/* One pass over the event's fields picks what an alert shows (views into the batch, copied
+ * only if the line starts a group), then builds the group key. */
+static void fill_line(struct slack_out *st, const struct event_batch *b, const struct event *ev,
+                      struct sl_line *l, char *key, size_t keysz)
+{
+    memset(l, 0, sizeof *l);
+    l->ts_ms = ev->ts_ms;
+    l->status = -1;
+    l->host = sv(b->host_name, strlen(b->host_name));
+    l->file = sv(b->src->path, strlen(b->src->path));
+    l->raw = sv(ev->message, ev->message_len);
+    struct sl_str url_original = {0}, client2 = {0};
+    for (uint16_t i = 0; i < ev->nfields; i++) {
+        const struct field *f = &ev->fields[i];
+        const struct fkey *k = f->key;
+        if (k->len == 25 && KEY_IS(k, "http.response.status_code")) {
+            l->status = status_of(f);
+            continue;
+        }
+        if (f->type != FV_STR)
+            continue;
+        struct sl_str v = sv(f->v.s, f->len);
+        switch (k->len) {
+        case 8: if (KEY_IS(k, "url.path")) l->path = v; break;
+        case 9:
+            if (KEY_IS(k, "source.ip")) l->client = v;
+            else if (KEY_IS(k, "client.ip") && !client2.n) client2 = v;
+            break;
+        case 12:
+            if (KEY_IS(k, "url.original")) url_original = v;
+            else if (KEY_IS(k, "service.name")) l->service = v;
+            break;
+        case 14:
+            if ((KEY_IS(k, "source.address") || KEY_IS(k, "client.address")) && !client2.n)
+                client2 = v;
+            break;
+        case 19:
+            if (KEY_IS(k, "http.request.method")) l->method = v;
+            else if (KEY_IS(k, "user_agent.original")) l->agent = v;
+            break;
+        }
+    }
+    if (!l->path.n)
+        l->path = url_original;
+    if (!l->client.n)
+        l->client = client2;
+
+    /* group key: the group_by values joined by \x1f (absent fields are empty) */
+    size_t kl = 0;
+    char v[SL_PATH_MAX];
+    for (int i = 0; i < st->conf->group_by.n; i++) {
+        const char *name = st->conf->group_by.v[i];
+        struct sl_str val;
+        if (strcmp(name, "host.name") == 0)
+            val = l->host;
+        else if (strcmp(name, "url.path") == 0)
+            val = l->path;
+        else {
+            field_str(b, ev, name, v, sizeof v);
+            val = sv(v, strlen(v));
+        }
+        if (kl + 2 > keysz)
+            break;
+        size_t n = val.n, room = keysz - kl - 2;
+        if (n > room)
+            n = room;
+        if (n)
+            memcpy(key + kl, val.p, n);
+        kl += n;
+        key[kl++] = '\x1f';
+    }
+    key[kl] = '\0';
+    l->key = key;
+    l->keylen = kl;
+}
+
+static void slack_send(void *vst, struct event_batch *b)
+{
+    struct slack_out *st = vst;
+    uint64_t matched = 0, skipped = 0;
+    int woke = 0, wake_again = 0;
+    struct sl_line l;
+    char key[SL_KEY_MAX];
+    int64_t now = sl_mono_ms();
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct event *ev = &b->ev[i];
+        if (!when_eval(st->when, b, ev)) {
+            skipped++;
+            continue;
+        }
+        matched++;
+        fill_line(st, b, ev, &l, key, sizeof key);
+        pthread_mutex_lock(&st->mu);
+        int r = sl_fold(st, &l, now);
+        if (r == 1) {
+            /* the first new group of the batch wakes the sender at once, not after the
+             * batch: its first alert leaves while the rest is still being counted */
+            if (!woke)
+                pthread_cond_broadcast(&st->cond);
+            else
+                wake_again = 1;
+            woke = 1;
+        } else if (r == 2) {
+            wake_again = 1; /* a window now ends with a summary to post: re-arm its timer */
+        }
+        pthread_mutex_unlock(&st->mu);
+    }
+    /* Acked at once: the alert state holds its own copies, and an alert must never hold the
+     * registry back. The lines are shipped by the other outputs regardless. */
+    METRIC_ADD(st->env->m->events_sent, matched);
+    METRIC_ADD(st->env->m->events_skipped, skipped);
+    METRIC_ADD(st->env->m->batches_acked, 1);
+    st->env->ack(st->env, b);
+    if (wake_again) {
+        pthread_mutex_lock(&st->mu);
+        pthread_cond_broadcast(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+/* Shutdown: every window counts as ended; wait (up to timeout_ms) until the sender has
+ * posted everything. Batches were all acked in send(), so this always returns 0. */
+static int slack_flush(void *vst, long timeout_ms)
+{
+    struct slack_out *st = vst;
+    int64_t deadline = sl_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    pthread_mutex_lock(&st->mu);
+    st->draining = 1;
+    pthread_cond_broadcast(&st->cond);
+    for (;;) {
+        int64_t now = sl_mono_ms();
+        if ((sl_next_due(st, now) == INT64_MAX && !st->busy) || now >= deadline)
+            break;
+        struct timespec ts = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000L};
+        pthread_cond_timedwait(&st->cond, &st->mu, &ts);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return 0;
+}
+
+static void slack_destroy(void *vst)
+{
+    struct slack_out *st = vst;
+    if (!st)
+        return;
+    sl_sender_stop(st);
+    if (st->undelivered > 0)
+        LF_LOG(LF_ERROR, "out.slack", "[%s] %llu matching line(s) were never posted to %s "
+               "(stopped before Slack accepted them)", st->env->name,
+               (unsigned long long)st->undelivered, st->masked);
+    sl_groups_free(st);
+    when_free(st->own_when);
+    pthread_cond_destroy(&st->cond);
+    pthread_mutex_destroy(&st->mu);
+    free(st);
+}
+
+static int slack_test(const void *vconf, const struct output_env *env, char *msg, size_t msgsz)
+{
+    const struct slack_conf *sc = vconf;
+    (void)env;
+    char masked[160];
+    if (!sc->webhook_url || !*sc->webhook_url) {
+        snprintf(msg, msgsz, "no webhook_url: alerts are printed to stderr");
+        return 0;
+    }
+    lf_mask_url(sc->webhook_url, masked, sizeof masked);
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(msg, msgsz, "cannot create a curl handle");
+        return -1;
+    }
+    /* Connect only: posting would put a test message in the team's channel. */
+    curl_easy_setopt(c, CURLOPT_URL, sc->webhook_url);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, sc->connect_timeout_ms);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        snprintf(msg, msgsz, "cannot connect to %s: %s", masked, curl_easy_strerror(rc));
+        return -1;
+    }
+    snprintf(msg, msgsz, "connected to %s (no message posted)", masked);
+    return 0;
+}
+
+const struct output_desc out_slack_desc = {
+    .type = "slack",
+    .conf_table = slack_keys,
+    .conf_size = sizeof(struct slack_conf),
+    .check = slack_check,
+    .init = slack_init,
+    .send = slack_send,
+    .flush = slack_flush,
+    .destroy = slack_destroy,
+    .test = slack_test,
+};
