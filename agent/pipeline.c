@@ -78,7 +78,8 @@ static void *output_main(void *arg)
         pthread_mutex_unlock(&o->mu);
         if (b)
             o->desc->send(o->st, b);
-        if (o->desc->tick && mono_ms() >= next_tick) {
+        /* tick after every send too: an output's timers must see what send() queued */
+        if (o->desc->tick && (b || mono_ms() >= next_tick)) {
             long want = o->desc->tick(o->st);
             tick_ms = want < 0 ? 1000 : (want < 1 ? 1 : want);
             next_tick = mono_ms() + tick_ms;

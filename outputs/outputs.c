@@ -6,10 +6,12 @@
 #include <string.h>
 
 extern const struct output_desc out_file_desc;
+extern const struct output_desc out_es_desc;
 extern const struct output_desc out_slack_desc;
 
 const struct output_desc *const output_types[] = {
     &out_file_desc,
+    &out_es_desc,
     &out_slack_desc,
     NULL,
 };
