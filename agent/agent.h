@@ -142,6 +142,7 @@ struct agent {
     int64_t started_ms;
     volatile int stopping;
     int reloading;            /* SIGHUP: stopping in order to start again */
+    int outputs_abandoned;    /* shutdown left an output thread behind: never free its batches */
     int64_t now_ms;            /* wall clock of the current read (read time of events) */
     struct event_builder eb;   /* scratch for the tail thread */
 };

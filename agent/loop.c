@@ -15,6 +15,7 @@
 #include "agent/metrics.h"
 #include "agent/watch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -58,6 +59,98 @@ static struct input *input_for(struct agent *a, const char *path)
     return NULL;
 }
 
+/* Finds the regular file with inode dev/ino in directory `dir`: where a file we track was
+ * rotated to while we did not watch it (agent down, or the file closed for inactivity).
+ * Returns 0 and its path in out. Costs one readdir and a stat per entry; runs only when a
+ * tracked file is found rotated away unseen. */
+static int find_moved(const char *dir, uint64_t dev, uint64_t ino, char *out, size_t outsz)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int rc = -1;
+    struct dirent *de;
+    while (rc != 0 && (de = readdir(d))) {
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
+        struct stat st;
+        snprintf(out, outsz, "%s/%s", dir, de->d_name);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_dev == dev &&
+            (uint64_t)st.st_ino == ino)
+            rc = 0;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* A file closed for inactivity (fd < 0) was rotated away: without this its last lines,
+ * written just before the rotation, were never read. Reopen it under its new name (found
+ * in its directory when the rename was not seen) and drain it like any rotated file. */
+static void reopen_rotated(struct agent *a, struct tail_file *tf)
+{
+    if (tf->fd >= 0 || tf->state != TF_RENAMED)
+        return;
+    char dir[4096], now[4096];
+    snprintf(dir, sizeof dir, "%s", tf->path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    if (!tf->path_stale) {
+        snprintf(now, sizeof now, "%s", tf->path); /* the rename was seen: path is current */
+    } else if (find_moved(dir, tf->id.dev, tf->id.ino, now, sizeof now) != 0) {
+        return;
+    }
+    struct stat st;
+    if (stat(now, &st) != 0 || (uint64_t)st.st_size <= tf->read_off)
+        return; /* nothing unread */
+    tf->state = TF_CLOSED; /* tail_open() reopens closed files it already knows */
+    tail_open(a, tf->in, tf->dir, now, 0);
+    if (tf->fd < 0) {
+        tf->state = TF_RENAMED;
+        return;
+    }
+    tf->state = TF_RENAMED;
+    char *np = strdup(now);
+    if (np) {
+        free(tf->path);
+        tf->path = np;
+        tf->path_stale = 0;
+    }
+    tf->dirty = 1;
+    LF_LOG(LF_INFO, "tail", "%s: rotated away while closed; draining it from offset %llu", now,
+           (unsigned long long)tf->read_off);
+}
+
+/* A registry entry whose path now names another file (or nothing): if the file was rotated
+ * within its directory while the agent was down and has bytes past the committed offset,
+ * open it and drain it (those lines were written before the rotation and are not read
+ * anywhere else). Returns 1 if it opened the file. */
+static int drain_moved(struct agent *a, const struct reg_entry *e)
+{
+    struct input *in = input_for(a, e->path);
+    if (!in)
+        return 0;
+    char dir[4096], now[4096];
+    snprintf(dir, sizeof dir, "%s", e->path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    struct stat st;
+    if (find_moved(dir, e->id.dev, e->id.ino, now, sizeof now) != 0 || stat(now, &st) != 0 ||
+        (uint64_t)st.st_size <= e->offset)
+        return 0;
+    uint64_t dev = e->id.dev, ino = e->id.ino; /* tail_open() may move registry entries */
+    struct tail_file *tf = tail_open(a, in, dir_of(a, now), now, 0);
+    if (!tf || tf->id.dev != dev || tf->id.ino != ino)
+        return 0;
+    tf->state = TF_RENAMED; /* drained, then closed after close_renamed */
+    LF_LOG(LF_INFO, "tail", "%s was rotated to %s while the agent was down; draining it", e->path,
+           now);
+    return 1;
+}
+
 /* A path appeared or changed that we may not track yet. */
 static void consider(struct agent *a, const char *path, int initial)
 {
@@ -81,13 +174,20 @@ static void consider(struct agent *a, const char *path, int initial)
         tf->path_stale = 1;
         tf->dirty = 1;
         METRIC_ADD(lf_metrics.rotations, 1);
+        reopen_rotated(a, tf);
     }
     tail_open(a, in, dir_of(a, path), path, initial);
 }
 
 static void request_watches(struct agent *a)
 {
-    for (int i = 0; i < a->ndirs; i++)
+    for (int i = 0; i < a->ndirs; i++) {
+        /* A directory that could not be watched (it did not exist yet: the application
+         * creates it later, or it was deleted and is back) is retried once it exists;
+         * before, it stayed unwatched for good and its files were read only by the rescan. */
+        struct stat st;
+        if (a->dirs[i].added == -1 && stat(a->dirs[i].path, &st) == 0 && S_ISDIR(st.st_mode))
+            a->dirs[i].added = 0;
         if (a->dirs[i].added == 0) {
             a->dirs[i].added = 2; /* requested */
             /* libinotifytools records a directory watch under "DIR/" (it appends the slash)
@@ -100,6 +200,7 @@ static void request_watches(struct agent *a)
                      l && a->dirs[i].path[l - 1] == '/' ? "" : "/");
             watch_add_dir(i, d);
         }
+    }
 }
 
 static void rescan(struct agent *a, int initial)
@@ -134,12 +235,19 @@ static void rescan(struct agent *a, int initial)
         }
         tf->dirty = 1;
     }
-    /* Registry entries of files that no longer exist at their path are dropped. */
+    /* Registry entries of files that no longer exist at their path are dropped, unless the
+     * file was rotated (renamed within its directory) with unread lines: then it is drained
+     * first. drain_moved() opens a file, which may reorder the registry: start over (the
+     * opened file is tracked now, so this ends). */
     for (int i = 0; i < a->reg->n;) {
         struct reg_entry *e = &a->reg->e[i];
         struct stat st;
         if (!tail_find_id(a, e->id.dev, e->id.ino) &&
             (stat(e->path, &st) != 0 || (uint64_t)st.st_ino != e->id.ino)) {
+            if (drain_moved(a, e)) {
+                i = 0;
+                continue;
+            }
             reg_remove(a->reg, e->id.dev, e->id.ino);
             continue;
         }
@@ -171,6 +279,11 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", a->dirs[r->dir].path, r->name);
     struct tail_file *tf = tail_find_path(a, path);
+    struct stat pst;
+    if (tf && (r->mask & IN_DELETE) && stat(path, &pst) == 0 &&
+        (uint64_t)pst.st_dev == tf->id.dev && (uint64_t)pst.st_ino == tf->id.ino)
+        tf = NULL; /* stale event: the path names this file now (the deleted file was already
+                    * replaced by it, through consider() or a rescan) */
     /* A rename seen late (the agent lagged) may concern a file created and renamed since the
      * last look: only the file still at `path` is known here, and it did not move. */
     static uint32_t unseen_cookie;
@@ -206,9 +319,12 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                 t->path_stale = 0;
                 t->rename_cookie = 0;
                 if (input_matches(t->in, path) && t->state == TF_RENAMED)
-                    t->state = TF_ACTIVE; /* renamed to a name we tail anyway */
+                    /* renamed to a name we tail anyway; a closed one stays closed (but
+                     * known), so that tail_open() reopens it when it changes */
+                    t->state = t->fd >= 0 ? TF_ACTIVE : TF_CLOSED;
                 t->dirty = 1;
                 reg_set(a->reg, t->path, &t->id, t->committed);
+                reopen_rotated(a, t);
                 return;
             }
         if (unseen_cookie && r->cookie == unseen_cookie && !input_for(a, path)) {
@@ -372,6 +488,11 @@ int agent_run(struct agent *a)
         LF_LOG(LF_ERROR, "agent", "signalfd: %s", strerror(errno));
         return 1;
     }
+    /* start_at applies on the first start only (no registry yet): after a restart, files
+     * without an entry appeared while the agent was down and are read from the beginning. */
+    char regpath[4200];
+    snprintf(regpath, sizeof regpath, "%s/registry.json", a->ac.data_dir);
+    a->first_start = access(regpath, F_OK) != 0;
     a->reg = reg_open(a->ac.data_dir, err, sizeof err);
     if (!a->reg) {
         LF_LOG(LF_ERROR, "agent", "%s", err);

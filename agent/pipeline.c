@@ -177,7 +177,8 @@ int pipeline_collect(struct agent *a)
             tf->fifo_head = b->next;
             if (!tf->fifo_head)
                 tf->fifo_tail = NULL;
-            tf->committed = b->end;
+            if (b->owner) /* NULL: content from before a truncation (tail.c reset_to_start) */
+                tf->committed = b->end;
             a->q_events -= b->n;
             a->q_bytes -= b->bytes;
             a->q_batches--;
@@ -185,10 +186,6 @@ int pipeline_collect(struct agent *a)
             n++;
             reg_set(a->reg, tf->path, &tf->id, tf->committed);
         }
-        /* A truncation waits for the old content's batches (tail.c, reset_to_start):
-         * once they are all acked, read the file again so the reset happens. */
-        if (!tf->fifo_head && tf->fd >= 0 && (uint64_t)tf->size < tf->read_off)
-            tf->dirty = 1;
     }
     METRIC_SET(lf_metrics.queue_events, a->q_events);
     METRIC_SET(lf_metrics.queue_bytes, (long long)a->q_bytes);
@@ -223,6 +220,7 @@ void pipeline_stop(struct agent *a, long timeout_ms)
                    "holds was not acknowledged and will be read again)", o->env.name);
             o->started = 0;
             o->st = NULL; /* not destroyed: its thread may still use it until exit */
+            a->outputs_abandoned = 1; /* so in-flight batches are not freed under it */
             continue;
         }
         if (o->desc->flush) {

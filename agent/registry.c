@@ -52,6 +52,51 @@ static void set_aside(struct registry *r, const char *why)
                why, strerror(errno));
 }
 
+/* Paths are bytes and not always UTF-8 (a file named in Latin-1, or hostile names); jansson
+ * only takes UTF-8 strings. Such a path is stored hex-encoded as "path_hex" instead of
+ * "path" (before, the entry was silently left out of the file, so the file was read again
+ * from its beginning after every restart). */
+static char *hex_encode(const char *s)
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t n = strlen(s);
+    char *o = malloc(2 * n + 1);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        o[2 * i] = hx[(unsigned char)s[i] >> 4];
+        o[2 * i + 1] = hx[(unsigned char)s[i] & 15];
+    }
+    o[2 * n] = '\0';
+    return o;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* NULL if not an even-length lowercase hex string of non-NUL bytes. */
+static char *hex_decode(const char *h)
+{
+    size_t n = strlen(h);
+    if (n == 0 || n % 2)
+        return NULL;
+    char *o = malloc(n / 2 + 1);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n / 2; i++) {
+        int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
+        if (a < 0 || b < 0 || (a | b) == 0) {
+            free(o);
+            return NULL;
+        }
+        o[i] = (char)(a << 4 | b);
+    }
+    o[n / 2] = '\0';
+    return o;
+}
+
 static int load(struct registry *r)
 {
     json_error_t jerr;
@@ -74,12 +119,18 @@ static int load(struct registry *r)
     json_t *f;
     json_array_foreach(files, i, f) {
         const char *path = json_string_value(json_object_get(f, "path"));
+        char *hexpath = NULL;
+        if (!path) {
+            const char *h = json_string_value(json_object_get(f, "path_hex"));
+            path = hexpath = h ? hex_decode(h) : NULL;
+        }
         json_t *dev = json_object_get(f, "dev"), *ino = json_object_get(f, "ino");
         json_t *off = json_object_get(f, "offset"), *fp = json_object_get(f, "fp");
         json_t *fpl = json_object_get(f, "fp_len");
         if (!path || !json_is_integer(dev) || !json_is_integer(ino) || !json_is_integer(off) ||
             !json_is_string(fp) || !json_is_integer(fpl) || json_integer_value(off) < 0) {
             LF_LOG(LF_WARN, "registry", "%s: skipping malformed entry #%zu", r->file, i);
+            free(hexpath);
             continue;
         }
         const char *uid = json_string_value(json_object_get(f, "uid"));
@@ -88,6 +139,7 @@ static int load(struct registry *r)
                              (uint32_t)json_integer_value(fpl),
                              uid ? strtoull(uid, NULL, 16) : 0};
         reg_set(r, path, &id, (uint64_t)json_integer_value(off));
+        free(hexpath);
     }
     json_decref(root);
     r->dirty = 0;
@@ -190,11 +242,37 @@ int reg_save(struct registry *r, char *err, size_t errsz)
         char fp[20], uid[20];
         snprintf(fp, sizeof fp, "%016llx", (unsigned long long)r->e[i].id.fp);
         snprintf(uid, sizeof uid, "%016llx", (unsigned long long)r->e[i].id.uid);
-        json_array_append_new(files, json_pack("{s:s, s:I, s:I, s:s, s:i, s:s, s:I, s:I}",
-            "path", r->e[i].path, "dev", (json_int_t)r->e[i].id.dev,
+        json_t *o = json_pack("{s:I, s:I, s:s, s:i, s:s, s:I, s:I}",
+            "dev", (json_int_t)r->e[i].id.dev,
             "ino", (json_int_t)r->e[i].id.ino, "fp", fp, "fp_len", (int)r->e[i].id.fp_len,
             "uid", uid,
-            "offset", (json_int_t)r->e[i].offset, "updated_ms", (json_int_t)r->e[i].updated_ms));
+            "offset", (json_int_t)r->e[i].offset, "updated_ms", (json_int_t)r->e[i].updated_ms);
+        json_t *jp = json_string(r->e[i].path); /* NULL when not valid UTF-8 */
+        const char *pkey = "path";
+        if (!jp) {
+            char *h = hex_encode(r->e[i].path);
+            jp = h ? json_string(h) : NULL;
+            free(h);
+            pkey = "path_hex";
+        }
+        /* the *_new calls take their argument even when they fail */
+        int bad = !o || !jp;
+        if (!bad) {
+            bad = json_object_set_new(o, pkey, jp) != 0;
+            jp = NULL;
+        }
+        if (!bad) {
+            bad = json_array_append_new(files, o) != 0;
+            o = NULL;
+        }
+        if (bad) {
+            json_decref(o);
+            json_decref(jp);
+            json_decref(files);
+            snprintf(err, errsz, "out of memory");
+            METRIC_ADD(lf_metrics.registry_errors, 1);
+            return -1;
+        }
     }
     json_t *root = json_pack("{s:i, s:o}", "version", 1, "files", files);
     char *text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;

@@ -155,6 +155,8 @@ static int at_cap(struct agent *a, const char *path)
     return 1;
 }
 
+int tail_check_rewritten(struct agent *a, struct tail_file *tf);
+
 struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
                             int initial_scan)
 {
@@ -187,6 +189,10 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
                     old->lps = lineproc_state_new(in->lp);
                 LF_LOG(LF_DEBUG, "tail", "reopened %s at offset %llu", path,
                        (unsigned long long)old->read_off);
+                /* While it was closed it may have been truncated and rewritten past our
+                 * offset (copytruncate): the size cannot tell, the first bytes can. Without
+                 * this the new content's head was skipped. */
+                tail_check_rewritten(a, old);
             }
             return old;
         }
@@ -235,7 +241,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
             how = "from its beginning (inode reused by a new file)";
             reg_remove(a->reg, tf->id.dev, tf->id.ino);
         }
-    } else if (initial_scan && strcmp(in->c.start_at, "end") == 0) {
+    } else if (initial_scan && a->first_start && strcmp(in->c.start_at, "end") == 0) {
         start = (uint64_t)st.st_size;
         how = "at its end (start_at = end)";
     }
@@ -351,24 +357,20 @@ static int carry_set(struct tail_file *tf, const char *p, size_t n)
     return 0;
 }
 
-/* Truncation (copytruncate): read the file again from offset 0. Returns 0 when the reset
- * has to wait: batches of the old content are still in flight, and their acks would move
- * `committed` back to old offsets, which the registry would then save together with the new
- * content's fingerprint (a restart would resume in the middle of the new content and lose
- * its head). The reset happens once they are acked: pipeline_collect() marks the file dirty
- * when its FIFO empties while its size is below read_off. */
-static int reset_to_start(struct agent *a, struct tail_file *tf, const char *why)
+/* Truncation (copytruncate): read the file again from offset 0. Batches of the old content
+ * may still be in flight: their acks must not move `committed` back to old offsets (saved
+ * with the new content's fingerprint, such an offset makes a restart resume in the middle of
+ * the new content and lose its head). They are disowned (b->owner = NULL: pipeline-private,
+ * outputs never read it) and pipeline_collect() frees them without committing their end. */
+static void reset_to_start(struct agent *a, struct tail_file *tf, const char *why)
 {
+    LF_LOG(LF_INFO, "tail", "%s %s: reading it again from the start", tf->path, why);
+    METRIC_ADD(lf_metrics.rotations, 1);
     cur_agent = a;
     lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, tf);
     tail_dispatch(a, tf);
-    if (tf->fifo_head) {
-        LF_LOG(LF_DEBUG, "tail", "%s %s: waiting for in-flight batches before reading it again",
-               tf->path, why);
-        return 0;
-    }
-    LF_LOG(LF_INFO, "tail", "%s %s: reading it again from the start", tf->path, why);
-    METRIC_ADD(lf_metrics.rotations, 1);
+    for (struct event_batch *b = tf->fifo_head; b; b = b->next)
+        b->owner = NULL;
     tf->carry_len = 0;
     tf->skipping = 0;
     tf->read_off = tf->line_off = tf->consumed = tf->committed = 0;
@@ -377,7 +379,6 @@ static int reset_to_start(struct agent *a, struct tail_file *tf, const char *why
     tail_fingerprint(tf->fd, FP_MAX, &tf->id.fp, &got);
     tf->id.fp_len = got;
     reg_set(a->reg, tf->path, &tf->id, 0);
-    return 1;
 }
 
 int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
@@ -399,8 +400,7 @@ int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
             char why[96];
             snprintf(why, sizeof why, "was truncated (size %lld < offset %llu)",
                      (long long)st.st_size, (unsigned long long)tf->read_off);
-            if (!reset_to_start(a, tf, why))
-                return 0; /* resumes when the old content's batches are acked */
+            reset_to_start(a, tf, why);
         }
     }
     size_t total = 0;
@@ -558,15 +558,19 @@ void tail_free_all(struct agent *a)
         a->files = tf->next;
         if (tf->fd >= 0)
             close(tf->fd);
-        while (tf->fifo_head) {
+        /* An output left running at shutdown (outputs_abandoned) may still read these
+         * (librdkafka sends without copying): the process is exiting, so leave them. */
+        while (tf->fifo_head && !a->outputs_abandoned) {
             struct event_batch *b = tf->fifo_head;
             tf->fifo_head = b->next;
             batch_free(b);
         }
         batch_free(tf->cur);
         lineproc_state_free(tf->lps);
-        free((char *)tf->src->path);
-        free(tf->src);
+        if (!tf->fifo_head) { /* batches left for an abandoned output still point at src */
+            free((char *)tf->src->path);
+            free(tf->src);
+        }
         free(tf->carry);
         free(tf->path);
         free(tf);
@@ -589,8 +593,7 @@ int tail_check_rewritten(struct agent *a, struct tail_file *tf)
         return 0;
     if (got == tf->id.fp_len && fp == tf->id.fp)
         return 0;
-    if (!reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)"))
-        return 0; /* the next rescan tries again */
+    reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)");
     tf->dirty = 1;
     return 1;
 }

@@ -70,6 +70,11 @@ static void apply_requests(void)
             r.mask = WATCH_FAILED;
         } else {
             int wd = inotifytools_wd_from_filename(q->path);
+            if (wd < 0) { /* libinotifytools names directory watches "DIR/" */
+                char ws[4096];
+                snprintf(ws, sizeof ws, "%s/", q->path);
+                wd = inotifytools_wd_from_filename(ws);
+            }
             if (wd >= wd_cap) {
                 int nc = wd_cap ? wd_cap : 64;
                 while (nc <= wd)

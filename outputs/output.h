@@ -15,6 +15,11 @@
  * unacked batch at shutdown is simply read again after the restart (at-least-once).
  * Outputs may ack out of order; the registry handles ordering.
  *
+ * Lifetime: a batch stays valid until the output acks it, and in any case until flush() and
+ * destroy() have returned (the core never frees an unacked batch before that, and leaves it
+ * alone if an output thread has to be abandoned at shutdown), so an output may hand event
+ * memory to a library without copying it.
+ *
  * Backpressure: send() may block (the broker is down, the queue is full). That only stops
  * this output's thread; the pipeline's bounded budget then pauses reading, which is how a
  * slow output stops the agent from growing its memory. An output that must never slow the

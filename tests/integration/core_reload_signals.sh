@@ -33,7 +33,7 @@ wait_for "[ \$(count_events $T/out/events.ndjson) -ge 500 ]" 20 || fail "first 5
 echo "no_such_key = 1" >>"$conf"
 kill -HUP "$AGENT_PID"
 wait_for "grep -q 'agent.conf:.*unknown key .no_such_key.' $T/agent.log" 10 || fail "invalid config not reported with FILE:LINE"
-grep -q "keeping the running configuration" "$T/agent.log" || fail "no 'keeping' message"
+wait_for "grep -q 'keeping the running configuration' $T/agent.log" 10 || fail "no 'keeping' message"
 gen_lines "$T/logs/app.log" 501 1000
 wait_for "[ \$(count_events $T/out/events.ndjson) -ge 1000 ]" 20 || fail "agent stopped shipping after a refused reload"
 kill -0 "$AGENT_PID" || fail "agent died on an invalid reload"

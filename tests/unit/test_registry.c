@@ -2,7 +2,7 @@
  * test_registry.c - the registry (agent/registry.c): save/load round trip, atomic
  * replacement (no .tmp left behind, the old file intact when a write fails), a corrupt file
  * set aside as registry.json.corrupt-*, malformed entries skipped, a failed write returns -1
- * and stays dirty so the next flush retries.
+ * and stays dirty so the next flush retries, paths that are not UTF-8 round-trip.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,6 +241,39 @@ static void data_dir_is_created(void **s)
     assert_non_null(strstr(err, "data_dir"));
 }
 
+static void paths_that_are_not_utf8_round_trip(void **s)
+{
+    (void)s;
+    char err[256];
+    const char *bad = "/var/log/caf\xe9.log";   /* Latin-1 name */
+    const char *good = "/var/log/caf\xc3\xa9 \"x\".log";
+    struct registry *r = reg_open(dir, err, sizeof err);
+    struct file_id a = {1, 10, 5, 5, 5}, b = {1, 11, 6, 6, 6};
+    reg_set(r, bad, &a, 100);
+    reg_set(r, good, &b, 200);
+    assert_int_equal(reg_save(r, err, sizeof err), 0);
+    reg_close(r);
+    r = reg_open(dir, err, sizeof err);
+    assert_int_equal(r->n, 2);
+    assert_string_equal(reg_find(r, 1, 10)->path, bad);
+    assert_int_equal(reg_find(r, 1, 10)->offset, 100);
+    assert_string_equal(reg_find(r, 1, 11)->path, good);
+    assert_int_equal(count_files("registry.json.corrupt-"), 0);
+    reg_close(r);
+    /* a damaged path_hex is a malformed entry, not a crash */
+    write_file("registry.json",
+        "{\"version\": 1, \"files\": [\n"
+        " {\"path_hex\": \"2f61\", \"dev\": 1, \"ino\": 2, \"fp\": \"0\", \"fp_len\": 0, \"offset\": 1},\n"
+        " {\"path_hex\": \"2f6\", \"dev\": 1, \"ino\": 3, \"fp\": \"0\", \"fp_len\": 0, \"offset\": 1},\n"
+        " {\"path_hex\": \"2f00\", \"dev\": 1, \"ino\": 4, \"fp\": \"0\", \"fp_len\": 0, \"offset\": 1},\n"
+        " {\"path_hex\": \"zz\", \"dev\": 1, \"ino\": 5, \"fp\": \"0\", \"fp_len\": 0, \"offset\": 1}\n"
+        "]}\n");
+    r = reg_open(dir, err, sizeof err);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(reg_find(r, 1, 2)->path, "/a");
+    reg_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(malformed_entries_are_skipped, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(failed_write_returns_error_and_stays_dirty, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(data_dir_is_created, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(paths_that_are_not_utf8_round_trip, mkdir_tmp, rm_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,8 @@
  *
  * Identity: the fingerprint covers the first bytes; uid is stable across opens; a registry
  * entry with the same dev/inode but another fingerprint (inode reuse) is read from offset 0,
- * a matching one resumes at its offset; start_at = end applies to the initial scan only.
+ * a matching one resumes at its offset; start_at = end applies to the initial scan of the
+ * first start only.
  * Lines: a partial line is held until its newline; CRLF; a line longer than max_line_bytes
  * is cut at a UTF-8 boundary, flagged truncated, the rest skipped, also when it spans reads;
  * offsets and the committed offset are exact.
@@ -60,6 +61,9 @@ static void start(const char *extra_input)
         print_message("conf: %s\n", errs.msg[i]);
     assert_int_equal(n, 0);
     conf_errs_free(&errs);
+    char regpath[256];
+    snprintf(regpath, sizeof regpath, "%s/registry.json", A.ac.data_dir);
+    A.first_start = access(regpath, F_OK) != 0; /* as agent_run() decides it */
     A.reg = reg_open(A.ac.data_dir, err, sizeof err);
     assert_non_null(A.reg);
     eb_init(&A.eb);
@@ -483,6 +487,17 @@ static void start_at_end_only_on_the_initial_scan(void **s)
     assert_int_equal(saw_new, 1);
     assert_int_equal(saw_later, 1);
     json_decref(ev);
+    /* After a restart (the registry exists) start_at no longer applies: a file without an
+     * entry appeared while the agent was down and is read from its beginning. */
+    stop();
+    char down[128];
+    snprintf(down, sizeof down, "%s/down.log", dir);
+    append(down, "down 1\n", 7);
+    start("start_at = end");
+    assert_int_equal(A.first_start, 0);
+    struct tail_file *td = tail_open(&A, &A.inputs[0], 0, down, 1);
+    assert_non_null(td);
+    assert_int_equal(td->read_off, 0);
 }
 
 static void truncation_restarts_at_zero_and_commits_from_zero(void **s)
@@ -508,6 +523,37 @@ static void truncation_restarts_at_zero_and_commits_from_zero(void **s)
     json_decref(ev);
 }
 
+static void truncation_with_batches_in_flight_never_commits_old_offsets(void **s)
+{
+    (void)s;
+    APPEND("before 1\nbefore 2\n");
+    start("");
+    struct tail_file *tf = open_log(1);
+    while (tail_read(&A, tf, 1 << 20) > 0)
+        ;
+    tail_dispatch(&A, tf);
+    assert_non_null(tf->fifo_head); /* in flight: dispatched, not collected */
+    for (int i = 0; i < 5000 && atomic_load(&tf->fifo_head->pending) > 0; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(truncate(logpath, 0), 0);
+    while (tail_read(&A, tf, 1 << 20) > 0) /* sees the truncation */
+        ;
+    assert_int_equal(tf->read_off, 0);
+    pipeline_collect(&A); /* the old content's ack arrives after the reset */
+    assert_null(tf->fifo_head);
+    assert_int_equal(tf->committed, 0); /* not 18: that offset belongs to the old content */
+    assert_int_equal(reg_find(A.reg, tf->id.dev, tf->id.ino)->offset, 0);
+    APPEND("after\n");
+    pump(tf);
+    assert_int_equal(tf->committed, 6);
+    json_t *ev = events();
+    assert_int_equal(json_array_size(ev), 3);
+    assert_string_equal(msg(ev, 2), "after");
+    json_decref(ev);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -524,6 +570,7 @@ int main(void)
         T(registry_offset_beyond_size_means_truncated),
         T(start_at_end_only_on_the_initial_scan),
         T(truncation_restarts_at_zero_and_commits_from_zero),
+        T(truncation_with_batches_in_flight_never_commits_old_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
