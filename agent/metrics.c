@@ -1,20 +1,388 @@
 /*
- * metrics.c - the agent's counters and the periodic summary line.
+ * metrics.c - the agent's counters (lf_metrics, metrics.h), their Prometheus exposition for
+ * GET /metrics, and the periodic "non-zero metrics" log line.
+ *
+ * Threads: every thread bumps lf_metrics with relaxed atomics; the HTTP thread renders
+ * /metrics (reads only); the core's timer thread calls lf_metrics_log_summary(), which alone
+ * owns the previous snapshot kept here in static storage. Per-output and per-file numbers
+ * are not global counters: they come from the status object (lf_status_json()), so this file
+ * never touches the core's output instances.
  */
 #include "agent/http.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/status.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 struct agent_metrics lf_metrics;
 
+/* Series per file are capped so a directory of 100,000 rotated files cannot blow up a
+ * scrape; the per-input lag sums still cover every file. */
+#define METRICS_MAX_FILE_SERIES 500
+
+enum mkind { MK_COUNTER, MK_GAUGE, MK_GAUGE_SIGNED };
+
+struct gmetric {
+    const char *summary_name; /* key in the summary line */
+    const char *prom_name;
+    enum mkind kind;
+    size_t off; /* offsetof(struct agent_metrics, member) */
+    const char *help;
+};
+
+#define OFF(m) offsetof(struct agent_metrics, m)
+static const struct gmetric global_metrics[] = {
+    {"lines_read", "logferry_lines_read_total", MK_COUNTER, OFF(lines_read),
+     "Complete lines cut from input files."},
+    {"bytes_read", "logferry_bytes_read_total", MK_COUNTER, OFF(bytes_read),
+     "Bytes read from input files."},
+    {"events", "logferry_events_total", MK_COUNTER, OFF(events),
+     "Events produced (after multiline grouping and filters)."},
+    {"filtered", "logferry_events_filtered_total", MK_COUNTER, OFF(filtered),
+     "Records dropped by include_lines/exclude_lines."},
+    {"parse_failures", "logferry_parse_failures_total", MK_COUNTER, OFF(parse_failures),
+     "Lines no parser pattern matched (shipped with the raw message)."},
+    {"truncated", "logferry_lines_truncated_total", MK_COUNTER, OFF(truncated),
+     "Lines cut at max_line_bytes."},
+    {"files_opened", "logferry_files_opened_total", MK_COUNTER, OFF(files_opened),
+     "Files opened for reading."},
+    {"files_open", "logferry_files_open", MK_GAUGE_SIGNED, OFF(files_open),
+     "Files currently open."},
+    {"rotations", "logferry_rotations_total", MK_COUNTER, OFF(rotations),
+     "Renames and truncations noticed."},
+    {"registry_writes", "logferry_registry_writes_total", MK_COUNTER, OFF(registry_writes),
+     "Registry (committed offsets) writes."},
+    {"registry_errors", "logferry_registry_errors_total", MK_COUNTER, OFF(registry_errors),
+     "Registry writes that failed."},
+    {"queue_events", "logferry_queue_events", MK_GAUGE_SIGNED, OFF(queue_events),
+     "Events in flight (dispatched, not yet acknowledged by every output)."},
+    {"queue_bytes", "logferry_queue_bytes", MK_GAUGE_SIGNED, OFF(queue_bytes),
+     "Bytes of events in flight."},
+    {"backpressure_ms", "logferry_backpressure_seconds_total", MK_COUNTER,
+     OFF(backpressure_ms), "Time reading was paused because the queue was full."},
+    {"inotify_overflows", "logferry_inotify_overflows_total", MK_COUNTER,
+     OFF(inotify_overflows), "inotify queue overflows (followed by a full rescan)."},
+};
+#undef OFF
+#define N_GLOBAL (sizeof global_metrics / sizeof global_metrics[0])
+
+/* Per-output numbers read from status.outputs[]; a key missing there gives no series. */
+struct ometric {
+    const char *key; /* key in the status output object and in the summary line */
+    const char *prom_name;
+    const char *help;
+    int counter;
+};
+static const struct ometric output_metrics[] = {
+    {"events_sent", "logferry_output_events_sent_total", "Events handed to the destination.",
+     1},
+    {"events_acked", "logferry_output_events_acked_total",
+     "Events the destination confirmed.", 1},
+    {"events_retried", "logferry_output_events_retried_total", "Resend attempts of events.",
+     1},
+    {"events_dead", "logferry_output_events_dead_total",
+     "Events dead-lettered (written under data_dir/dead-letter).", 1},
+    {"events_skipped", "logferry_output_events_skipped_total",
+     "Events the output's `when` did not match.", 1},
+    {"batches_acked", "logferry_output_batches_acked_total", "Batches acknowledged.", 1},
+    {"alerts_sent", "logferry_output_alerts_sent_total", "Alert messages posted (Slack).", 1},
+    {"alerts_folded", "logferry_output_alerts_folded_total",
+     "Matching lines folded into alert summaries instead of own messages (Slack).", 1},
+    {"queue_batches", "logferry_output_queue_batches",
+     "Batches waiting for or inside this output.", 0},
+};
+#define N_OUTPUT (sizeof output_metrics / sizeof output_metrics[0])
+
+static long long gm_value(const struct gmetric *g)
+{
+    const char *base = (const char *)&lf_metrics;
+    if (g->kind == MK_GAUGE_SIGNED)
+        return (long long)METRIC_GET(*(atomic_llong *)(uintptr_t)(base + g->off));
+    return (long long)METRIC_GET(*(atomic_ullong *)(uintptr_t)(base + g->off));
+}
+
+/* Label values: backslash, double quote and newline are escaped (exposition format 0.0.4);
+ * jansson strings are valid UTF-8 already. */
+static int prom_label(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        int rc;
+        if (*s == '\\')
+            rc = buf_add(b, "\\\\", 2);
+        else if (*s == '"')
+            rc = buf_add(b, "\\\"", 2);
+        else if (*s == '\n')
+            rc = buf_add(b, "\\n", 2);
+        else
+            rc = buf_addc(b, *s);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+static int prom_head(struct buf *b, const char *name, const char *help, const char *type)
+{
+    return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static int json_num(const json_t *o, const char *key, long long *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_integer(v)) {
+        *out = (long long)json_integer_value(v);
+        return 1;
+    }
+    if (json_is_real(v)) {
+        *out = (long long)json_real_value(v);
+        return 1;
+    }
+    return 0;
+}
+
+static int render_globals(struct buf *b, const json_t *status)
+{
+    int rc = 0;
+    for (size_t i = 0; i < N_GLOBAL; i++) {
+        const struct gmetric *g = &global_metrics[i];
+        rc |= prom_head(b, g->prom_name, g->help, g->kind == MK_COUNTER ? "counter" : "gauge");
+        if (g->off == offsetof(struct agent_metrics, backpressure_ms))
+            rc |= buf_printf(b, "%s %.3f\n", g->prom_name, (double)gm_value(g) / 1000.0);
+        else
+            rc |= buf_printf(b, "%s %lld\n", g->prom_name, gm_value(g));
+    }
+    const json_t *q = json_object_get(status, "queue");
+    long long v;
+    if (json_num(q, "max_events", &v)) {
+        rc |= prom_head(b, "logferry_queue_max_events", "Queue budget in events.", "gauge");
+        rc |= buf_printf(b, "logferry_queue_max_events %lld\n", v);
+    }
+    if (json_num(q, "max_bytes", &v)) {
+        rc |= prom_head(b, "logferry_queue_max_bytes", "Queue budget in bytes.", "gauge");
+        rc |= buf_printf(b, "logferry_queue_max_bytes %lld\n", v);
+    }
+    if (json_num(status, "uptime_s", &v)) {
+        rc |= prom_head(b, "logferry_uptime_seconds", "Seconds since the agent started.",
+                        "gauge");
+        rc |= buf_printf(b, "logferry_uptime_seconds %lld\n", v);
+    }
+    rc |= prom_head(b, "logferry_build_info", "Version of the running agent.", "gauge");
+    rc |= buf_printf(b, "logferry_build_info{version=\"%s\"} 1\n", LOGFERRY_VERSION);
+    return rc ? -1 : 0;
+}
+
+static int render_outputs(struct buf *b, const json_t *outs)
+{
+    int rc = 0;
+    size_t n = json_array_size(outs);
+    if (n == 0)
+        return 0;
+    for (size_t m = 0; m < N_OUTPUT; m++) {
+        const struct ometric *om = &output_metrics[m];
+        int headed = 0;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *o = json_array_get(outs, i);
+            long long v;
+            if (!json_num(o, om->key, &v))
+                continue;
+            if (!headed++)
+                rc |= prom_head(b, om->prom_name, om->help, om->counter ? "counter" : "gauge");
+            rc |= buf_printf(b, "%s{output=\"", om->prom_name);
+            rc |= prom_label(b, jstr(o, "name"));
+            rc |= buf_adds(b, "\",type=\"");
+            rc |= prom_label(b, jstr(o, "type"));
+            rc |= buf_printf(b, "\"} %lld\n", v);
+        }
+    }
+    /* The state as an enum: one series per possible state, 1 for the current one. */
+    static const char *const states[] = {"ok", "retrying", "failed"};
+    rc |= prom_head(b, "logferry_output_state",
+                    "1 for the output's current state (ok, retrying, failed), else 0.",
+                    "gauge");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(outs, i);
+        for (int s = 0; s < 3; s++) {
+            rc |= buf_adds(b, "logferry_output_state{output=\"");
+            rc |= prom_label(b, jstr(o, "name"));
+            rc |= buf_adds(b, "\",type=\"");
+            rc |= prom_label(b, jstr(o, "type"));
+            rc |= buf_printf(b, "\",state=\"%s\"} %d\n", states[s],
+                             strcmp(jstr(o, "state"), states[s]) == 0);
+        }
+    }
+    return rc ? -1 : 0;
+}
+
+static int render_files(struct buf *b, const json_t *files)
+{
+    int rc = 0;
+    size_t n = json_array_size(files);
+    /* Per input: sum of lag over its files (inputs listed in order of first appearance). */
+    json_t *by_input = json_object();
+    json_t *order = json_array();
+    if (!by_input || !order) {
+        json_decref(by_input);
+        json_decref(order);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *f = json_array_get(files, i);
+        long long lag = 0;
+        json_num(f, "lag_bytes", &lag);
+        const char *in = jstr(f, "input");
+        json_t *cur = json_object_get(by_input, in);
+        if (!cur) {
+            json_object_set_new(by_input, in, json_integer(lag));
+            json_array_append_new(order, json_string(in));
+        } else {
+            json_integer_set(cur, json_integer_value(cur) + lag);
+        }
+    }
+    rc |= prom_head(b, "logferry_input_lag_bytes",
+                    "Bytes written to the input's files but not yet committed (acknowledged "
+                    "by every output).",
+                    "gauge");
+    for (size_t i = 0; i < json_array_size(order); i++) {
+        const char *in = json_string_value(json_array_get(order, i));
+        rc |= buf_adds(b, "logferry_input_lag_bytes{input=\"");
+        rc |= prom_label(b, in);
+        rc |= buf_printf(b, "\"} %lld\n",
+                         (long long)json_integer_value(json_object_get(by_input, in)));
+    }
+    json_decref(by_input);
+    json_decref(order);
+
+    static const struct {
+        const char *key, *name, *help;
+    } per_file[] = {
+        {"lag_bytes", "logferry_file_lag_bytes", "Bytes of the file not yet committed."},
+        {"size", "logferry_file_size_bytes", "Size of the file."},
+        {"committed_offset", "logferry_file_committed_offset_bytes",
+         "Offset committed to the registry (acknowledged by every output)."},
+    };
+    size_t shown = n < METRICS_MAX_FILE_SERIES ? n : METRICS_MAX_FILE_SERIES;
+    for (size_t k = 0; k < sizeof per_file / sizeof per_file[0]; k++) {
+        rc |= prom_head(b, per_file[k].name, per_file[k].help, "gauge");
+        for (size_t i = 0; i < shown; i++) {
+            const json_t *f = json_array_get(files, i);
+            long long v;
+            if (!json_num(f, per_file[k].key, &v))
+                continue;
+            rc |= buf_printf(b, "%s{input=\"", per_file[k].name);
+            rc |= prom_label(b, jstr(f, "input"));
+            rc |= buf_adds(b, "\",path=\"");
+            rc |= prom_label(b, jstr(f, "path"));
+            rc |= buf_printf(b, "\"} %lld\n", v);
+        }
+    }
+    rc |= prom_head(b, "logferry_file_series_dropped",
+                    "Files left out of the per-file series (cap of 500).", "gauge");
+    rc |= buf_printf(b, "logferry_file_series_dropped %zu\n", n - shown);
+    return rc ? -1 : 0;
+}
+
+int lf_metrics_prometheus(struct buf *b, const json_t *status)
+{
+    int rc = render_globals(b, status);
+    rc |= render_outputs(b, json_object_get(status, "outputs"));
+    rc |= render_files(b, json_object_get(status, "files"));
+    rc |= prom_head(b, "logferry_up", "1 when the agent's status was available.", "gauge");
+    rc |= buf_printf(b, "logferry_up %d\n", status != NULL);
+    return rc ? -1 : 0;
+}
+
+/* ---- the periodic summary line ---- */
+
+static long long prev_global[N_GLOBAL];
+static json_t *prev_outputs; /* {"name": {"events_acked": N, ...}} */
+
+void lf_metrics_summary_reset(void)
+{
+    memset(prev_global, 0, sizeof prev_global);
+    json_decref(prev_outputs);
+    prev_outputs = NULL;
+}
+
+/* Adds the per-output counter deltas to `obj` ("output": {"kafka": {"events_acked": 5}}) and
+ * replaces the remembered values. */
+static void summary_outputs(json_t *obj, const json_t *outs)
+{
+    json_t *now = json_object();
+    json_t *delta_all = json_object();
+    for (size_t i = 0; i < json_array_size(outs); i++) {
+        const json_t *o = json_array_get(outs, i);
+        const char *name = jstr(o, "name");
+        json_t *prev = json_object_get(prev_outputs, name);
+        json_t *cur = json_object();
+        json_t *delta = json_object();
+        for (size_t m = 0; m < N_OUTPUT; m++) {
+            long long v, p = 0;
+            if (!json_num(o, output_metrics[m].key, &v))
+                continue;
+            json_object_set_new(cur, output_metrics[m].key, json_integer(v));
+            json_num(prev, output_metrics[m].key, &p);
+            long long d = output_metrics[m].counter ? v - p : v;
+            if (d != 0)
+                json_object_set_new(delta, output_metrics[m].key, json_integer(d));
+        }
+        const char *state = jstr(o, "state");
+        if (*state && strcmp(state, "ok") != 0)
+            json_object_set_new(delta, "state", json_string(state));
+        json_object_set_new(now, name, cur);
+        if (json_object_size(delta))
+            json_object_set_new(delta_all, name, delta);
+        else
+            json_decref(delta);
+    }
+    if (json_object_size(delta_all))
+        json_object_set_new(obj, "output", delta_all);
+    else
+        json_decref(delta_all);
+    json_decref(prev_outputs);
+    prev_outputs = now;
+}
+
 void lf_metrics_log_summary(long period_ms)
 {
-    static unsigned long long last_lines, last_events;
-    unsigned long long lines = METRIC_GET(lf_metrics.lines_read);
-    unsigned long long events = METRIC_GET(lf_metrics.events);
-    if (lines != last_lines || events != last_events)
-        LF_LOG(LF_INFO, "metrics", "last %lds: lines_read=%llu events=%llu", period_ms / 1000,
-               lines - last_lines, events - last_events);
-    last_lines = lines;
-    last_events = events;
+    json_t *obj = json_object();
+    if (!obj)
+        return;
+    for (size_t i = 0; i < N_GLOBAL; i++) {
+        long long v = gm_value(&global_metrics[i]);
+        long long d = global_metrics[i].kind == MK_COUNTER ? v - prev_global[i] : v;
+        prev_global[i] = v;
+        if (d != 0)
+            json_object_set_new(obj, global_metrics[i].summary_name, json_integer(d));
+    }
+    json_t *status = lf_status_json();
+    summary_outputs(obj, json_object_get(status, "outputs"));
+    long long lag = 0, v;
+    const json_t *files = json_object_get(status, "files");
+    for (size_t i = 0; i < json_array_size(files); i++)
+        if (json_num(json_array_get(files, i), "lag_bytes", &v))
+            lag += v;
+    if (lag)
+        json_object_set_new(obj, "lag_bytes", json_integer(lag));
+    json_decref(status);
+
+    if (json_object_size(obj)) {
+        char *txt = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (txt) {
+            LF_LOG(LF_INFO, "metrics", "non-zero metrics in the last %lds: %s",
+                   (period_ms + 500) / 1000, txt);
+            free(txt);
+        }
+    }
+    json_decref(obj);
 }

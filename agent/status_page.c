@@ -1,0 +1,296 @@
+/*
+ * status_page.c - the HTML status page served at GET / (http.h).
+ *
+ * One self-contained page built from the status object: inline CSS, no script, no external
+ * asset, refreshes itself every 5 s. Files with their lag first (what an operator looks for),
+ * then outputs and their state, then the queue and recent alerts. Every string from the
+ * status object (file paths, error texts, alert texts: attacker-controlled log content can
+ * reach all of them) goes through lf_html_escape(); numbers are formatted here.
+ * Pure functions; called on the HTTP thread.
+ */
+#include "agent/http.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/json.h"
+
+/* The page lists at most this many files (the rest are counted). */
+#define PAGE_MAX_FILES 200
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    unsigned cp = c & (0xFF >> (n + 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+int lf_html_escape(struct buf *b, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    int rc = 0;
+    while (*s && rc == 0) {
+        switch (*s) {
+        case '&': rc = buf_adds(b, "&amp;"); s++; continue;
+        case '<': rc = buf_adds(b, "&lt;"); s++; continue;
+        case '>': rc = buf_adds(b, "&gt;"); s++; continue;
+        case '"': rc = buf_adds(b, "&quot;"); s++; continue;
+        case '\'': rc = buf_adds(b, "&#39;"); s++; continue;
+        default: break;
+        }
+        if (*s < 0x20 || *s == 0x7F) {
+            rc = buf_printf(b, "&#x%X;", *s == 0x7F ? 0x2421u : 0x2400u + *s); /* ␀..␟, ␡ */
+            s++;
+            continue;
+        }
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            rc = buf_adds(b, "\xEF\xBF\xBD");
+            s++;
+        } else {
+            rc = buf_add(b, s, n);
+            s += n;
+        }
+    }
+    return rc;
+}
+
+json_t *lf_json_string_lossy(const char *str)
+{
+    json_t *j = json_string(str ? str : "");
+    if (j)
+        return j;
+    /* Not valid UTF-8 (a file name is any bytes): every invalid byte becomes U+FFFD. */
+    struct buf b;
+    buf_init(&b, 0);
+    for (const unsigned char *p = (const unsigned char *)str; *p;) {
+        size_t n = utf8_seq(p);
+        if (buf_add(&b, n ? (const char *)p : "\xEF\xBF\xBD", n ? n : 3) != 0) {
+            buf_free(&b);
+            return NULL;
+        }
+        p += n ? n : 1;
+    }
+    j = json_stringn(b.p ? b.p : "", b.len);
+    buf_free(&b);
+    return j;
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static long long jnum(const json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_integer(v))
+        return (long long)json_integer_value(v);
+    if (json_is_real(v))
+        return (long long)json_real_value(v);
+    return dflt;
+}
+
+/* 1536 -> "1.5 KiB"; exact bytes below 1 KiB. */
+static int human_bytes(struct buf *b, long long v)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (v < 0)
+        return buf_adds(b, "?");
+    if (v < 1024)
+        return buf_printf(b, "%lld B", v);
+    double d = (double)v;
+    int u = -1;
+    while (d >= 1024 && u < 3) {
+        d /= 1024;
+        u++;
+    }
+    return buf_printf(b, "%.1f %s", d, units[u]);
+}
+
+static int human_age(struct buf *b, long long ms)
+{
+    if (ms < 0)
+        ms = 0;
+    long long s = ms / 1000;
+    if (s < 120)
+        return buf_printf(b, "%llds", s);
+    if (s < 7200)
+        return buf_printf(b, "%lldm", s / 60);
+    if (s < 172800)
+        return buf_printf(b, "%lldh", s / 3600);
+    return buf_printf(b, "%lldd", s / 86400);
+}
+
+static const char page_css[] =
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.2em;color:#1b1f24;background:#fff}"
+    "h1{font-size:1.3em;margin:0 0 .2em}h2{font-size:1.05em;margin:1.3em 0 .4em}"
+    ".meta{color:#57606a}.health{padding:.5em .8em;border-radius:4px;margin:.6em 0;"
+    "font-weight:600}.h200{background:#dafbe1;color:#116329}.hwarn{background:#fff8c5;"
+    "color:#7d4e00}.h503{background:#ffebe9;"
+    "color:#a40e26}table{border-collapse:collapse;width:100%}"
+    "th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid #d0d7de;"
+    "vertical-align:top}th{background:#f6f8fa;font-weight:600}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    "td.p{font-family:ui-monospace,monospace;word-break:break-all}"
+    ".st{padding:.1em .5em;border-radius:3px;font-weight:600}.ok{background:#dafbe1;"
+    "color:#116329}.retrying{background:#fff8c5;color:#7d4e00}.failed,.unknown{"
+    "background:#ffebe9;color:#a40e26}.lag{color:#a40e26;font-weight:600}"
+    ".err{color:#a40e26;font-family:ui-monospace,monospace;word-break:break-all}"
+    ".empty{color:#57606a;font-style:italic}";
+
+static int section_files(struct buf *b, const json_t *files)
+{
+    size_t n = json_array_size(files);
+    int rc = buf_printf(b, "<h2>Files (%zu)</h2>", n);
+    if (n == 0)
+        return rc | buf_adds(b, "<p class=\"empty\">No file is being read.</p>");
+    rc |= buf_adds(b, "<table id=\"files\"><tr><th>Input</th><th>Path</th><th>State</th>"
+                      "<th>Size</th><th>Committed</th><th>Lag</th></tr>");
+    for (size_t i = 0; i < n && i < PAGE_MAX_FILES; i++) {
+        const json_t *f = json_array_get(files, i);
+        long long lag = jnum(f, "lag_bytes", -1);
+        rc |= buf_adds(b, "<tr><td>");
+        rc |= lf_html_escape(b, jstr(f, "input"));
+        rc |= buf_adds(b, "</td><td class=\"p\">");
+        rc |= lf_html_escape(b, jstr(f, "path"));
+        rc |= buf_adds(b, "</td><td>");
+        rc |= lf_html_escape(b, jstr(f, "state"));
+        rc |= buf_adds(b, "</td><td class=\"n\">");
+        rc |= human_bytes(b, jnum(f, "size", -1));
+        rc |= buf_adds(b, "</td><td class=\"n\">");
+        rc |= human_bytes(b, jnum(f, "committed_offset", -1));
+        rc |= buf_printf(b, "</td><td class=\"n%s\">", lag > 0 ? " lag" : "");
+        rc |= human_bytes(b, lag);
+        rc |= buf_adds(b, "</td></tr>");
+    }
+    rc |= buf_adds(b, "</table>");
+    if (n > PAGE_MAX_FILES)
+        rc |= buf_printf(b, "<p class=\"empty\">… and %zu more (see /status).</p>",
+                         n - PAGE_MAX_FILES);
+    return rc;
+}
+
+static int section_outputs(struct buf *b, const json_t *outs, long long now_ms)
+{
+    size_t n = json_array_size(outs);
+    int rc = buf_printf(b, "<h2>Outputs (%zu)</h2>", n);
+    if (n == 0)
+        return rc | buf_adds(b, "<p class=\"empty\">No output configured.</p>");
+    rc |= buf_adds(b, "<table id=\"outputs\"><tr><th>Name</th><th>Type</th><th>State</th>"
+                      "<th>Since</th><th>Acked</th><th>Retried</th><th>Dead</th>"
+                      "<th>Queued batches</th><th>Last error</th></tr>");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(outs, i);
+        const char *st = jstr(o, "state");
+        const char *cls = strcmp(st, "ok") == 0         ? "ok"
+                          : strcmp(st, "retrying") == 0 ? "retrying"
+                          : strcmp(st, "failed") == 0   ? "failed"
+                                                        : "unknown";
+        rc |= buf_adds(b, "<tr><td>");
+        rc |= lf_html_escape(b, jstr(o, "name"));
+        rc |= buf_adds(b, "</td><td>");
+        rc |= lf_html_escape(b, jstr(o, "type"));
+        rc |= buf_printf(b, "</td><td><span class=\"st %s\">", cls);
+        rc |= lf_html_escape(b, *st ? st : "?");
+        rc |= buf_adds(b, "</span></td><td class=\"n\">");
+        long long since = jnum(o, "state_since_ms", 0);
+        rc |= since > 0 ? human_age(b, now_ms - since) : buf_adds(b, "-");
+        rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+                            "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+                            "<td class=\"err\">",
+                         jnum(o, "events_acked", 0), jnum(o, "events_retried", 0),
+                         jnum(o, "events_dead", 0), jnum(o, "queue_batches", 0));
+        rc |= lf_html_escape(b, jstr(o, "last_error"));
+        rc |= buf_adds(b, "</td></tr>");
+    }
+    return rc | buf_adds(b, "</table>");
+}
+
+static int section_alerts(struct buf *b, const json_t *alerts)
+{
+    size_t n = json_array_size(alerts);
+    int rc = buf_printf(b, "<h2>Recent alerts (%zu)</h2>", n);
+    if (n == 0)
+        return rc | buf_adds(b, "<p class=\"empty\">No alert sent since the start.</p>");
+    rc |= buf_adds(b, "<table id=\"alerts\"><tr><th>Time (UTC)</th><th>Text</th></tr>");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(alerts, i);
+        char ts[32] = "";
+        long long ms = jnum(a, "time_ms", -1);
+        rc |= buf_adds(b, "<tr><td class=\"n\">");
+        if (ms >= 0) {
+            json_format_ts(ms, ts);
+            rc |= buf_adds(b, ts);
+        } else {
+            rc |= lf_html_escape(b, jstr(a, "time"));
+        }
+        rc |= buf_adds(b, "</td><td class=\"p\">");
+        rc |= lf_html_escape(b, jstr(a, "text"));
+        rc |= buf_adds(b, "</td></tr>");
+    }
+    return rc | buf_adds(b, "</table>");
+}
+
+int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms)
+{
+    char reason[512];
+    int code = lf_health_eval(status, now_ms, LF_HEALTH_RETRY_BUDGET_MS, reason, sizeof reason);
+    int rc = buf_adds(b, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                         "<meta http-equiv=\"refresh\" content=\"5\">"
+                         "<meta name=\"viewport\" content=\"width=device-width\">"
+                         "<title>logferry ");
+    rc |= lf_html_escape(b, jstr(status, "name"));
+    rc |= buf_printf(b, "</title><style>%s</style></head><body><h1>logferry ", page_css);
+    rc |= lf_html_escape(b, jstr(status, "name"));
+    rc |= buf_adds(b, "</h1><div class=\"meta\">version ");
+    rc |= lf_html_escape(b, status ? jstr(status, "version") : LOGFERRY_VERSION);
+    rc |= buf_adds(b, " · up ");
+    rc |= human_age(b, jnum(status, "uptime_s", 0) * 1000);
+    rc |= buf_adds(b, " · config ");
+    rc |= lf_html_escape(b, jstr(status, "config"));
+    const json_t *q = json_object_get(status, "queue");
+    rc |= buf_printf(b, " · queue %lld / %lld events, ", jnum(q, "events", 0),
+                     jnum(q, "max_events", 0));
+    rc |= human_bytes(b, jnum(q, "bytes", 0));
+    rc |= buf_adds(b, " / ");
+    rc |= human_bytes(b, jnum(q, "max_bytes", 0));
+    /* healthy but some output retrying: amber, so the banner does not hide it */
+    const char *hcls = code != 200 ? "h503" : strstr(reason, " retrying ") ? "hwarn" : "h200";
+    rc |= buf_printf(b, "</div><div id=\"health\" class=\"health %s\">", hcls);
+    rc |= lf_html_escape(b, reason);
+    rc |= buf_adds(b, "</div>");
+    rc |= section_files(b, json_object_get(status, "files"));
+    rc |= section_outputs(b, json_object_get(status, "outputs"), now_ms);
+    rc |= section_alerts(b, json_object_get(status, "alerts"));
+    rc |= buf_adds(b, "<p class=\"meta\">Machine-readable: <a href=\"/status\">/status</a> · "
+                      "<a href=\"/metrics\">/metrics</a> · <a href=\"/healthz\">/healthz</a>"
+                      "</p></body></html>\n");
+    return rc ? -1 : 0;
+}
