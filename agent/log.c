@@ -61,7 +61,16 @@ void lf_log_write(enum lf_level lvl, const char *comp, const char *fmt, ...)
         json_write_string(&b, msg, (size_t)n);
         buf_add(&b, "}\n", 2);
     } else {
-        buf_printf(&b, "%s %-5s [%s] %.*s\n", ts, level_names[lvl], comp, n, msg);
+        /* file names are attacker-controlled: no control byte reaches the terminal raw */
+        buf_printf(&b, "%s %-5s [%s] ", ts, level_names[lvl], comp);
+        for (int i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)msg[i];
+            if (c < 0x20 || c == 0x7F)
+                buf_printf(&b, "\\x%02X", c);
+            else
+                buf_addc(&b, (char)c);
+        }
+        buf_addc(&b, '\n');
     }
     if (b.len == 0 || b.p[b.len - 1] != '\n') { /* truncated: end the record anyway */
         if (b.len == b.cap)

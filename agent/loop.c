@@ -466,7 +466,7 @@ static int reload_check(struct agent *a)
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0)
             dup2(devnull, 1);
-        execl("/proc/self/exe", "logferry", "check", "-c", a->conf_path, (char *)NULL);
+        execl("/proc/self/exe", "logferry", "check", "--strict", "-c", a->conf_path, (char *)NULL);
         _exit(127);
     }
     int st = 0;
@@ -549,8 +549,8 @@ int agent_run(struct agent *a)
     }
     if (a->ac.http_listen && *a->ac.http_listen &&
         lf_http_start(a->ac.http_listen, err, sizeof err) != 0) {
-        LF_LOG(LF_ERROR, "agent", "http_listen %s: %s", a->ac.http_listen, err);
-        goto out;
+        LF_LOG(LF_ERROR, "agent", "http_listen %s: %s; running without the HTTP endpoint",
+               a->ac.http_listen, err);
     }
     lf_status_register(a);
     LF_LOG(LF_INFO, "agent", "logferry %s started as %s (config %s, data_dir %s)",

@@ -90,11 +90,13 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
         {"path", required_argument, 0, 'p'},   {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
+        {"version", no_argument, 0, 'V'},      {"strict", no_argument, 0, 's'},
+        {0, 0, 0, 0}};
     optind = argi;
-    int c;
+    int c, strict = 0;
     while ((c = getopt_long(argc, argv, "c:i:p:hV", opts, NULL)) != -1) {
         switch (c) {
+        case 's': strict = 1; break;
         case 'c': conf = optarg; break;
         case 'i': input = optarg; break;
         case 'p': path = optarg; break;
@@ -112,6 +114,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) {
         if (configure_or_report(&a, conf))
             return 1;
+        if (a.nouts == 0) {
+            fprintf(stderr, "%s: no [output TYPE] section is enabled: nowhere to ship; enable one "
+                            "(see `logferry check`)\n", conf);
+            agent_unconfigure(&a);
+            return 78; /* EX_CONFIG: the unit's RestartPreventExitStatus=78 stops retrying */
+        }
         int rc = agent_run(&a);
         agent_unconfigure(&a);
         if (rc == AGENT_RELOAD) {
@@ -127,6 +135,11 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "check") == 0) {
         if (configure_or_report(&a, conf))
             return 1;
+        if (strict && a.nouts == 0) { /* what `run` needs: used by the SIGHUP reload */
+            fprintf(stderr, "%s: no [output TYPE] section is enabled: nowhere to ship\n", conf);
+            agent_unconfigure(&a);
+            return 1;
+        }
         agent_print_summary(&a, stdout);
         agent_unconfigure(&a);
         return 0;

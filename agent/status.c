@@ -7,6 +7,7 @@
  * thread's cooperation: 64-bit loads of values it writes, good enough for a status page.
  */
 #include "agent/agent.h"
+#include "agent/http.h"
 #include "agent/status.h"
 
 #include <pthread.h>
@@ -52,8 +53,8 @@ json_t *lf_status_json(void)
         char fp[20];
         snprintf(fp, sizeof fp, "%016llx", (unsigned long long)tf->id.fp);
         int64_t lag = tf->size - (int64_t)tf->committed;
-        json_array_append_new(files, json_pack("{s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s}",
-            "input", tf->in->name, "path", tf->path, "dev", (json_int_t)tf->id.dev,
+        json_array_append_new(files, json_pack("{s:s, s:o, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:s}",
+            "input", tf->in->name, "path", lf_json_string_lossy(tf->path), "dev", (json_int_t)tf->id.dev,
             "ino", (json_int_t)tf->id.ino, "fingerprint", fp, "size", (json_int_t)tf->size,
             "read_offset", (json_int_t)tf->read_off, "committed_offset", (json_int_t)tf->committed,
             "lag_bytes", (json_int_t)(lag > 0 ? lag : 0), "state", tf_state(tf)));
@@ -64,9 +65,10 @@ json_t *lf_status_json(void)
         struct output_inst *o = &a->outs[i];
         struct out_metrics *m = &o->m;
         json_array_append_new(outs, json_pack(
-            "{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
             "name", o->env.name, "type", o->desc->type, "state", state_name(METRIC_GET(m->state)),
-            "state_since_ms", (json_int_t)METRIC_GET(m->state_since_ms), "last_error", m->last_error,
+            "state_since_ms", (json_int_t)METRIC_GET(m->state_since_ms),
+            "last_error", lf_json_string_lossy(m->last_error),
             "queue_batches", (json_int_t)o->count,
             "events_sent", (json_int_t)METRIC_GET(m->events_sent),
             "events_acked", (json_int_t)METRIC_GET(m->events_acked),

@@ -103,6 +103,13 @@ static void *file_init(const void *vconf, const struct output_env *env, char *er
     return fo;
 }
 
+static long long wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -126,7 +133,10 @@ static void write_all(struct file_out *fo, struct iovec *iov, int n)
             logged = 1;
             snprintf(fo->env->m->last_error, sizeof fo->env->m->last_error, "write %s: %s",
                      fo->conf->path, strerror(e));
-            METRIC_SET(fo->env->m->state, OUT_RETRYING);
+            if (METRIC_GET(fo->env->m->state) != OUT_RETRYING) {
+                METRIC_SET(fo->env->m->state, OUT_RETRYING);
+                METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
+            }
             sleep_ms(backoff);
             backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
             if (fo->fd < 0) {
@@ -145,9 +155,11 @@ static void write_all(struct file_out *fo, struct iovec *iov, int n)
             iov[0].iov_len -= (size_t)w;
         }
     }
-    if (logged)
+    if (logged) {
         LF_LOG(LF_INFO, "out.file", "[%s] writing to %s again", fo->env->name, fo->conf->path);
-    METRIC_SET(fo->env->m->state, OUT_OK);
+        METRIC_SET(fo->env->m->state, OUT_OK);
+        METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
+    }
 }
 
 static void file_send(void *st, struct event_batch *b)
