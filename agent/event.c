@@ -608,30 +608,46 @@ static const char *flag_json(unsigned flags, size_t *len)
     return s;
 }
 
+static inline int fcmp_fast(const struct field *x, const struct field *y)
+{
+    uint32_t rx = x->key->rank, ry = y->key->rank;
+    if (rx != FKEY_DYNAMIC && ry != FKEY_DYNAMIC)
+        return rx < ry ? -1 : rx > ry;
+    return fkey_name_cmp(x->key->name, y->key->name);
+}
+
 /* Merges two sorted field arrays into ptrs (keeping the first of equal keys, `a` winning
- * over `b`), returns the count. */
+ * over `b`), returns the count. Both inputs are sorted, so a duplicate can only be the
+ * entry just written. */
 static int merge_fields(const struct field *a, int na, const struct field *b, int nb,
                         const struct field **out)
 {
     int i = 0, j = 0, n = 0;
-    while (i < na || j < nb) {
+    while (i < na && j < nb) {
         const struct field *pick;
-        if (j >= nb) {
+        int c = fcmp_fast(&a[i], &b[j]);
+        if (c <= 0) {
             pick = &a[i++];
-        } else if (i >= na) {
-            pick = &b[j++];
+            j += c == 0; /* same key: a wins */
         } else {
-            int c = field_cmp(&a[i], &b[j]);
-            if (c <= 0) {
-                pick = &a[i++];
-                if (c == 0)
-                    j++; /* same key: a wins */
-            } else {
-                pick = &b[j++];
-            }
+            pick = &b[j++];
         }
-        if (n > 0 && field_cmp(out[n - 1], pick) == 0)
-            continue; /* duplicate within one list: the first stays */
+        if (n > 0 && out[n - 1]->key == pick->key)
+            continue;
+        if (n > 0 && (pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
+            fcmp_fast(out[n - 1], pick) == 0)
+            continue;
+        out[n++] = pick;
+    }
+    /* the rest of one list: only duplicates within it remain possible */
+    const struct field *r = i < na ? &a[i] : &b[j];
+    int nr = i < na ? na - i : nb - j;
+    for (int k = 0; k < nr; k++) {
+        const struct field *pick = &r[k];
+        if (n > 0 && (out[n - 1]->key == pick->key ||
+                      ((pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
+                       fcmp_fast(out[n - 1], pick) == 0)))
+            continue;
         out[n++] = pick;
     }
     return n;
