@@ -21,9 +21,18 @@ lf_setup
 chmod 755 "$T"
 mkdir -p "$T/many"
 AS_USER=()
+UNREADABLE_CHECK=1
 if [ "$(id -u)" = 0 ]; then
-    chown 65534:65534 "$T/data" "$T/out"
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+    # Root reads anything: run the agent as nobody so chmod 000 means something. Where nobody
+    # cannot even start the binary (a chroot whose / is 0700, as fresh-check makes), run as
+    # root and skip only the unreadable-file check.
+    if setpriv --reuid=65534 --regid=65534 --clear-groups -- "$LOGFERRY" --version >/dev/null 2>&1; then
+        chown 65534:65534 "$T/data" "$T/out"
+        AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+    else
+        echo "NOTE: uid 65534 cannot run $LOGFERRY here; running as root, unreadable-file check skipped"
+        UNREADABLE_CHECK=0
+    fi
 fi
 
 python3 - "$T" <<'PY'
@@ -62,6 +71,9 @@ for i in range(1, 2001):
     with open(f"{t}/many/f{i:04d}.log", "w") as f:
         f.write(f"many {i} lorem ipsum dolor sit amet\n")
 PY
+
+# Without the privilege drop root could read secret.log: it would prove nothing, so it goes.
+[ "$UNREADABLE_CHECK" = 1 ] || rm -f "$T/logs/secret.log"
 
 # More files than max_open_files (1,024), with the default close_inactive: idle files must
 # give up their descriptors to the waiting ones.
@@ -150,7 +162,7 @@ for name in secret.log fifo.log dir.log loop1.log dangling.log; do
 done
 tt_figures hostile files=2011 "$(echo "$verdict" | head -n 1)" peak_rss_kib="$hwm"
 if echo "$verdict" | grep -q '^FAIL'; then fail "$(echo "$verdict" | grep '^FAIL' | tr '\n' ' ')"; fi
-grep -q "secret.log" "$T/agent.log" || fail "no warning names the unreadable secret.log"
+[ "$UNREADABLE_CHECK" = 0 ] || grep -q "secret.log" "$T/agent.log" || fail "no warning names the unreadable secret.log"
 # Under ASan the shadow memory makes RSS meaningless: the bound is checked on normal builds.
 if ldd "$LOGFERRY" 2>/dev/null | grep -q libasan; then
     echo "peak RSS ${hwm} KiB (ASan build: not checked)"
