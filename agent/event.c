@@ -640,10 +640,10 @@ static int merge_fields(const struct field *a, int na, const struct field *b, in
         out[n++] = pick;
     }
     /* the rest of one list: only duplicates within it remain possible */
-    const struct field *r = i < na ? &a[i] : &b[j];
     int nr = i < na ? na - i : nb - j;
     for (int k = 0; k < nr; k++) {
-        const struct field *pick = &r[k];
+        /* indexed, not offset: an empty list may be a NULL pointer */
+        const struct field *pick = i < na ? &a[i + k] : &b[j + k];
         if (n > 0 && (out[n - 1]->key == pick->key ||
                       ((pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
                        fcmp_fast(out[n - 1], pick) == 0)))
