@@ -50,6 +50,8 @@ void fkey_freeze(void);
 /* The order fields are written in: byte order with '.' before every other byte, so each
  * nested object's keys are contiguous. */
 int fkey_name_cmp(const char *a, const char *b);
+/* Bumped whenever keys are frozen or freed: caches keyed by fkey pointers compare it. */
+unsigned fkey_current_generation(void);
 /* Frees all interned keys (tests, reload). */
 void fkey_reset(void);
 
