@@ -84,7 +84,9 @@ static void set_state(struct slack_out *st, int state, const char *err)
         METRIC_SET(m->state_since_ms, wall_ms());
     }
     if (err)
-        snprintf(m->last_error, sizeof m->last_error, "%s", err);
+        /* Deliberately truncated: the status page shows the first 255 bytes. */
+        snprintf(m->last_error, sizeof m->last_error, "%.*s",
+                 (int)(sizeof m->last_error - 1), err);
 }
 
 /* Printable form of Slack's answer for the log: ASCII only, capped. */

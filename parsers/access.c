@@ -17,6 +17,7 @@
  * Threads: run on the tail thread with its own struct parse_run.
  */
 #include "parsers/parser.h"
+#include "parsers/nginx_scan.h"
 
 #include <string.h>
 
@@ -242,10 +243,15 @@ static int64_t digits(const char *s, size_t n)
 int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
                const char *rec, size_t len)
 {
-    int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
-    if (rc <= 0)
-        return 1;
-    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(pr->md);
+    /* The hand-written scanner first (nginx_scan.c says why); PCRE2 for what it declines. */
+    PCRE2_SIZE scan_ov[2 * NGINX_SCAN_GROUPS];
+    const PCRE2_SIZE *ov = scan_ov;
+    if (!p->scan || !nginx_scan(rec, len, scan_ov)) {
+        int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
+        if (rc <= 0)
+            return 1;
+        ov = pcre2_get_ovector_pointer(pr->md);
+    }
 #define S(g) (rec + ov[2 * (g)])
 #define N(g) (ov[2 * (g)] == PCRE2_UNSET ? 0 : (size_t)(ov[2 * (g) + 1] - ov[2 * (g)]))
 #define SET(g) (ov[2 * (g)] != PCRE2_UNSET)

@@ -43,6 +43,7 @@ struct parser {
     int time_group;       /* capture holding the time, -1 none */
     char *time_format;    /* NULL: ISO-8601 */
     struct lf_tz *tz;     /* [parser] timezone, owned; NULL = the input's / local */
+    int scan;             /* nginx_combined: nginx_scan() may answer before PCRE2 */
     struct parser *next;
 };
 

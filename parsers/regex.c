@@ -8,6 +8,7 @@
  * read by the metrics page.
  */
 #include "parsers/parser.h"
+#include "parsers/nginx_scan.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -59,7 +60,9 @@ pcre2_code *parser_compile(const char *pattern, uint32_t flags, char *err, size_
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        snprintf(err, errsz, "%s at offset %zu", (const char *)msg, (size_t)eo);
+        /* PCRE2's messages are short; truncating one to errsz is acceptable. */
+        if (snprintf(err, errsz, "%s at offset %zu", (const char *)msg, (size_t)eo) < 0)
+            err[0] = '\0';
         return NULL;
     }
     /* JIT failing (e.g. no executable memory) is not fatal: the interpreter still works. */
@@ -480,6 +483,7 @@ const struct parser *parser_find(const char *name)
             }
             pcre2_pattern_info(p->re, PCRE2_INFO_CAPTURECOUNT, &p->ngroups);
         }
+        p->scan = p->kind == PK_NGINX && nginx_scan_usable();
         if (p->kind == PK_NGINX || p->kind == PK_APACHE)
             access_keys_intern();
         else if (p->kind == PK_SPRING)

@@ -44,7 +44,7 @@ static void check_fixture(const char *name)
     char dir[512], path[1024];
     shared_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/testdata/filebeat-nginx/%s", dir, name);
-    size_t n;
+    size_t n = 0;
     char *log = read_all(path, &n);
     if (!log)
         fail_msg("cannot read %s (set LOGFERRY_SHARED)", path);
