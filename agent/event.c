@@ -280,6 +280,21 @@ static void sort_fields(struct field *f, int n)
 
 void event_sort_fields(struct field *f, int n) { sort_fields(f, n); }
 
+/* Most bytes one field can take in the JSON text, transition included: a run-time key may be
+ * escaped (6 bytes a byte) and open an object per component (its quotes, ':' and '{'),
+ * closing braces of the previous key, ',', {"value": ; values at worst \u00XX per byte.
+ * The slack covers write_nested's fixed-size copy of a cached transition (TCACHE_TEXT) and
+ * json_escape_raw's 16-byte stores. */
+static size_t field_json_bound(const struct field *f)
+{
+    size_t n = 128 + 10 * (size_t)f->key->len;
+    switch (f->type) {
+    case FV_STR: return n + 6 * (size_t)f->len + 2;
+    case FV_JSON: return n + f->len;
+    default: return n + 48; /* numbers, true/false */
+    }
+}
+
 static int write_value(struct buf *o, const struct field *f)
 {
     switch (f->type) {
@@ -422,8 +437,12 @@ static int write_nested(struct buf *o, const struct field *const *f, int n)
             te = &tcache[h % TCACHE_SIZE];
             if (te->cur == k && te->prev == prevkey && te->ext == ext && te->depth_before == depth &&
                 te->gen == fkey_current_generation()) {
-                if (buf_add(o, te->text, te->len) != 0)
+                /* Fixed size, so a few vector moves instead of a length-driven copy: the
+                 * room batch_add reserved has TCACHE_TEXT bytes of slack per field. */
+                if (o->cap - o->len < TCACHE_TEXT)
                     return -1;
+                memcpy(o->p + o->len, te->text, TCACHE_TEXT);
+                o->len += te->len;
                 depth = te->depth_after;
                 goto value;
             }
@@ -613,27 +632,25 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     /* Base keys win over a parser's field of the same name. */
     int na = merge_fields(basef, nb, fs, nf, ptrs);
 
-    /* Serialize straight into the arena; on overflow take a chunk big enough. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        struct arena_chunk *c = b->chunks;
-        size_t room = c->cap - c->used;
-        struct buf o = {c->data + c->used, 0, room, room};
-        if (room > 0 && buf_addc(&o, '{') == 0 && write_nested(&o, ptrs, na) == 0 &&
-            buf_add(&o, "}\n", 2) == 0) {
-            ev->json = o.p;
-            ev->json_len = (uint32_t)o.len;
-            c->used += o.len;
-            b->n++;
-            return 0;
-        }
-        size_t need = 256 + 6 * strbytes + 64 * (size_t)na + 6 * strlen(base->host_name) +
-                      6 * strlen(base->path);
-        for (int i = 0; i < base->nstatic; i++)
-            need += 6 * (size_t)base->static_fields[i].len + 64;
-        if (!chunk_new(b, need))
+    /* Serialize straight into the arena, into a room known to be big enough: the writer
+     * then never runs out mid-event and may use whole-vector stores (see json_bound). */
+    size_t need = 16;
+    for (int i = 0; i < na; i++)
+        need += field_json_bound(ptrs[i]);
+    struct arena_chunk *c = b->chunks;
+    if (c->cap - c->used < need) {
+        c = chunk_new(b, need);
+        if (!c)
             return -1;
     }
-    return -1;
+    struct buf o = {c->data + c->used, 0, c->cap - c->used, c->cap - c->used};
+    if (buf_addc(&o, '{') != 0 || write_nested(&o, ptrs, na) != 0 || buf_add(&o, "}\n", 2) != 0)
+        return -1; /* not reached: the room is an upper bound */
+    ev->json = o.p;
+    ev->json_len = (uint32_t)o.len;
+    c->used += o.len;
+    b->n++;
+    return 0;
 }
 
 int event_get(const struct event_batch *b, const struct event *ev, const char *name,

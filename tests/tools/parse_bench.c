@@ -6,6 +6,10 @@
  *
  *   parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] [-x]   PARSER: nginx_combined (default),
  *                                         spring_boot, json, raw; -x: lineproc only, no batch_add
+ *   parse_bench -f FILE [-p PARSER] ...   the lines of FILE instead of generated ones (the
+ *                                         generator repeats a few paths and agents, which
+ *                                         flatters branch prediction; bench/run.sh's input
+ *                                         does not)
  *   parse_bench -c agent.conf -i INPUT < lines       prints the events as JSON (a debug aid;
  *                                                      `logferry parse` is the real tool)
  *
@@ -107,6 +111,29 @@ static char *gen(const char *parser, long n, size_t *outlen)
 
 static int parse_only;
 
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        perror(path);
+        return NULL;
+    }
+    size_t cap = 1 << 20;
+    char *d = malloc(cap);
+    size_t n;
+    while (d && (n = fread(d + *len, 1, cap - *len, fp)) > 0) {
+        *len += n;
+        if (*len == cap) {
+            char *nd = realloc(d, cap *= 2);
+            if (!nd)
+                free(d);
+            d = nd;
+        }
+    }
+    fclose(fp);
+    return d;
+}
+
 static int run(const char *conftext, const char *input, const char *data, size_t len,
                int print, double *wall, double *cpu, unsigned long long *events,
                unsigned long long *lines)
@@ -176,9 +203,9 @@ int main(int argc, char **argv)
 {
     long n = 1000000;
     int rounds = 3;
-    const char *parser = "nginx_combined", *conffile = NULL, *input = NULL;
+    const char *parser = "nginx_combined", *conffile = NULL, *input = NULL, *file = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "n:p:r:c:i:x")) != -1) {
+    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:x")) != -1) {
         switch (opt) {
         case 'n': n = atol(optarg); break;
         case 'p': parser = optarg; break;
@@ -186,6 +213,7 @@ int main(int argc, char **argv)
         case 'c': conffile = optarg; break;
         case 'i': input = optarg; break;
         case 'x': parse_only = 1; break;
+        case 'f': file = optarg; break;
         default:
             fprintf(stderr, "usage: parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] | -c CONF -i "
                             "INPUT < lines\n");
@@ -207,8 +235,8 @@ int main(int argc, char **argv)
         size_t dl = fread(data, 1, sizeof data, stdin);
         return run(conf, input, data, dl, 1, &wall, &cpu, &ev, &nl) ? 1 : 0;
     }
-    size_t len;
-    char *data = gen(parser, n, &len);
+    size_t len = 0;
+    char *data = file ? slurp(file, &len) : gen(parser, n, &len);
     if (!data)
         return 1;
     char conf[256];

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "agent/json.h"
 
@@ -155,6 +157,65 @@ static void long_mixed_input_is_always_valid(void **s)
     }
 }
 
+/* json_escape_raw (the writer batch_add uses, 16-byte stores) and the bounded loop that
+ * json_write_escaped falls back to near a buffer's cap must write the same bytes. */
+static void raw_and_capped_writers_agree(void **s)
+{
+    (void)s;
+    static const char *const atoms[] = {"a", "bc", "\"", "\\", "\n", "\x01", "\x7f", "\0",
+                                        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                        "\xc3", "\xe2\x82", "\xff", "\xed\xa0\x80",
+                                        "0123456789abcdef"};
+    uint32_t x = 777;
+    for (int round = 0; round < 3000; round++) {
+        char in[512];
+        size_t n = 0;
+        int atoms_n = (int)(round % 60);
+        for (int k = 0; k < atoms_n; k++) {
+            x = x * 1103515245u + 12345u;
+            const char *a = atoms[(x >> 16) % (sizeof atoms / sizeof atoms[0])];
+            size_t al = a[0] == '\0' ? 1 : strlen(a);
+            memcpy(in + n, a, al);
+            n += al;
+        }
+        char *raw = malloc(6 * n + 16);
+        size_t rl = (size_t)(json_escape_raw(raw, in, n) - raw);
+        struct buf b;
+        buf_init(&b, n ? 6 * n + 15 : 16); /* no room for the raw path (n > 0) */
+        assert_int_equal(json_write_escaped(&b, in, n), 0);
+        if (b.len != rl || memcmp(b.p, raw, rl) != 0)
+            fail_msg("round %d: raw %zu bytes, bounded %zu bytes", round, rl, b.len);
+        buf_free(&b);
+        free(raw);
+    }
+}
+
+/* json_escape_raw reads sixteen bytes at a time, past a short string's end only while the
+ * read stays in the same page: strings that end exactly where an unreadable page begins
+ * must be escaped without a fault, and correctly. */
+static void strings_ending_at_an_unreadable_page(void **s)
+{
+    (void)s;
+    long pg = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(m != MAP_FAILED);
+    assert_int_equal(mprotect(m + pg, (size_t)pg, PROT_NONE), 0);
+    static const char pat[] = "ab\"c\\d\x01e\xc3\xa9" "fghijklmnopqrstuvwxyz0123456789";
+    for (size_t n = 0; n < sizeof pat; n++) {
+        char *str = m + pg - n; /* the string's last byte is the page's last byte */
+        memcpy(str, pat, n);
+        char raw[6 * sizeof pat + 16];
+        size_t rl = (size_t)(json_escape_raw(raw, str, n) - raw);
+        struct buf b;
+        buf_init(&b, n ? 6 * n + 15 : 16);
+        assert_int_equal(json_write_escaped(&b, str, n), 0);
+        if (b.len != rl || memcmp(b.p, raw, rl) != 0)
+            fail_msg("n=%zu: raw and bounded writers differ", n);
+        buf_free(&b);
+    }
+    munmap(m, (size_t)pg * 2);
+}
+
 static void cap_is_honoured(void **s)
 {
     (void)s;
@@ -233,6 +294,8 @@ int main(void)
         cmocka_unit_test(replaces_invalid_utf8_with_fffd),
         cmocka_unit_test(replaces_truncated_sequences),
         cmocka_unit_test(long_mixed_input_is_always_valid),
+        cmocka_unit_test(raw_and_capped_writers_agree),
+        cmocka_unit_test(strings_ending_at_an_unreadable_page),
         cmocka_unit_test(cap_is_honoured),
         cmocka_unit_test(valid_prefix_never_splits_a_character),
         cmocka_unit_test(numbers_and_timestamps),
