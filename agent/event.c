@@ -418,7 +418,7 @@ static _Thread_local struct tcache_ent tcache[TCACHE_SIZE];
 /* Writes sorted fields as nested JSON members (without the outer braces). A scalar whose
  * name is also the prefix of a later key ({"user":"x"} and "user.name") is written as
  * "user":{"value":"x","name":...} so the output never has the same key twice. */
-static int write_nested(struct buf *o, const struct field *const *f, int n)
+static int write_nested(struct buf *o, const struct field *const *f, int n, uint32_t *marks)
 {
     struct kview views[2];
     struct kview *prev = NULL, *cur = &views[0];
@@ -427,6 +427,8 @@ static int write_nested(struct buf *o, const struct field *const *f, int n)
     for (int i = 0; i < n; i++) {
         const struct fkey *k = f[i]->key;
         uint32_t klen = k->len;
+        if (marks)
+            marks[2 * i] = (uint32_t)o->len;
         int ext = i + 1 < n && f[i + 1]->key->len > klen && f[i + 1]->key->name[klen] == '.' &&
                   memcmp(f[i + 1]->key->name, k->name, klen) == 0;
         int cacheable = k->rank != FKEY_DYNAMIC && k->ncomp &&
@@ -444,6 +446,8 @@ static int write_nested(struct buf *o, const struct field *const *f, int n)
                 memcpy(o->p + o->len, te->text, TCACHE_TEXT);
                 o->len += te->len;
                 depth = te->depth_after;
+                if (marks)
+                    marks[2 * i + 1] = (uint32_t)o->len;
                 goto value;
             }
         }
@@ -469,6 +473,8 @@ static int write_nested(struct buf *o, const struct field *const *f, int n)
                 memcpy(te->text, o->p + at, tl);
             }
         }
+        if (marks)
+            marks[2 * i + 1] = (uint32_t)o->len;
         prev = cur;
         cur = cur == &views[0] ? &views[1] : &views[0];
         prevkey = k;
@@ -481,10 +487,134 @@ static int write_nested(struct buf *o, const struct field *const *f, int n)
         if (write_value(o, f[i]) != 0)
             return -1;
     }
+    if (marks)
+        marks[2 * n] = (uint32_t)o->len;
     for (; depth > 0; depth--)
         if (buf_addc(o, '}') != 0)
             return -1;
     return 0;
+}
+
+/* ---- the skeleton cache ----
+ * The events of one input mostly carry the same keys in the same order (a parser adds the
+ * same fields line after line), and then everything between the values - braces, commas,
+ * names, {"value": - is the same text: a function of the key sequence alone. It is cached
+ * per thread, direct-mapped by a hash of the key pointers, and an event whose sequence is
+ * cached is written as piece, value, piece, value, ..., closing piece, with no per-key
+ * work. Only interned keys take part (run-time keys of JSON logs change meaning from one
+ * event to the next at the same address). */
+#define SKEL_SLOTS 16
+#define SKEL_MAX_FIELDS 48
+#define SKEL_TEXT 1536
+#define SKEL_COPY 48 /* pieces up to this long are copied with one fixed-size memcpy */
+struct skeleton {
+    unsigned gen; /* fkey generation when built (keys freed and re-interned reuse addresses) */
+    int n;        /* fields; 0 = empty slot */
+    const struct fkey *keys[SKEL_MAX_FIELDS];
+    uint16_t off[SKEL_MAX_FIELDS + 2]; /* piece i = text[off[i]..off[i+1]); piece n closes */
+    char text[SKEL_TEXT + SKEL_COPY];  /* + slack for the fixed-size reads */
+};
+static _Thread_local struct skeleton skels[SKEL_SLOTS];
+
+static inline char *put_piece(char *w, const char *t, size_t tl)
+{
+    if (tl <= SKEL_COPY)
+        memcpy(w, t, SKEL_COPY); /* the writer's room has the slack (field_json_bound) */
+    else
+        memcpy(w, t, tl);
+    return w + tl;
+}
+
+/* write_value into raw room (field_json_bound() bytes are there). */
+static char *put_value(char *w, const struct field *f)
+{
+    switch (f->type) {
+    case FV_STR:
+        *w++ = '"';
+        w = json_escape_raw(w, f->v.s, f->len);
+        *w++ = '"';
+        return w;
+    case FV_INT: {
+        char tmp[48]; /* digits end at tmp + 24; the fixed-size copy reads up to tmp + 48 */
+        char *e = tmp + 24, *q = e;
+        uint64_t u = f->v.i < 0 ? (uint64_t)0 - (uint64_t)f->v.i : (uint64_t)f->v.i;
+        do {
+            *--q = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (f->v.i < 0)
+            *--q = '-';
+        memcpy(w, q, 24); /* fixed size; only e - q bytes count */
+        return w + (e - q);
+    }
+    case FV_JSON:
+        memcpy(w, f->v.s, f->len);
+        return w + f->len;
+    default: {
+        struct buf t = {w, 0, 48, 48};
+        write_value(&t, f); /* floats and booleans: at most 40 bytes */
+        return w + t.len;
+    }
+    }
+}
+
+/* Writes the whole event ("{...}\n") from its cached skeleton; 0 when the key sequence
+ * is not cached (or cannot be). *slot receives where it would go, or NULL. */
+static int write_from_skeleton(struct buf *o, const struct field *const *f, int n,
+                               struct skeleton **slot)
+{
+    *slot = NULL;
+    if (n > SKEL_MAX_FIELDS)
+        return 0;
+    uintptr_t h = (uintptr_t)n;
+    for (int i = 0; i < n; i++) {
+        const struct fkey *k = f[i]->key;
+        if (k->rank == FKEY_DYNAMIC || !k->ncomp)
+            return 0;
+        h = h * 31 + ((uintptr_t)k >> 4);
+    }
+    struct skeleton *sk = &skels[(h ^ (h >> 17)) % SKEL_SLOTS];
+    *slot = sk;
+    if (sk->n != n || sk->gen != fkey_current_generation())
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (sk->keys[i] != f[i]->key)
+            return 0;
+    char *w = o->p + o->len;
+    for (int i = 0; i < n; i++) {
+        w = put_piece(w, sk->text + sk->off[i], (size_t)(sk->off[i + 1] - sk->off[i]));
+        w = put_value(w, f[i]);
+    }
+    w = put_piece(w, sk->text + sk->off[n], (size_t)(sk->off[n + 1] - sk->off[n]));
+    o->len = (size_t)(w - o->p);
+    return 1;
+}
+
+/* Keeps the pieces of an event just written by write_nested (marks: where each key's
+ * transition began and ended, then where the closing braces began; start: the '{'). */
+static void skeleton_learn(struct skeleton *sk, const struct field *const *f, int n,
+                           const char *out, size_t start, const uint32_t *marks, size_t end)
+{
+    size_t tl = 0;
+    for (int i = 0; i < n; i++)
+        tl += marks[2 * i + 1] - (i ? marks[2 * i] : start);
+    tl += end - marks[2 * n];
+    if (tl > SKEL_TEXT)
+        return;
+    sk->n = 0;
+    size_t at = 0;
+    for (int i = 0; i <= n; i++) {
+        size_t a = i == n ? marks[2 * n] : i ? marks[2 * i] : start;
+        size_t b = i == n ? end : marks[2 * i + 1];
+        sk->off[i] = (uint16_t)at;
+        memcpy(sk->text + at, out + a, b - a);
+        at += b - a;
+        if (i < n)
+            sk->keys[i] = f[i]->key;
+    }
+    sk->off[n + 1] = (uint16_t)at;
+    sk->gen = fkey_current_generation();
+    sk->n = n;
 }
 
 static const char *flag_json(unsigned flags, size_t *len)
@@ -644,8 +774,15 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
             return -1;
     }
     struct buf o = {c->data + c->used, 0, c->cap - c->used, c->cap - c->used};
-    if (buf_addc(&o, '{') != 0 || write_nested(&o, ptrs, na) != 0 || buf_add(&o, "}\n", 2) != 0)
-        return -1; /* not reached: the room is an upper bound */
+    struct skeleton *sk;
+    if (!write_from_skeleton(&o, ptrs, na, &sk)) {
+        uint32_t marks[2 * SKEL_MAX_FIELDS + 2];
+        if (buf_addc(&o, '{') != 0 || write_nested(&o, ptrs, na, sk ? marks : NULL) != 0 ||
+            buf_add(&o, "}\n", 2) != 0)
+            return -1; /* not reached: the room is an upper bound */
+        if (sk)
+            skeleton_learn(sk, ptrs, na, o.p, 0, marks, o.len);
+    }
     ev->json = o.p;
     ev->json_len = (uint32_t)o.len;
     c->used += o.len;
