@@ -535,17 +535,32 @@ static char *put_value(char *w, const struct field *f)
         *w++ = '"';
         return w;
     case FV_INT: {
-        char tmp[48]; /* digits end at tmp + 24; the fixed-size copy reads up to tmp + 48 */
-        char *e = tmp + 24, *q = e;
+        /* Straight into place, two digits per division: an integer written byte by byte to
+         * the stack and copied out stalled on store forwarding. */
+        static const char d2[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                 "31323334353637383940414243444546474849505152535455565758596061"
+                                 "62636465666768697071727374757677787980818283848586878889909192"
+                                 "93949596979899";
         uint64_t u = f->v.i < 0 ? (uint64_t)0 - (uint64_t)f->v.i : (uint64_t)f->v.i;
-        do {
-            *--q = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
         if (f->v.i < 0)
-            *--q = '-';
-        memcpy(w, q, 24); /* fixed size; only e - q bytes count */
-        return w + (e - q);
+            *w++ = '-';
+        int nd = 1;
+        for (uint64_t t = u; t >= 10; t /= 10)
+            nd++;
+        char *q = w + nd;
+        while (u >= 100) {
+            unsigned r = (unsigned)(u % 100);
+            u /= 100;
+            q -= 2;
+            memcpy(q, d2 + 2 * r, 2);
+        }
+        if (u >= 10) {
+            q -= 2;
+            memcpy(q, d2 + 2 * u, 2);
+        } else {
+            *--q = (char)('0' + u);
+        }
+        return w + nd;
     }
     case FV_JSON:
         memcpy(w, f->v.s, f->len);

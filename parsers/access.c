@@ -63,7 +63,8 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* IPv4 dotted quad; returns 1 and the first two bytes. */
+/* IPv4 dotted quad; returns 1 and the first two bytes. Filebeat's isPrivate() on top of it
+ * (pick_source): 10/8, 192.168/16, 172.16/12, 127/8 are private, anything else public. */
 static int ipv4(const char *s, size_t n, int *b0, int *b1)
 {
     int parts = 0, v = 0, nd = 0;
@@ -102,31 +103,17 @@ static int ipv6(const char *s, size_t n)
     return colons >= 2 && colons <= 7;
 }
 
-/* Filebeat's isPrivate(): 10/8, 192.168/16, 172.16/12, 127/8; anything else is public. */
-static int is_private(const char *s, size_t n)
-{
-    int b0, b1;
-    if (!ipv4(s, n, &b0, &b1))
-        return 0;
-    return b0 == 10 || b0 == 127 || (b0 == 192 && b1 == 168) ||
-           (b0 == 172 && b1 >= 16 && b1 <= 31);
-}
-
-static int is_ip(const char *s, size_t n)
-{
-    int b0, b1;
-    return ipv4(s, n, &b0, &b1) || ipv6(s, n);
-}
-
 struct span {
     const char *s;
     size_t n;
 };
 
-/* The address source.ip/source.address come from (NULL s when none). */
-static struct span pick_source(const char *s, size_t n)
+/* The address source.ip/source.address come from (NULL s when none); *ip says whether it
+ * reads as an IP address (each candidate is parsed once). */
+static struct span pick_source(const char *s, size_t n, int *ip)
 {
     struct span first = {NULL, 0};
+    int first_ip = 0;
     size_t i = 0;
     while (i < n) {
         while (i < n && (s[i] == ' ' || s[i] == ',' || s[i] == '"' || s[i] == '\t'))
@@ -136,11 +123,20 @@ static struct span pick_source(const char *s, size_t n)
             i++;
         if (i == st)
             break;
-        if (!first.s)
+        int b0, b1;
+        int v4 = ipv4(s + st, i - st, &b0, &b1);
+        int priv = v4 && (b0 == 10 || b0 == 127 || (b0 == 192 && b1 == 168) ||
+                          (b0 == 172 && b1 >= 16 && b1 <= 31));
+        if (!first.s) {
             first = (struct span){s + st, i - st};
-        if (!is_private(s + st, i - st))
+            first_ip = v4 || ipv6(s + st, i - st);
+        }
+        if (!priv) {
+            *ip = v4 || ipv6(s + st, i - st);
             return (struct span){s + st, i - st};
+        }
     }
+    *ip = first_ip;
     return first;
 }
 
@@ -290,10 +286,11 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
         eb_add_int(eb, K_BYTES, digits(S(G_BYTES), N(G_BYTES)));
     eb_add_int(eb, K_STATUS, digits(S(G_STATUS), N(G_STATUS)));
     add_span(eb, K_VERSION, rq.version);
-    struct span src = pick_source(S(G_ADDRS), N(G_ADDRS));
+    int src_ip = 0;
+    struct span src = pick_source(S(G_ADDRS), N(G_ADDRS), &src_ip);
     if (src.s) {
         eb_add_str(eb, K_SRC_ADDR, src.s, src.n);
-        if (is_ip(src.s, src.n))
+        if (src_ip)
             eb_add_str(eb, K_SRC_IP, src.s, src.n);
     }
     add_span(eb, K_URL, rq.url);

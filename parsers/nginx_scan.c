@@ -29,7 +29,7 @@
 int nginx_scan_usable(void)
 {
     /* '.' and '$' mean "not a newline": the scanner assumes the newline is LF alone, as
-     * Debian's PCRE2 is built (and declines on any LF). Another build default: never used. */
+     * Debian's PCRE2 is built. Another build default: the scanner is never used. */
     uint32_t nl = 0;
     return pcre2_config(PCRE2_CONFIG_NEWLINE, &nl) >= 0 && nl == PCRE2_NEWLINE_LF;
 }
@@ -58,7 +58,9 @@ static size_t quoted_end(const char *s, size_t p, size_t len)
             return len;
         if (s[p] == '"')
             return p;
-        if (p + 1 >= len) /* '\\' last: no '"' follows */
+        /* '\\' last, or before LF ('.' does not match it): the loop ends on the '\\',
+         * which is not the '"' the pattern needs */
+        if (p + 1 >= len || s[p + 1] == '\n')
             return len;
         p += 2;
     }
@@ -71,7 +73,9 @@ static int dig(char c)
 
 int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS])
 {
-    if (len == 0 || memchr(rec, '\n', len))
+    /* LF only matters where the pattern says '.' or '$': after a '\\' inside quotes
+     * (quoted_end) and in the trailing (.*)$ (checked at the end); [^...] classes match it. */
+    if (len == 0)
         return 0;
     /* Neither group 1 nor group 2 may hold '[', so the first '[' of the line is the one
      * after " - " and " ": everything after it is fixed whatever the split of the text
@@ -135,6 +139,8 @@ int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS])
         ov[2 * g] = p + 2, ov[2 * g + 1] = e;
         p = e + 1;
     }
+    if (memchr(rec + p, '\n', len - p))
+        return 0;
     ov[18] = p, ov[19] = len;
     ov[0] = 0, ov[1] = len;
     return 1;

@@ -344,6 +344,28 @@ static void skeleton_reuse_gives_identical_json(void **s)
     free(first);
 }
 
+/* Integers written from the skeleton path (the second build of a key sequence) and the
+ * first path alike, at the digit-count edges. */
+static void integers_at_digit_edges(void **s)
+{
+    (void)s;
+    static const int64_t vals[] = {0, 9, 10, 99, 100, 999, 1000, -1, -10, -99, 1234567890123LL,
+                                   INT64_MAX, INT64_MIN, INT64_MIN + 1, 9999999999999999LL};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        for (int rep = 0; rep < 2; rep++) {
+            eb_reset(&eb);
+            eb_add_int(&eb, K[K_STATUS], vals[i]);
+            char *text;
+            json_t *v = build(&base0, "m", 0, &text);
+            json_t *n = json_path(v, "http.response.status_code");
+            if (!json_is_integer(n) || json_integer_value(n) != vals[i])
+                fail_msg("%lld written as %s", (long long)vals[i], text);
+            free(text);
+            json_decref(v);
+        }
+    }
+}
+
 static void batch_holds_cap_events_each_one_line(void **s)
 {
     (void)s;
@@ -408,6 +430,7 @@ int main(void)
         cmocka_unit_test(flags_become_log_flags_and_tags),
         cmocka_unit_test(hostile_message_and_values_stay_valid_json),
         cmocka_unit_test(skeleton_reuse_gives_identical_json),
+        cmocka_unit_test(integers_at_digit_edges),
         cmocka_unit_test(batch_holds_cap_events_each_one_line),
         cmocka_unit_test(big_message_gets_its_own_chunk),
     };

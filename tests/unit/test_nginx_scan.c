@@ -108,13 +108,19 @@ static void t_edges(void **state)
         "a ] - b [t] \"r\" 200 1",
         "a - b [t] \"r\" 200 1 \"\" \"\" \"\"",
         "a - b [t] \"r\" 200 1\r",
-        "a - b [t] \"r\" 200 1\nmore",               /* LF: the scanner leaves it to PCRE2 */
+        "a - b [t] \"r\" 200 1\nmore",               /* LF where the pattern says '.' */
+        "a - b [t] \"r\" 200 1\n",
+        "a - b [t] \"r\\\n\" 200 1",                 /* '\\' before LF inside quotes */
+        "a - b [t] \"r\" 200 1 \"x\\\ny\" \"u\"",
+        "a\n - b\n [t\n] \"r\n\" 200 1 \"\n\" \"\n\"",  /* LF in classes: ordinary */
         "",
         "[",
         "a - b [",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         checks(cases[i]);
+    /* LF inside [^...] classes is answered (joined multiline records), not declined */
+    assert_int_equal(1, checks("a\n - b\n [t\n] \"r\n\" 200 1 \"\n\" \"\n\""));
     /* NUL and bytes >= 0x80 are ordinary bytes to the pattern */
     static const char nul[] = "a\0b - c\0 [t\0] \"r\0\xff\" 200 1 \"\xc3\xa9\" \"\x80\" \0";
     assert_int_equal(1, check(nul, sizeof nul - 1));
