@@ -147,7 +147,7 @@ static int check_input(struct agent *a, struct conf_section *s, struct input *in
             in->nstatic = i;
             break;
         }
-        in->static_fields[i] = (struct field){k, FV_STR, (uint32_t)strlen(in->c.fields.v[i].value),
+        in->static_fields[i] = (struct field){k, FV_STR, 0, (uint32_t)strlen(in->c.fields.v[i].value),
                                               {.s = in->c.fields.v[i].value}};
     }
     return n;

@@ -48,7 +48,7 @@ int cmd_parse(struct agent *a, const char *input, const char *path)
     struct parse_ctx pc = {.a = a};
     pc.src.input = in->name;
     pc.src.path = path;
-    pc.base = (struct event_base){a->host_name, path, in->static_fields, in->nstatic};
+    event_base_init(&pc.base, a->host_name, path, in->static_fields, in->nstatic);
     struct lineproc_state *st = lineproc_state_new(in->lp);
     struct event_builder eb;
     eb_init(&eb);

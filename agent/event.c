@@ -53,8 +53,31 @@ static struct field *eb_slot(struct event_builder *eb, const struct fkey *k, uin
     struct field *f = &eb->f[eb->n++];
     f->key = k;
     f->type = type;
+    f->clean = 0;
     f->len = 0;
     return f;
+}
+
+int eb_add_str_clean(struct event_builder *eb, const struct fkey *k, const char *s, size_t len)
+{
+    struct field *f = eb_slot(eb, k, FV_STR);
+    if (!f)
+        return -1;
+    f->v.s = s;
+    f->len = (uint32_t)len;
+    f->clean = 1;
+    return 0;
+}
+
+void event_base_init(struct event_base *base, const char *host_name, const char *path,
+                     const struct field *static_fields, int nstatic)
+{
+    base->host_name = host_name;
+    base->path = path;
+    base->static_fields = static_fields;
+    base->nstatic = nstatic;
+    base->names_clean = json_is_clean(host_name, strlen(host_name)) &&
+                        json_is_clean(path, strlen(path));
 }
 
 int eb_add_str(struct event_builder *eb, const struct fkey *k, const char *s, size_t len)
@@ -531,7 +554,12 @@ static char *put_value(char *w, const struct field *f)
     switch (f->type) {
     case FV_STR:
         *w++ = '"';
-        w = json_escape_raw(w, f->v.s, f->len);
+        if (f->clean) {
+            memcpy(w, f->v.s, f->len);
+            w += f->len;
+        } else {
+            w = json_escape_raw(w, f->v.s, f->len);
+        }
         *w++ = '"';
         return w;
     case FV_INT: {
@@ -761,19 +789,21 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     int nb = 0;
     char ts[32];
     json_format_ts(ev->ts_ms, ts);
-    basef[nb++] = (struct field){FK_TIMESTAMP, FV_STR, 24, {.s = ts}};
-    basef[nb++] = (struct field){FK_HOST_NAME, FV_STR, (uint32_t)strlen(base->host_name),
+    basef[nb++] = (struct field){FK_TIMESTAMP, FV_STR, 1, 24, {.s = ts}};
+    basef[nb++] = (struct field){FK_HOST_NAME, FV_STR, (uint8_t)base->names_clean,
+                                 (uint32_t)strlen(base->host_name),
                                  {.s = base->host_name}};
-    basef[nb++] = (struct field){FK_LOG_FILE_PATH, FV_STR, (uint32_t)strlen(base->path),
+    basef[nb++] = (struct field){FK_LOG_FILE_PATH, FV_STR, (uint8_t)base->names_clean,
+                                 (uint32_t)strlen(base->path),
                                  {.s = base->path}};
     size_t fl;
     const char *fj = flag_json(ev->flags, &fl);
     if (fl)
-        basef[nb++] = (struct field){FK_LOG_FLAGS, FV_JSON, (uint32_t)fl, {.s = fj}};
-    basef[nb++] = (struct field){FK_LOG_OFFSET, FV_INT, 0, {.i = (int64_t)offset}};
-    basef[nb++] = (struct field){FK_MESSAGE, FV_STR, (uint32_t)len, {.s = ev->message}};
+        basef[nb++] = (struct field){FK_LOG_FLAGS, FV_JSON, 0, (uint32_t)fl, {.s = fj}};
+    basef[nb++] = (struct field){FK_LOG_OFFSET, FV_INT, 0, 0, {.i = (int64_t)offset}};
+    basef[nb++] = (struct field){FK_MESSAGE, FV_STR, 0, (uint32_t)len, {.s = ev->message}};
     if (ev->flags & EV_PARSE_FAILURE)
-        basef[nb++] = (struct field){FK_TAGS, FV_JSON, 17, {.s = "[\"parse_failure\"]"}};
+        basef[nb++] = (struct field){FK_TAGS, FV_JSON, 0, 17, {.s = "[\"parse_failure\"]"}};
     /* Base keys win over a parser's field of the same name. */
     int na = merge_fields(basef, nb, fs, nf, ptrs);
 
@@ -809,28 +839,28 @@ int event_get(const struct event_batch *b, const struct event *ev, const char *n
               struct field *out)
 {
     if (strcmp(name, "message") == 0) {
-        *out = (struct field){FK_MESSAGE, FV_STR, ev->message_len, {.s = ev->message}};
+        *out = (struct field){FK_MESSAGE, FV_STR, 0, ev->message_len, {.s = ev->message}};
         return 1;
     }
     if (strcmp(name, "host.name") == 0) {
-        *out = (struct field){FK_HOST_NAME, FV_STR, (uint32_t)strlen(b->host_name), {.s = b->host_name}};
+        *out = (struct field){FK_HOST_NAME, FV_STR, 0, (uint32_t)strlen(b->host_name), {.s = b->host_name}};
         return 1;
     }
     if (strcmp(name, "log.file.path") == 0) {
-        *out = (struct field){FK_LOG_FILE_PATH, FV_STR, (uint32_t)strlen(b->src->path),
+        *out = (struct field){FK_LOG_FILE_PATH, FV_STR, 0, (uint32_t)strlen(b->src->path),
                               {.s = b->src->path}};
         return 1;
     }
     if (strcmp(name, "log.offset") == 0) {
-        *out = (struct field){FK_LOG_OFFSET, FV_INT, 0, {.i = (int64_t)ev->offset}};
+        *out = (struct field){FK_LOG_OFFSET, FV_INT, 0, 0, {.i = (int64_t)ev->offset}};
         return 1;
     }
     if (strcmp(name, "@timestamp") == 0) {
-        *out = (struct field){FK_TIMESTAMP, FV_INT, 0, {.i = ev->ts_ms}};
+        *out = (struct field){FK_TIMESTAMP, FV_INT, 0, 0, {.i = ev->ts_ms}};
         return 1;
     }
     if (strcmp(name, "tags") == 0 && (ev->flags & EV_PARSE_FAILURE)) {
-        *out = (struct field){FK_TAGS, FV_STR, 13, {.s = "parse_failure"}};
+        *out = (struct field){FK_TAGS, FV_STR, 0, 13, {.s = "parse_failure"}};
         return 1;
     }
     for (int i = 0; i < ev->nfields; i++)

@@ -71,6 +71,7 @@ enum fv_type {
 struct field {
     const struct fkey *key;
     uint8_t type;
+    uint8_t clean; /* FV_STR known to need no JSON escaping (ASCII, no control, '"' or '\\') */
     uint32_t len;
     union {
         const char *s;
@@ -109,6 +110,9 @@ void eb_free(struct event_builder *eb);
 void eb_reset(struct event_builder *eb);
 /* Each returns 0, or -1 if the builder is full (the field is then not added). */
 int eb_add_str(struct event_builder *eb, const struct fkey *k, const char *s, size_t len);
+/* The same for a string the parser has already seen to be JSON-clean (json_is_clean()):
+ * the writer copies it without escaping, so never say so of anything unchecked. */
+int eb_add_str_clean(struct event_builder *eb, const struct fkey *k, const char *s, size_t len);
 int eb_add_int(struct event_builder *eb, const struct fkey *k, int64_t v);
 int eb_add_float(struct event_builder *eb, const struct fkey *k, double v);
 int eb_add_bool(struct event_builder *eb, const struct fkey *k, int v);
@@ -183,7 +187,12 @@ struct event_base {
     const struct field *static_fields; /* [input] fields.KEY = value, keys interned, sorted
                                         * with event_sort_fields() after fkey_freeze() */
     int nstatic;
+    int names_clean; /* host_name and path need no JSON escaping (set by event_base_init) */
 };
+
+/* Fills a base (the strings are borrowed and must outlive every batch built with it). */
+void event_base_init(struct event_base *base, const char *host_name, const char *path,
+                     const struct field *static_fields, int nstatic);
 
 /* Sorts fields into the order the writer needs (call once for static fields). */
 void event_sort_fields(struct field *f, int n);

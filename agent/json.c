@@ -106,6 +106,13 @@ static inline size_t utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
+int json_is_clean(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = scan_clean(p, n);
+    return i == n;
+}
+
 size_t utf8_valid_prefix(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -25,6 +25,8 @@ int json_write_escaped(struct buf *b, const char *s, size_t n);
 /* The same escaping into raw memory: w must have room for 6 * n + 16 bytes (whole 16-byte
  * stores may run up to 15 bytes past the result). Returns one past the last byte written. */
 char *json_escape_raw(char *w, const char *s, size_t n);
+/* 1 when s[0..n) goes into a JSON string unchanged (printable ASCII without '"' and '\\'). */
+int json_is_clean(const char *s, size_t n);
 int json_write_int(struct buf *b, int64_t v);
 /* NaN and infinities are written as null. */
 int json_write_double(struct buf *b, double v);

@@ -281,10 +281,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     atomic_init(&src->refs, 1);
     tf->src = src;
     tf->lps = lineproc_state_new(in->lp);
-    tf->base.host_name = a->host_name;
-    tf->base.path = p2;
-    tf->base.static_fields = in->static_fields;
-    tf->base.nstatic = in->nstatic;
+    event_base_init(&tf->base, a->host_name, p2, in->static_fields, in->nstatic);
     tf->state = TF_ACTIVE;
     tf->dirty = 1;
     tf->last_data_ms = mono_ms();

@@ -179,10 +179,10 @@ static void split_request(const char *s, size_t n, struct request *r)
     }
 }
 
-static void add_span(struct event_builder *eb, const struct fkey *k, struct span v)
+static void add_span(struct event_builder *eb, const struct fkey *k, struct span v, int clean)
 {
     if (v.s && v.n)
-        eb_add_str(eb, k, v.s, v.n);
+        (clean ? eb_add_str_clean : eb_add_str)(eb, k, v.s, v.n);
 }
 
 /* First unquoted token of the trailing fields that reads as seconds with a decimal point
@@ -242,7 +242,8 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
     /* The hand-written scanner first (nginx_scan.c says why); PCRE2 for what it declines. */
     PCRE2_SIZE scan_ov[2 * NGINX_SCAN_GROUPS];
     const PCRE2_SIZE *ov = scan_ov;
-    if (!p->scan || !nginx_scan(rec, len, scan_ov)) {
+    unsigned clean = 0; /* captures known to need no JSON escaping (bit per group) */
+    if (!p->scan || !nginx_scan(rec, len, scan_ov, &clean)) {
         int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
         if (rc <= 0)
             return 1;
@@ -279,28 +280,30 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
         if (ns >= 0)
             eb_add_int(eb, K_DURATION, ns);
     }
-    add_span(eb, K_METHOD, rq.method);
+    int rclean = clean & (1u << G_REQ);
+    add_span(eb, K_METHOD, rq.method, rclean);
     if (nginx && SET(G_REF) && N(G_REF) && !(N(G_REF) == 1 && S(G_REF)[0] == '-'))
-        eb_add_str(eb, K_REFERRER, S(G_REF), N(G_REF));
+        add_span(eb, K_REFERRER, (struct span){S(G_REF), N(G_REF)}, clean & (1u << G_REF));
     if (S(G_BYTES)[0] != '-')
         eb_add_int(eb, K_BYTES, digits(S(G_BYTES), N(G_BYTES)));
     eb_add_int(eb, K_STATUS, digits(S(G_STATUS), N(G_STATUS)));
-    add_span(eb, K_VERSION, rq.version);
+    add_span(eb, K_VERSION, rq.version, rclean);
     int src_ip = 0;
     struct span src = pick_source(S(G_ADDRS), N(G_ADDRS), &src_ip);
-    if (src.s) {
-        eb_add_str(eb, K_SRC_ADDR, src.s, src.n);
+    if (src.s) { /* an address is digits, hex, '.' and ':': clean */
+        add_span(eb, K_SRC_ADDR, src, src_ip);
         if (src_ip)
-            eb_add_str(eb, K_SRC_IP, src.s, src.n);
+            add_span(eb, K_SRC_IP, src, 1);
     }
-    add_span(eb, K_URL, rq.url);
-    add_span(eb, K_PATH, rq.path);
-    add_span(eb, K_QUERY, rq.query);
+    add_span(eb, K_URL, rq.url, rclean);
+    add_span(eb, K_PATH, rq.path, rclean);
+    add_span(eb, K_QUERY, rq.query, rclean);
     size_t un = N(G_USER);
     if (un && !(un == 1 && S(G_USER)[0] == '-'))
         eb_add_str(eb, K_USER, S(G_USER), un);
     if (nginx && SET(G_UA))
-        eb_add_str(eb, K_UA, S(G_UA), N(G_UA));
+        /* kept even when empty (""), as Filebeat does */
+        ((clean & (1u << G_UA)) ? eb_add_str_clean : eb_add_str)(eb, K_UA, S(G_UA), N(G_UA));
 #undef S
 #undef N
 #undef SET

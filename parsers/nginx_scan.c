@@ -36,28 +36,40 @@ int nginx_scan_usable(void)
 
 /* Position of the '"' that closes a Q starting at p, or len when there is none. Q is
  * possessive: runs of bytes other than '"' and '\\', or '\\' and any byte; a '\\' as the
- * last byte ends the loop on itself, which is not the '"' the pattern needs. */
-static size_t quoted_end(const char *s, size_t p, size_t len)
+ * last byte ends the loop on itself, which is not the '"' the pattern needs.
+ * On the way it notes whether the text would need JSON escaping (*dirty: a '\\', control
+ * byte, DEL or byte >= 0x80 met), so the event writer can copy clean values as they are. */
+static size_t quoted_end(const char *s, size_t p, size_t len, int *dirty)
 {
     for (;;) {
 #ifdef __SSE2__
         const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+        const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
         while (p + 16 <= len) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
-            int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-            if (m) {
-                p += (size_t)__builtin_ctz((unsigned)m);
+            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs));
+            if (!*dirty) /* signed < 0x20: control bytes and every byte >= 0x80 */
+                m = _mm_or_si128(m, _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)));
+            int mk = _mm_movemask_epi8(m);
+            if (mk) {
+                p += (size_t)__builtin_ctz((unsigned)mk);
                 break;
             }
             p += 16;
         }
 #endif
-        while (p < len && s[p] != '"' && s[p] != '\\')
+        while (p < len && s[p] != '"' && s[p] != '\\' &&
+               (*dirty || ((unsigned char)s[p] >= 0x20 && (unsigned char)s[p] < 0x7f)))
             p++;
         if (p >= len)
             return len;
         if (s[p] == '"')
             return p;
+        *dirty = 1;
+        if (s[p] != '\\') { /* control, DEL or non-ASCII: only the flag changes */
+            p++;
+            continue;
+        }
         /* '\\' last, or before LF ('.' does not match it): the loop ends on the '\\',
          * which is not the '"' the pattern needs */
         if (p + 1 >= len || s[p + 1] == '\n')
@@ -71,8 +83,9 @@ static int dig(char c)
     return c >= '0' && c <= '9';
 }
 
-int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS])
+int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS], unsigned *clean)
 {
+    int dirty[NGINX_SCAN_GROUPS] = {0};
     /* LF only matters where the pattern says '.' or '$': after a '\\' inside quotes
      * (quoted_end) and in the trailing (.*)$ (checked at the end); [^...] classes match it. */
     if (len == 0)
@@ -105,7 +118,7 @@ int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS])
         return 0;
     ov[6] = p, ov[7] = c;
     p = c + 3;
-    size_t q = quoted_end(rec, p, len);
+    size_t q = quoted_end(rec, p, len, &dirty[4]);
     if (q >= len)
         return 0;
     ov[8] = p, ov[9] = q;
@@ -133,7 +146,7 @@ int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS])
     for (int g = 7; g <= 8; g++) {
         if (!(p + 1 < len && rec[p] == ' ' && rec[p + 1] == '"'))
             break;
-        size_t e = quoted_end(rec, p + 2, len);
+        size_t e = quoted_end(rec, p + 2, len, &dirty[g]);
         if (e >= len)
             break;
         ov[2 * g] = p + 2, ov[2 * g + 1] = e;
@@ -143,5 +156,10 @@ int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS])
         return 0;
     ov[18] = p, ov[19] = len;
     ov[0] = 0, ov[1] = len;
+    static const int quoted[] = {4, 7, 8};
+    *clean = 0;
+    for (int k = 0; k < 3; k++)
+        if (ov[2 * quoted[k]] != PCRE2_UNSET && !dirty[quoted[k]])
+            *clean |= 1u << quoted[k];
     return 1;
 }

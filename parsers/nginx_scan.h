@@ -16,6 +16,8 @@
 /* 1 when this PCRE2 build treats only LF as a newline (the scanner's assumption about '.'
  * and '$'); call once at configuration time. */
 int nginx_scan_usable(void);
-int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS]);
+/* *clean: bit g set when capture g is known to need no JSON escaping (the quoted captures:
+ * 4 request, 7 referrer, 8 user agent; the scanner reads their every byte anyway). */
+int nginx_scan(const char *rec, size_t len, size_t ov[2 * NGINX_SCAN_GROUPS], unsigned *clean);
 
 #endif

@@ -45,7 +45,7 @@ static const char *const INPUTS[] = {"nginx", "apache", "spring", "json", "kv", 
 static struct lineproc *lps[NINPUTS];
 static struct event_builder eb;
 static struct event_source src = {.input = "fuzz", .path = "/var/log/fuzz.log"};
-static struct event_base base = {.host_name = "fuzzhost", .path = "/var/log/fuzz.log"};
+static struct event_base base; /* event_base_init: as the agent builds it */
 
 /* LOGFERRY_FUZZ_STRICT=1 also rejects duplicate keys (Elasticsearch refuses them); off by
  * default until agent/event.c orders keys so that "a.b-x" ('-' < '.') cannot split the
@@ -109,6 +109,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* lineprocs keep no pointer into the conf */
     conf_free(c);
     eb_init(&eb);
+    event_base_init(&base, "fuzzhost", "/var/log/fuzz.log", NULL, 0);
     lineproc_clock = fake_clock;
     const char *st = getenv("LOGFERRY_FUZZ_STRICT");
     strict = st && *st == '1' ? JSON_REJECT_DUPLICATES : 0;

@@ -2,13 +2,15 @@
  * nginx_scan_diff.h - the differential check behind tests/unit/test_nginx_scan.c and
  * tests/fuzz/fuzz_nginx_scan.c: whenever parsers/nginx_scan.c claims a match, PCRE2 running
  * the built-in nginx_combined pattern (compiled exactly as parser_find() compiles it) must
- * match too, with the same offsets for every capture.
+ * match too, with the same offsets for every capture, and its "needs no JSON escaping"
+ * bits must agree with json_is_clean().
  */
 #ifndef LF_NGINX_SCAN_DIFF_H
 #define LF_NGINX_SCAN_DIFF_H
 
 #include <stdio.h>
 
+#include "agent/json.h"
 #include "parsers/nginx_scan.h"
 #include "parsers/parser.h"
 
@@ -37,7 +39,8 @@ static inline int scan_diff(struct scan_diff *d, const char *s, size_t n, char *
                             size_t whysz)
 {
     size_t ov[2 * NGINX_SCAN_GROUPS];
-    if (!nginx_scan(s, n, ov))
+    unsigned clean;
+    if (!nginx_scan(s, n, ov, &clean))
         return 0;
     int rc = pcre2_match(d->re, (PCRE2_SPTR)s, n, 0, 0, d->md, NULL);
     if (rc <= 0) {
@@ -52,6 +55,14 @@ static inline int scan_diff(struct scan_diff *d, const char *s, size_t n, char *
             snprintf(why, whysz, "group %d: scanner [%lld,%lld) PCRE2 [%lld,%lld)", g,
                      (long long)ov[2 * g], (long long)ov[2 * g + 1], (long long)ps,
                      (long long)pe);
+            return -1;
+        }
+        /* the clean bits are exact for the quoted captures and absent elsewhere */
+        int want = (g == 4 || g == 7 || g == 8) && ps != PCRE2_UNSET &&
+                   json_is_clean(s + ps, pe - ps);
+        if (!!(clean & (1u << g)) != want) {
+            snprintf(why, whysz, "group %d: clean bit %d, json_is_clean says %d", g,
+                     !!(clean & (1u << g)), want);
             return -1;
         }
     }

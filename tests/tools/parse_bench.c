@@ -163,8 +163,7 @@ static int run(const char *conftext, const char *input, const char *data, size_t
     struct ctx cx = {0};
     cx.src.input = input;
     cx.src.path = "/var/log/nginx/access.log";
-    cx.base.host_name = "benchhost";
-    cx.base.path = cx.src.path;
+    event_base_init(&cx.base, "benchhost", cx.src.path, NULL, 0);
     cx.print = print;
     cx.parse_only = parse_only;
     cx.b = batch_new(&cx.src, "benchhost", 2048);

@@ -218,8 +218,8 @@ static void static_fields_nest_and_parser_fields_win(void **s)
 {
     (void)s;
     struct field st[2] = {
-        {K[K_SVC], FV_STR, 4, {.s = "shop"}},
-        {K[K_ENV], FV_STR, 4, {.s = "prod"}},
+        {K[K_SVC], FV_STR, 0, 4, {.s = "shop"}},
+        {K[K_ENV], FV_STR, 0, 4, {.s = "prod"}},
     };
     struct event_base b = base0;
     b.static_fields = st;

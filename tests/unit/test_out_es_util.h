@@ -75,7 +75,8 @@ static inline struct event_batch *make_batch(int a, int b, const char *extra)
     struct event_batch *bt = batch_new(&src, "test-host", (uint32_t)(b - a + 1));
     struct event_builder eb;
     eb_init(&eb);
-    struct event_base base = {"test-host", src.path, NULL, 0};
+    struct event_base base;
+    event_base_init(&base, "test-host", src.path, NULL, 0);
     for (int i = a; i <= b; i++) {
         char line[8192];
         int n = snprintf(line, sizeof line, "line %d lorem ipsum%s", i, extra ? extra : "");
