@@ -125,6 +125,7 @@ struct agent {
     int ninputs;
     struct output_inst *outs;
     int nouts;
+    int keep_fields; /* some output reads event fields or message (output_desc.uses_fields) */
     struct dir_watch *dirs;
     int ndirs;
     struct registry *reg;

@@ -208,6 +208,8 @@ static int configure_output(struct agent *a, struct conf_section *s, struct conf
     if (d->check && n == 0)
         n += d->check(o->conf, a->conf, s, errs);
     n += conf_report_unused(a->conf, s, errs);
+    if (o->when || !d->uses_fields || d->uses_fields(o->conf))
+        a->keep_fields = 1;
     return n;
 }
 

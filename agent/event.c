@@ -78,6 +78,7 @@ void event_base_init(struct event_base *base, const char *host_name, const char 
     base->nstatic = nstatic;
     base->names_clean = json_is_clean(host_name, strlen(host_name)) &&
                         json_is_clean(path, strlen(path));
+    base->skip_fields = 0;
 }
 
 int eb_add_str(struct event_builder *eb, const struct fkey *k, const char *s, size_t len)
@@ -729,59 +730,77 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     /* The parser's fields, sorted (built-in parsers add them in order: linear). */
     sort_fields(eb->f, eb->n);
 
-    /* One pass: bytes to copy (strings not inside the line, dynamic key names). */
-    size_t strbytes = len + 1;
-    int ndk = 0;
-    for (int i = 0; i < eb->n; i++) {
-        const struct field *f = &eb->f[i];
-        if ((f->type == FV_STR || f->type == FV_JSON) &&
-            !(f->v.s >= line && f->v.s + f->len <= line + len))
-            strbytes += f->len;
-        if (f->key->rank == FKEY_DYNAMIC) {
-            ndk++;
-            strbytes += f->key->len + 1;
-        }
-    }
-    /* Kept with the event for outputs (event_get): parser fields merged with the input's
-     * static fields (pre-sorted by the caller), the parser's winning on equal keys. */
-    int cap_f = eb->n + base->nstatic;
-    char *mem = arena_alloc(b, (size_t)cap_f * sizeof(struct field) +
-                                   (size_t)ndk * sizeof(struct fkey) + strbytes, 8);
-    if (!mem)
-        return -1;
-    struct field *fs = (struct field *)mem;
-    struct fkey *dk = (struct fkey *)(mem + (size_t)cap_f * sizeof(struct field));
-    char *sp = (char *)(dk + ndk);
-    memcpy(sp, line, len);
-    sp[len] = '\0';
-    ev->message = sp;
-    ev->message_len = (uint32_t)len;
-    sp += len + 1;
-
     const struct field *ptrs[EB_MAX_FIELDS + 64];
-    int nf = merge_fields(eb->f, eb->n, base->static_fields, base->nstatic, ptrs);
-    int di = 0;
-    for (int i = 0; i < nf; i++) {
-        fs[i] = *ptrs[i];
-        if (fs[i].type == FV_STR || fs[i].type == FV_JSON) {
-            if (fs[i].v.s >= line && fs[i].v.s + fs[i].len <= line + len) {
-                fs[i].v.s = ev->message + (fs[i].v.s - line); /* points into the line */
-            } else if ((uintptr_t)ptrs[i] - (uintptr_t)eb->f < (uintptr_t)eb->n * sizeof *eb->f) {
-                memcpy(sp, fs[i].v.s, fs[i].len); /* builder scratch: copy */
-                fs[i].v.s = sp;
-                sp += fs[i].len;
-            } /* static fields point into the configuration, which outlives batches */
+    struct field *fs;
+    int nf;
+    struct field local[EB_MAX_FIELDS + 64]; /* merged fields when the batch does not keep them */
+    if (base->skip_fields) {
+        /* No output reads fields or message: merge on the stack, values stay where they are
+         * (the line, the builder's scratch, the configuration) until the JSON is written. */
+        nf = merge_fields(eb->f, eb->n, base->static_fields, base->nstatic, ptrs);
+        for (int i = 0; i < nf; i++)
+            local[i] = *ptrs[i];
+        fs = local;
+        ev->fields = NULL;
+        ev->nfields = 0;
+        ev->message = NULL;
+        ev->message_len = 0;
+    } else {
+        /* One pass: bytes to copy (strings not inside the line, dynamic key names). */
+        size_t strbytes = len + 1;
+        int ndk = 0;
+        for (int i = 0; i < eb->n; i++) {
+            const struct field *f = &eb->f[i];
+            if ((f->type == FV_STR || f->type == FV_JSON) &&
+                !(f->v.s >= line && f->v.s + f->len <= line + len))
+                strbytes += f->len;
+            if (f->key->rank == FKEY_DYNAMIC) {
+                ndk++;
+                strbytes += f->key->len + 1;
+            }
         }
-        if (fs[i].key->rank == FKEY_DYNAMIC) {
-            dk[di] = *fs[i].key;
-            memcpy(sp, dk[di].name, dk[di].len + 1);
-            dk[di].name = sp;
-            sp += dk[di].len + 1;
-            fs[i].key = &dk[di++];
+        /* Kept with the event for outputs (event_get): parser fields merged with the input's
+         * static fields (pre-sorted by the caller), the parser's winning on equal keys. */
+        int cap_f = eb->n + base->nstatic;
+        char *mem = arena_alloc(b, (size_t)cap_f * sizeof(struct field) +
+                                       (size_t)ndk * sizeof(struct fkey) + strbytes, 8);
+        if (!mem)
+            return -1;
+        fs = (struct field *)mem;
+        struct fkey *dk = (struct fkey *)(mem + (size_t)cap_f * sizeof(struct field));
+        char *sp = (char *)(dk + ndk);
+        memcpy(sp, line, len);
+        sp[len] = '\0';
+        ev->message = sp;
+        ev->message_len = (uint32_t)len;
+        sp += len + 1;
+
+        nf = merge_fields(eb->f, eb->n, base->static_fields, base->nstatic, ptrs);
+        int di = 0;
+        for (int i = 0; i < nf; i++) {
+            fs[i] = *ptrs[i];
+            if (fs[i].type == FV_STR || fs[i].type == FV_JSON) {
+                if (fs[i].v.s >= line && fs[i].v.s + fs[i].len <= line + len) {
+                    fs[i].v.s = ev->message + (fs[i].v.s - line); /* points into the line */
+                } else if ((uintptr_t)ptrs[i] - (uintptr_t)eb->f <
+                           (uintptr_t)eb->n * sizeof *eb->f) {
+                    memcpy(sp, fs[i].v.s, fs[i].len); /* builder scratch: copy */
+                    fs[i].v.s = sp;
+                    sp += fs[i].len;
+                } /* static fields point into the configuration, which outlives batches */
+            }
+            if (fs[i].key->rank == FKEY_DYNAMIC) {
+                dk[di] = *fs[i].key;
+                memcpy(sp, dk[di].name, dk[di].len + 1);
+                dk[di].name = sp;
+                sp += dk[di].len + 1;
+                fs[i].key = &dk[di++];
+            }
         }
+        ev->fields = fs;
+        ev->nfields = (uint16_t)nf;
     }
-    ev->fields = fs;
-    ev->nfields = (uint16_t)nf;
+    const char *msg = base->skip_fields ? line : ev->message;
 
     /* The fields every event has, in their (fixed) sorted order: @timestamp, host.name,
      * log.file.path, log.flags, log.offset, message, tags. */
@@ -801,7 +820,7 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     if (fl)
         basef[nb++] = (struct field){FK_LOG_FLAGS, FV_JSON, 0, (uint32_t)fl, {.s = fj}};
     basef[nb++] = (struct field){FK_LOG_OFFSET, FV_INT, 0, 0, {.i = (int64_t)offset}};
-    basef[nb++] = (struct field){FK_MESSAGE, FV_STR, 0, (uint32_t)len, {.s = ev->message}};
+    basef[nb++] = (struct field){FK_MESSAGE, FV_STR, 0, (uint32_t)len, {.s = msg}};
     if (ev->flags & EV_PARSE_FAILURE)
         basef[nb++] = (struct field){FK_TAGS, FV_JSON, 0, 17, {.s = "[\"parse_failure\"]"}};
     /* Base keys win over a parser's field of the same name. */
@@ -812,8 +831,8 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     size_t need = 16;
     for (int i = 0; i < na; i++)
         need += field_json_bound(ptrs[i]);
-    struct arena_chunk *c = b->chunks;
-    if (c->cap - c->used < need) {
+    struct arena_chunk *c = b->chunks; /* none yet when fields are skipped */
+    if (!c || c->cap - c->used < need) {
         c = chunk_new(b, need);
         if (!c)
             return -1;
@@ -839,6 +858,8 @@ int event_get(const struct event_batch *b, const struct event *ev, const char *n
               struct field *out)
 {
     if (strcmp(name, "message") == 0) {
+        if (!ev->message) /* batch built without fields (event_base.keep_fields) */
+            return 0;
         *out = (struct field){FK_MESSAGE, FV_STR, 0, ev->message_len, {.s = ev->message}};
         return 1;
     }

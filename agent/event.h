@@ -188,6 +188,8 @@ struct event_base {
                                         * with event_sort_fields() after fkey_freeze() */
     int nstatic;
     int names_clean; /* host_name and path need no JSON escaping (set by event_base_init) */
+    int skip_fields; /* 1: no output reads ev->fields/ev->message, so batch_add leaves them
+                      * out (nfields 0, message NULL). 0 (keep them) unless the core says so */
 };
 
 /* Fills a base (the strings are borrowed and must outlive every batch built with it). */

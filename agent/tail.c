@@ -282,6 +282,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     tf->src = src;
     tf->lps = lineproc_state_new(in->lp);
     event_base_init(&tf->base, a->host_name, p2, in->static_fields, in->nstatic);
+    tf->base.skip_fields = !a->keep_fields;
     tf->state = TF_ACTIVE;
     tf->dirty = 1;
     tf->last_data_ms = mono_ms();

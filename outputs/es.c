@@ -732,6 +732,13 @@ static void es_destroy(void *st)
     free(o);
 }
 
+/* Bulk lines are ev->json; _id comes from the source's uid and the offset. */
+static int es_uses_fields(const void *conf)
+{
+    (void)conf;
+    return 0;
+}
+
 const struct output_desc out_es_desc = {
     .type = "elasticsearch",
     .conf_table = es_conf_keys,
@@ -744,4 +751,5 @@ const struct output_desc out_es_desc = {
     .destroy = es_destroy,
     .test = es_test,
     .setup = es_setup,
+    .uses_fields = es_uses_fields,
 };

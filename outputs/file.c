@@ -232,6 +232,13 @@ static int file_test(const void *vconf, const struct output_env *env, char *msg,
     return 0;
 }
 
+/* The file output writes ev->json and nothing else of an event. */
+static int file_uses_fields(const void *conf)
+{
+    (void)conf;
+    return 0;
+}
+
 const struct output_desc out_file_desc = {
     .type = "file",
     .conf_table = file_keys,
@@ -242,4 +249,5 @@ const struct output_desc out_file_desc = {
     .flush = file_flush,
     .destroy = file_destroy,
     .test = file_test,
+    .uses_fields = file_uses_fields,
 };

@@ -491,6 +491,16 @@ static void kafka_destroy(void *st)
     free(ko);
 }
 
+/* Fields are read for a topic template and for a key taken from the event's fields;
+ * host.name and log.file.path keys come from the batch (see key_kind in kafka_init). */
+static int kafka_uses_fields(const void *conf)
+{
+    const struct kafka_conf *kc = conf;
+    const char *k = kc->key ? kc->key : "";
+    return (kc->topic && strstr(kc->topic, "%{")) ||
+           (*k && strcmp(k, "host.name") != 0 && strcmp(k, "log.file.path") != 0);
+}
+
 const struct output_desc out_kafka_desc = {
     .type = "kafka",
     .conf_table = kafka_conf_keys,
@@ -502,4 +512,5 @@ const struct output_desc out_kafka_desc = {
     .flush = kafka_flush,
     .destroy = kafka_destroy,
     .test = kafka_test,
+    .uses_fields = kafka_uses_fields,
 };

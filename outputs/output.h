@@ -80,6 +80,11 @@ struct output_desc {
     int (*test)(const void *conf, const struct output_env *env, char *msg, size_t msgsz);
     /* Optional. `logferry setup`: install server-side assets (index template...). */
     int (*setup)(const void *conf, const struct output_env *env, char *msg, size_t msgsz);
+    /* Optional. 0 when, with this configuration, the output reads nothing of an event but
+     * its json, offsets and time: no event_get(), ev->fields or ev->message. When no output
+     * reads them (and none has a `when`), batches do not keep them, which spares the tail
+     * thread a copy of every message and field. NULL means "reads them". */
+    int (*uses_fields)(const void *conf);
 };
 
 /* The table of every output type (outputs/outputs.c). */

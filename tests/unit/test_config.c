@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/config.h"
 
 struct demo {
@@ -312,6 +313,50 @@ static void inline_comments_are_not_values(void **s)
     conf_errs_free(&errs);
 }
 
+/* Batches keep each event's fields and message only when an output reads them
+ * (output_desc.uses_fields, or a `when`): file and Elasticsearch do not; a Kafka topic
+ * template or key does. */
+static void fields_are_kept_only_when_an_output_reads_them(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *outputs;
+        int keep;
+    } cases[] = {
+        {"[output file]\npath = /tmp/lf-keep-out.json\n", 0},
+        {"[output file]\npath = /tmp/lf-keep-out.json\nwhen = http.response.status_code >= 500\n", 1},
+        {"[output elasticsearch]\nhosts = http://127.0.0.1:9\n", 0},
+        {"[output kafka]\nbrokers = 127.0.0.1:9\ntopic = logs\n", 0},
+        {"[output kafka]\nbrokers = 127.0.0.1:9\ntopic = logs-%{service.name}\n", 1},
+        {"[output kafka]\nbrokers = 127.0.0.1:9\ntopic = logs\nkey = source.ip\n", 1},
+        {"[output kafka]\nbrokers = 127.0.0.1:9\ntopic = logs\nkey = host.name\n", 0},
+        {"[output file]\npath = /tmp/lf-keep-out.json\n[output slack]\n", 1},
+    };
+    char dir[] = "/tmp/lf_test_keep_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/agent.conf", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "[agent]\ndata_dir = %s\n[input a]\npaths = %s/*.log\n%s", dir, dir,
+                cases[i].outputs);
+        fclose(f);
+        struct agent a;
+        memset(&a, 0, sizeof a);
+        struct conf_errs errs = {0};
+        int n = agent_configure(&a, path, &errs);
+        dump(&errs);
+        assert_int_equal(n, 0);
+        if (a.keep_fields != cases[i].keep)
+            fail_msg("case %zu: keep_fields %d, want %d", i, a.keep_fields, cases[i].keep);
+        agent_unconfigure(&a);
+        conf_errs_free(&errs);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
 static void missing_file_is_an_error(void **s)
 {
     (void)s;
@@ -331,6 +376,7 @@ int main(void)
         cmocka_unit_test(sizes_durations_bools),
         cmocka_unit_test(long_lines_keep_values_and_line_numbers),
         cmocka_unit_test(inline_comments_are_not_values),
+        cmocka_unit_test(fields_are_kept_only_when_an_output_reads_them),
         cmocka_unit_test(missing_file_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

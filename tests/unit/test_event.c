@@ -366,6 +366,51 @@ static void integers_at_digit_edges(void **s)
     }
 }
 
+/* With skip_fields (no output reads fields or message) the JSON is the same, byte for
+ * byte, and the event carries neither fields nor message. */
+static void skipping_fields_changes_nothing_in_the_json(void **s)
+{
+    (void)s;
+    struct field st[1] = {{K[K_SVC], FV_STR, 0, 4, {.s = "shop"}}};
+    struct event_base keep = base0, skip = base0;
+    keep.static_fields = skip.static_fields = st;
+    keep.nstatic = skip.nstatic = 1;
+    skip.skip_fields = 1;
+    static const char line[] = "GET /x \"q\" \xff";
+    char *texts[2];
+    for (int k = 0; k < 2; k++) {
+        eb_reset(&eb);
+        eb_add_str(&eb, K[K_METHOD], line, 3);
+        eb_add_str_clean(&eb, K[K_URLPATH], line + 4, 2);
+        eb_add_int(&eb, K[K_STATUS], 503);
+        const char *scratch = eb_strdup(&eb, "alice", 5);
+        eb_add_str(&eb, K[K_USERNAME], scratch, 5);
+        struct event_batch *b = batch_new(&src, "web-1", 2);
+        assert_int_equal(batch_add(b, k ? &skip : &keep, &eb, line, sizeof line - 1, 10, 40,
+                                   1795669749325LL), 0);
+        const struct event *ev = &b->ev[0];
+        texts[k] = strndup(ev->json, ev->json_len);
+        if (k) {
+            assert_null(ev->message);
+            assert_int_equal(ev->nfields, 0);
+            struct field f;
+            assert_int_equal(event_get(b, ev, "message", &f), 0);
+        } else {
+            assert_int_equal(ev->nfields, 5);
+        }
+        batch_free(b);
+    }
+    assert_string_equal(texts[0], texts[1]);
+    json_error_t err;
+    json_t *v = json_loads(texts[1], 0, &err);
+    assert_non_null(v);
+    assert_string_equal(sget(v, "service.name"), "shop");
+    assert_string_equal(sget(v, "user.name"), "alice");
+    json_decref(v);
+    free(texts[0]);
+    free(texts[1]);
+}
+
 static void batch_holds_cap_events_each_one_line(void **s)
 {
     (void)s;
@@ -431,6 +476,7 @@ int main(void)
         cmocka_unit_test(hostile_message_and_values_stay_valid_json),
         cmocka_unit_test(skeleton_reuse_gives_identical_json),
         cmocka_unit_test(integers_at_digit_edges),
+        cmocka_unit_test(skipping_fields_changes_nothing_in_the_json),
         cmocka_unit_test(batch_holds_cap_events_each_one_line),
         cmocka_unit_test(big_message_gets_its_own_chunk),
     };
