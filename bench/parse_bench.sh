@@ -2,7 +2,10 @@
 # parse_bench.sh - the parser micro benchmark (tests/tools/parse_bench.c) for each path:
 # N generated lines through lineproc_feed + batch_add, median of 3 rounds, CPU ns per line.
 #   bench/parse_bench.sh [BUILD_DIR] [LINES]     (defaults: build, 1000000)
-# Run it on a quiet machine; the figures are recorded in docs/parsers.md.
+# The generator repeats a few paths and user agents; when bench/run.sh's input exists
+# (bench/work/nginx-*.log), its first 300,000 lines are measured too ("nginx (bench input)"):
+# the figure to compare with the agent's. Run it on a quiet machine; the figures are
+# recorded in docs/parsers.md.
 set -eu
 B=${1:-build}
 N=${2:-1000000}
@@ -15,3 +18,12 @@ for p in raw nginx_combined apache_common spring_boot json; do
     only=$("$B/parse_bench" -p "$p" -n "$N" -r 3 -x | awk '{for(i=1;i<=NF;i++) if($i=="ns/line" && $(i+1)=="cpu,") print $(i-1)}' | med)
     printf '%-16s %12s %12s %14s\n' "$p" "$full" "$rate" "$only"
 done
+REAL=$(ls "$(dirname "$0")"/work/nginx-*.log 2>/dev/null | head -n 1)
+if [ -n "$REAL" ]; then
+    tmp=$(mktemp)
+    head -n 300000 "$REAL" >"$tmp"
+    full=$("$B/parse_bench" -f "$tmp" -r 3 | awk '{for(i=1;i<=NF;i++) if($i=="ns/line" && $(i+1)=="cpu,") print $(i-1)}' | sort -n | sed -n 2p)
+    only=$("$B/parse_bench" -f "$tmp" -r 3 -x | awk '{for(i=1;i<=NF;i++) if($i=="ns/line" && $(i+1)=="cpu,") print $(i-1)}' | sort -n | sed -n 2p)
+    rm -f "$tmp"
+    printf '%-16s %12s %12s %14s\n' "nginx (bench input)" "$full" "$(awk -v ns="$full" 'BEGIN{printf "%.2f", 1000/ns}')" "$only"
+fi
