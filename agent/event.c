@@ -828,7 +828,7 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
 
     /* Serialize straight into the arena, into a room known to be big enough: the writer
      * then never runs out mid-event and may use whole-vector stores (see json_bound). */
-    size_t need = 16;
+    size_t need = 64 + SKEL_COPY; /* '{', closing braces, "}\n", a fixed-size piece copy */
     for (int i = 0; i < na; i++)
         need += field_json_bound(ptrs[i]);
     struct arena_chunk *c = b->chunks; /* none yet when fields are skipped */
