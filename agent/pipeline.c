@@ -19,6 +19,8 @@
 #include "agent/metrics.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -49,6 +51,9 @@ static void abs_deadline(struct timespec *ts, int64_t wait_ms)
 static void *output_main(void *arg)
 {
     struct output_inst *o = arg;
+    char tname[16]; /* the kernel keeps 15 bytes: "lf-out-" and the start of the name */
+    snprintf(tname, sizeof tname, "lf-out-%s", o->env.name);
+    pthread_setname_np(pthread_self(), tname);
     long tick_ms = 100;
     int64_t next_tick = mono_ms() + tick_ms;
     for (;;) {

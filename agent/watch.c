@@ -99,6 +99,7 @@ static void apply_requests(void)
 static void *watch_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "lf-watch"); /* for top -H, ps -L, gdb */
     while (!atomic_load(&stopping)) {
         apply_requests();
         /* 1 s timeout: requests and the stop flag are seen within a second. */

@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,7 @@ retry:
 static void *sender_main(void *arg)
 {
     struct slack_out *st = arg;
+    pthread_setname_np(pthread_self(), "lf-slack-post");
     struct curl_slist *hdr = NULL;
     struct resp r;
     CURL *c = st->to_stderr ? NULL : make_handle(st, &hdr, &r);
