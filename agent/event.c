@@ -1,11 +1,14 @@
 /*
- * event.c - field keys, the event builder, batches and their arena, and the event JSON
- * serializer (see event.h for the model and its ownership rules).
+ * event.c - batch_add(): an event's fields merged, sorted and serialized once into its
+ * batch, and event_get() to read them back (see event.h for the model and its ownership
+ * rules). The builder is in event_builder.c, the batch arena in batch.c, key interning in
+ * fkey.c.
  *
- * Threads: fkey_intern/fkey_freeze run at configuration time on the main thread only; a
- * builder and a batch under construction belong to the tail thread; a dispatched batch is
- * read-only and shared by the output threads until the last ack.
+ * Threads: a batch under construction belongs to the tail thread (the skeleton cache is per
+ * thread); a dispatched batch is read-only and shared by the output threads until the last
+ * ack.
  */
+#include "agent/batch_arena.h"
 #include "agent/event.h"
 #include "agent/json.h"
 
@@ -14,60 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- builder ---- */
-
-#define EB_SCRATCH_MAX (4u << 20)
-
-void eb_init(struct event_builder *eb)
-{
-    memset(eb, 0, sizeof *eb);
-    buf_init(&eb->scratch, EB_SCRATCH_MAX);
-    buf_init(&eb->dynnames, 64 * 1024);
-    /* Reserve the whole cap up front: pointers handed out by eb_strdup() must not move. */
-    buf_reserve(&eb->scratch, 256 * 1024);
-    buf_reserve(&eb->dynnames, 64 * 1024);
-    eb->scratch.max = eb->scratch.cap;
-    eb->dynnames.max = eb->dynnames.cap;
-}
-
-void eb_free(struct event_builder *eb)
-{
-    buf_free(&eb->scratch);
-    buf_free(&eb->dynnames);
-}
-
-void eb_reset(struct event_builder *eb)
-{
-    eb->n = 0;
-    eb->ts_ms = 0;
-    eb->flags = 0;
-    eb->ndyn = 0;
-    eb->scratch.len = 0;
-    eb->dynnames.len = 0;
-}
-
-static struct field *eb_slot(struct event_builder *eb, const struct fkey *k, uint8_t type)
-{
-    if (!k || eb->n >= EB_MAX_FIELDS)
-        return NULL;
-    struct field *f = &eb->f[eb->n++];
-    f->key = k;
-    f->type = type;
-    f->clean = 0;
-    f->len = 0;
-    return f;
-}
-
-int eb_add_str_clean(struct event_builder *eb, const struct fkey *k, const char *s, size_t len)
-{
-    struct field *f = eb_slot(eb, k, FV_STR);
-    if (!f)
-        return -1;
-    f->v.s = s;
-    f->len = (uint32_t)len;
-    f->clean = 1;
-    return 0;
-}
+/* ---- serialization ---- */
 
 void event_base_init(struct event_base *base, const char *host_name, const char *path,
                      const struct field *static_fields, int nstatic)
@@ -81,204 +31,6 @@ void event_base_init(struct event_base *base, const char *host_name, const char 
     base->skip_fields = 0;
 }
 
-int eb_add_str(struct event_builder *eb, const struct fkey *k, const char *s, size_t len)
-{
-    struct field *f = eb_slot(eb, k, FV_STR);
-    if (!f)
-        return -1;
-    f->v.s = s;
-    f->len = (uint32_t)len;
-    return 0;
-}
-
-int eb_add_json(struct event_builder *eb, const struct fkey *k, const char *s, size_t len)
-{
-    struct field *f = eb_slot(eb, k, FV_JSON);
-    if (!f)
-        return -1;
-    f->v.s = s;
-    f->len = (uint32_t)len;
-    return 0;
-}
-
-int eb_add_int(struct event_builder *eb, const struct fkey *k, int64_t v)
-{
-    struct field *f = eb_slot(eb, k, FV_INT);
-    if (!f)
-        return -1;
-    f->v.i = v;
-    return 0;
-}
-
-int eb_add_float(struct event_builder *eb, const struct fkey *k, double v)
-{
-    struct field *f = eb_slot(eb, k, FV_FLOAT);
-    if (!f)
-        return -1;
-    f->v.f = v;
-    return 0;
-}
-
-int eb_add_bool(struct event_builder *eb, const struct fkey *k, int v)
-{
-    struct field *f = eb_slot(eb, k, FV_BOOL);
-    if (!f)
-        return -1;
-    f->v.b = v ? 1 : 0;
-    return 0;
-}
-
-const char *eb_strdup(struct event_builder *eb, const char *s, size_t len)
-{
-    if (eb->scratch.cap - eb->scratch.len < len + 1)
-        return NULL;
-    char *p = eb->scratch.p + eb->scratch.len;
-    memcpy(p, s, len);
-    p[len] = '\0';
-    eb->scratch.len += len + 1;
-    return p;
-}
-
-const struct fkey *eb_dynkey(struct event_builder *eb, const char *name, size_t len)
-{
-    if (eb->ndyn >= (int)(sizeof eb->dyn / sizeof eb->dyn[0]) || len == 0)
-        return NULL;
-    if (eb->dynnames.cap - eb->dynnames.len < len + 1)
-        return NULL;
-    char *p = eb->dynnames.p + eb->dynnames.len;
-    memcpy(p, name, len);
-    p[len] = '\0';
-    eb->dynnames.len += len + 1;
-    struct fkey *k = &eb->dyn[eb->ndyn++];
-    k->name = p;
-    k->len = (uint32_t)len;
-    k->rank = FKEY_DYNAMIC;
-    return k;
-}
-
-const struct field *eb_get(const struct event_builder *eb, const struct fkey *k)
-{
-    for (int i = eb->n - 1; i >= 0; i--)
-        if (eb->f[i].key == k || (eb->f[i].key->rank == FKEY_DYNAMIC &&
-                                  strcmp(eb->f[i].key->name, k->name) == 0))
-            return &eb->f[i];
-    return NULL;
-}
-
-/* ---- batches and their arena ---- */
-
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    char data[];
-};
-
-/* Live tailing makes many one-line batches and bulk reads make 2,048-event ones: the first
- * chunk is small and each next one doubles, up to CHUNK_MAX (a single larger event still
- * gets a chunk of its own size). */
-#define CHUNK_FIRST (8 * 1024)
-#define CHUNK_MAX (1024 * 1024)
-
-/* Freed chunks of the standard sizes are kept for reuse by the thread that freed them (the
- * tail thread creates and frees batches), up to POOL_MAX bytes: handing a megabyte back to
- * malloc for every batch made glibc trim and the kernel fault the pages in again. */
-#define POOL_CLASSES 8 /* 8 KiB .. 1 MiB */
-#define POOL_MAX (4u << 20)
-static _Thread_local struct arena_chunk *pool[POOL_CLASSES];
-static _Thread_local size_t pool_bytes;
-
-static int pool_class(size_t cap)
-{
-    for (int i = 0; i < POOL_CLASSES; i++)
-        if (cap == (size_t)CHUNK_FIRST << i)
-            return i;
-    return -1;
-}
-
-static void chunk_release(struct arena_chunk *c)
-{
-    int k = pool_class(c->cap);
-    if (k < 0 || pool_bytes + c->cap > POOL_MAX) {
-        free(c);
-        return;
-    }
-    c->next = pool[k];
-    pool[k] = c;
-    pool_bytes += c->cap;
-}
-
-static struct arena_chunk *chunk_new(struct event_batch *b, size_t need)
-{
-    size_t cap = b->chunks ? b->chunks->cap * 2 : CHUNK_FIRST;
-    if (cap > CHUNK_MAX)
-        cap = CHUNK_MAX;
-    while (cap < need)
-        cap *= 2;
-    struct arena_chunk *c;
-    int k = pool_class(cap);
-    if (k >= 0 && pool[k]) {
-        c = pool[k];
-        pool[k] = c->next;
-        pool_bytes -= c->cap;
-    } else {
-        c = malloc(sizeof *c + cap);
-    }
-    if (!c)
-        return NULL;
-    c->used = 0;
-    c->cap = cap;
-    c->next = b->chunks;
-    b->chunks = c;
-    b->bytes += cap;
-    return c;
-}
-
-static void *arena_alloc(struct event_batch *b, size_t n, size_t align)
-{
-    struct arena_chunk *c = b->chunks;
-    size_t off = c ? (c->used + align - 1) & ~(align - 1) : 0;
-    if (!c || off + n > c->cap) {
-        c = chunk_new(b, n + align);
-        if (!c)
-            return NULL;
-        off = 0;
-    }
-    c->used = off + n;
-    return c->data + off;
-}
-
-struct event_batch *batch_new(const struct event_source *src, const char *host_name, uint32_t cap)
-{
-    struct event_batch *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    b->ev = malloc((cap ? cap : 1) * sizeof *b->ev);
-    if (!b->ev) {
-        free(b);
-        return NULL;
-    }
-    b->cap = cap;
-    b->src = src;
-    b->host_name = host_name;
-    b->bytes = sizeof *b + cap * sizeof *b->ev;
-    return b;
-}
-
-void batch_free(struct event_batch *b)
-{
-    if (!b)
-        return;
-    struct arena_chunk *c = b->chunks;
-    while (c) {
-        struct arena_chunk *nx = c->next;
-        chunk_release(c);
-        c = nx;
-    }
-    free(b->ev);
-    free(b);
-}
-
-/* ---- serialization ---- */
 
 static int field_cmp(const struct field *a, const struct field *b)
 {
@@ -307,8 +59,8 @@ void event_sort_fields(struct field *f, int n) { sort_fields(f, n); }
 /* Most bytes one field can take in the JSON text, transition included: a run-time key may be
  * escaped (6 bytes a byte) and open an object per component (its quotes, ':' and '{'),
  * closing braces of the previous key, ',', {"value": ; values at worst \u00XX per byte.
- * The slack covers write_nested's fixed-size copy of a cached transition (TCACHE_TEXT) and
- * json_escape_raw's 16-byte stores. */
+ * The slack covers the skeleton's fixed-size piece copies (SKEL_COPY) and json_escape_raw's
+ * 16-byte stores. */
 static size_t field_json_bound(const struct field *f)
 {
     size_t n = 128 + 10 * (size_t)f->key->len;
@@ -427,18 +179,6 @@ static int write_transition(struct buf *o, const struct kview *prev, const struc
     return 0;
 }
 
-/* Between two interned keys the transition bytes never change: cache them per thread
- * (direct-mapped), so most fields cost one lookup and one memcpy. */
-#define TCACHE_SIZE 512
-#define TCACHE_TEXT 56
-struct tcache_ent {
-    unsigned gen; /* fkey_generation when written: keys freed and re-interned reuse addresses */
-    const struct fkey *prev, *cur;
-    uint8_t ext, len, depth_before, depth_after;
-    char text[TCACHE_TEXT];
-};
-static _Thread_local struct tcache_ent tcache[TCACHE_SIZE];
-
 /* Writes sorted fields as nested JSON members (without the outer braces). A scalar whose
  * name is also the prefix of a later key ({"user":"x"} and "user.name") is written as
  * "user":{"value":"x","name":...} so the output never has the same key twice. */
@@ -446,7 +186,6 @@ static int write_nested(struct buf *o, const struct field *const *f, int n, uint
 {
     struct kview views[2];
     struct kview *prev = NULL, *cur = &views[0];
-    const struct fkey *prevkey = NULL;
     int depth = 0; /* objects currently open below the top level */
     for (int i = 0; i < n; i++) {
         const struct fkey *k = f[i]->key;
@@ -455,59 +194,13 @@ static int write_nested(struct buf *o, const struct field *const *f, int n, uint
             marks[2 * i] = (uint32_t)o->len;
         int ext = i + 1 < n && f[i + 1]->key->len > klen && f[i + 1]->key->name[klen] == '.' &&
                   memcmp(f[i + 1]->key->name, k->name, klen) == 0;
-        int cacheable = k->rank != FKEY_DYNAMIC && k->ncomp &&
-                        (!prevkey || (prevkey->rank != FKEY_DYNAMIC && prevkey->ncomp));
-        struct tcache_ent *te = NULL;
-        if (cacheable) {
-            uintptr_t h = ((uintptr_t)prevkey >> 4) * 31 + ((uintptr_t)k >> 4) * 7 + (uintptr_t)ext;
-            te = &tcache[h % TCACHE_SIZE];
-            if (te->cur == k && te->prev == prevkey && te->ext == ext && te->depth_before == depth &&
-                te->gen == fkey_current_generation()) {
-                /* Fixed size, so a few vector moves instead of a length-driven copy: the
-                 * room batch_add reserved has TCACHE_TEXT bytes of slack per field. */
-                if (o->cap - o->len < TCACHE_TEXT)
-                    return -1;
-                memcpy(o->p + o->len, te->text, TCACHE_TEXT);
-                o->len += te->len;
-                depth = te->depth_after;
-                if (marks)
-                    marks[2 * i + 1] = (uint32_t)o->len;
-                goto value;
-            }
-        }
         kview_of(cur, k);
-        if (prevkey && !prev) { /* previous came from the cache: rebuild its view */
-            prev = cur == &views[0] ? &views[1] : &views[0];
-            kview_of(prev, prevkey);
-        }
-        {
-            size_t at = o->len;
-            int before = depth;
-            if (write_transition(o, prev, cur, ext, &depth) != 0)
-                return -1;
-            size_t tl = o->len - at;
-            if (te && tl <= TCACHE_TEXT && before <= 255 && depth <= 255) {
-                te->gen = fkey_current_generation();
-                te->prev = prevkey;
-                te->cur = k;
-                te->ext = (uint8_t)ext;
-                te->len = (uint8_t)tl;
-                te->depth_before = (uint8_t)before;
-                te->depth_after = (uint8_t)depth;
-                memcpy(te->text, o->p + at, tl);
-            }
-        }
+        if (write_transition(o, prev, cur, ext, &depth) != 0)
+            return -1;
         if (marks)
             marks[2 * i + 1] = (uint32_t)o->len;
         prev = cur;
         cur = cur == &views[0] ? &views[1] : &views[0];
-        prevkey = k;
-        if (write_value(o, f[i]) != 0)
-            return -1;
-        continue;
-    value:
-        prev = NULL; /* view not built for the cached key; rebuilt on the next miss */
-        prevkey = k;
         if (write_value(o, f[i]) != 0)
             return -1;
     }
@@ -563,34 +256,8 @@ static char *put_value(char *w, const struct field *f)
         }
         *w++ = '"';
         return w;
-    case FV_INT: {
-        /* Straight into place, two digits per division: an integer written byte by byte to
-         * the stack and copied out stalled on store forwarding. */
-        static const char d2[] = "00010203040506070809101112131415161718192021222324252627282930"
-                                 "31323334353637383940414243444546474849505152535455565758596061"
-                                 "62636465666768697071727374757677787980818283848586878889909192"
-                                 "93949596979899";
-        uint64_t u = f->v.i < 0 ? (uint64_t)0 - (uint64_t)f->v.i : (uint64_t)f->v.i;
-        if (f->v.i < 0)
-            *w++ = '-';
-        int nd = 1;
-        for (uint64_t t = u; t >= 10; t /= 10)
-            nd++;
-        char *q = w + nd;
-        while (u >= 100) {
-            unsigned r = (unsigned)(u % 100);
-            u /= 100;
-            q -= 2;
-            memcpy(q, d2 + 2 * r, 2);
-        }
-        if (u >= 10) {
-            q -= 2;
-            memcpy(q, d2 + 2 * u, 2);
-        } else {
-            *--q = (char)('0' + u);
-        }
-        return w + nd;
-    }
+    case FV_INT:
+        return json_int_raw(w, f->v.i);
     case FV_JSON:
         memcpy(w, f->v.s, f->len);
         return w + f->len;
@@ -762,7 +429,7 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
         /* Kept with the event for outputs (event_get): parser fields merged with the input's
          * static fields (pre-sorted by the caller), the parser's winning on equal keys. */
         int cap_f = eb->n + base->nstatic;
-        char *mem = arena_alloc(b, (size_t)cap_f * sizeof(struct field) +
+        char *mem = batch_alloc(b, (size_t)cap_f * sizeof(struct field) +
                                        (size_t)ndk * sizeof(struct fkey) + strbytes, 8);
         if (!mem)
             return -1;
@@ -831,13 +498,11 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     size_t need = 64 + SKEL_COPY; /* '{', closing braces, "}\n", a fixed-size piece copy */
     for (int i = 0; i < na; i++)
         need += field_json_bound(ptrs[i]);
-    struct arena_chunk *c = b->chunks; /* none yet when fields are skipped */
-    if (!c || c->cap - c->used < need) {
-        c = chunk_new(b, need);
-        if (!c)
-            return -1;
-    }
-    struct buf o = {c->data + c->used, 0, c->cap - c->used, c->cap - c->used};
+    size_t room;
+    char *at = batch_room(b, need, &room);
+    if (!at)
+        return -1;
+    struct buf o = {at, 0, room, room};
     struct skeleton *sk;
     if (!write_from_skeleton(&o, ptrs, na, &sk)) {
         uint32_t marks[2 * SKEL_MAX_FIELDS + 2];
@@ -849,7 +514,7 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     }
     ev->json = o.p;
     ev->json_len = (uint32_t)o.len;
-    c->used += o.len;
+    batch_commit(b, o.len);
     b->n++;
     return 0;
 }

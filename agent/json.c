@@ -283,18 +283,43 @@ int json_write_string(struct buf *b, const char *s, size_t n)
     return 0;
 }
 
+char *json_int_raw(char *w, int64_t v)
+{
+    /* Straight into place, two digits per division: digits written to a stack buffer and
+     * copied out stalled on store forwarding in the event writer. */
+    static const char d2[] = "00010203040506070809101112131415161718192021222324252627282930"
+                             "31323334353637383940414243444546474849505152535455565758596061"
+                             "62636465666768697071727374757677787980818283848586878889909192"
+                             "93949596979899";
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0)
+        *w++ = '-';
+    int nd = 1;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        nd++;
+    char *q = w + nd;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        q -= 2;
+        memcpy(q, d2 + 2 * r, 2);
+    }
+    if (u >= 10) {
+        q -= 2;
+        memcpy(q, d2 + 2 * u, 2);
+    } else {
+        *--q = (char)('0' + u);
+    }
+    return w + nd;
+}
+
 int json_write_int(struct buf *b, int64_t v)
 {
-    char tmp[24];
-    char *e = tmp + sizeof tmp, *q = e;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--q = '-';
-    return buf_add(b, q, (size_t)(e - q));
+    char tmp[20]; /* '-' and 19 digits at most */
+    if (b->cap - b->len < sizeof tmp) /* near a cap: only what the number takes */
+        return buf_add(b, tmp, (size_t)(json_int_raw(tmp, v) - tmp));
+    b->len = (size_t)(json_int_raw(b->p + b->len, v) - b->p);
+    return 0;
 }
 
 int json_write_double(struct buf *b, double v)

@@ -28,6 +28,8 @@ char *json_escape_raw(char *w, const char *s, size_t n);
 /* 1 when s[0..n) goes into a JSON string unchanged (printable ASCII without '"' and '\\'). */
 int json_is_clean(const char *s, size_t n);
 int json_write_int(struct buf *b, int64_t v);
+/* The same into raw memory with room for 20 bytes; returns one past the last digit. */
+char *json_int_raw(char *w, int64_t v);
 /* NaN and infinities are written as null. */
 int json_write_double(struct buf *b, double v);
 
