@@ -33,13 +33,13 @@ static int checks(const char *s)
 static void t_fixtures_answered(void **state)
 {
     (void)state;
-    const char *src = getenv("LOGFERRY_SHARED");
+    const char *src = getenv("LOGFERRY_SOURCE_DIR");
     const char *names[] = {"access.log", "test.log"};
     int answered = 0, lines = 0;
     for (int f = 0; f < 2; f++) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/testdata/filebeat-nginx/%s",
-                 src && *src ? src : LOGFERRY_SOURCE_DIR "/../shared", names[f]);
+        snprintf(path, sizeof path, "%s/tests/data/filebeat-nginx/%s",
+                 src && *src ? src : LOGFERRY_SOURCE_DIR, names[f]);
         FILE *fp = fopen(path, "rb");
         if (!fp)
             fail_msg("cannot read %s", path);

@@ -25,15 +25,12 @@ static char *read_all(const char *path, size_t *n)
     return d;
 }
 
-static const char *shared_dir(char *buf, size_t sz)
+/* The fixtures live in the repository (tests/data/, each folder with its SOURCE.md), so the
+ * suite runs on a clone with nothing beside it. */
+static const char *data_dir(char *buf, size_t sz)
 {
-    const char *s = getenv("LOGFERRY_SHARED");
-    if (s && *s) {
-        snprintf(buf, sz, "%s", s);
-        return buf;
-    }
     const char *src = getenv("LOGFERRY_SOURCE_DIR");
-    snprintf(buf, sz, "%s/../shared", src && *src ? src : LOGFERRY_SOURCE_DIR);
+    snprintf(buf, sz, "%s/tests/data", src && *src ? src : LOGFERRY_SOURCE_DIR);
     return buf;
 }
 
@@ -42,13 +39,13 @@ static const char *shared_dir(char *buf, size_t sz)
 static void check_fixture(const char *name)
 {
     char dir[512], path[1024];
-    shared_dir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/testdata/filebeat-nginx/%s", dir, name);
+    data_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/filebeat-nginx/%s", dir, name);
     size_t n = 0;
     char *log = read_all(path, &n);
     if (!log)
-        fail_msg("cannot read %s (set LOGFERRY_SHARED)", path);
-    snprintf(path, sizeof path, "%s/testdata/filebeat-nginx/%s-expected.ndjson", dir, name);
+        fail_msg("cannot read %s", path);
+    snprintf(path, sizeof path, "%s/filebeat-nginx/%s-expected.ndjson", dir, name);
     size_t en;
     char *exp = read_all(path, &en);
     assert_non_null(exp);
