@@ -20,10 +20,14 @@ extern int lf_log_level;
 void lf_log_write(enum lf_level lvl, const char *comp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define LF_LOG(lvl, comp, ...)                          \
-    do {                                                \
-        if ((int)(lvl) <= lf_log_level)                 \
-            lf_log_write((lvl), (comp), __VA_ARGS__);   \
+/* Each argument is evaluated once, the level first: LF_LOG(n++ == 0 ? LF_INFO : LF_DEBUG, ...)
+ * prints at the level it chose and counts once. The message arguments are evaluated only
+ * when the level is enabled. */
+#define LF_LOG(lvl, comp, ...)                                  \
+    do {                                                        \
+        enum lf_level lf_log_lvl_ = (lvl);                      \
+        if ((int)lf_log_lvl_ <= lf_log_level)                   \
+            lf_log_write(lf_log_lvl_, (comp), __VA_ARGS__);     \
     } while (0)
 
 /* "error|warn|info|debug" -> level; returns -1 if unknown. */
