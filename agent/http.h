@@ -26,6 +26,10 @@
 
 /* Default port when http_listen names none. */
 #define LF_HTTP_DEFAULT_PORT 5066
+/* Connections the endpoint holds at once (an idle one is closed after 2 s): enough that
+ * /healthz answers while a local user holds 200 idle ones. Counted in the descriptors the
+ * agent keeps besides max_open_files. */
+#define LF_HTTP_MAX_CONNS 256
 /* An output may be "retrying" this long before /healthz answers 503. */
 #define LF_HEALTH_RETRY_BUDGET_MS (5L * 60 * 1000)
 
