@@ -108,6 +108,8 @@ struct output_inst {
     struct event_batch **ring;
     size_t ring_cap, head, count;
     int stop;
+    int64_t stop_deadline;    /* monotonic ms: flush() gets what is left of it */
+    atomic_int finished;      /* the thread has flushed and is returning */
     struct agent *agent;
 };
 
@@ -166,8 +168,17 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
  * and releasing budget; returns how many batches completed. Tail thread only. */
 int pipeline_collect(struct agent *a);
 int pipeline_has_room(const struct agent *a);
-/* Stops output threads, letting them flush within timeout_ms; a thread that does not stop
- * in time is left running (the process is about to exit). */
+/* Stopping is three calls, so that the tail thread can go on committing acks and reading
+ * signals meanwhile (shutdown.c): _begin asks every output thread to send what is queued
+ * (nothing more once env->giving_up is set), then to flush() within what is left until
+ * deadline_ms (monotonic), and to wake the tail thread through ack_fd when done;
+ * _running counts the threads not done yet; _end destroys the outputs whose threads are done
+ * and leaves the others running (the process is about to exit; their batches are never
+ * freed). */
+void pipeline_stop_begin(struct agent *a, int64_t deadline_ms);
+int pipeline_stop_running(const struct agent *a);
+void pipeline_stop_end(struct agent *a);
+/* The three in one, waiting up to timeout_ms (tests). */
 void pipeline_stop(struct agent *a, long timeout_ms);
 long pipeline_inflight(const struct agent *a);
 
@@ -195,6 +206,13 @@ void tail_sync_registry(struct agent *a);
  * caller re-executes itself), 1 on a start-up error. */
 #define AGENT_RELOAD 3
 int agent_run(struct agent *a);
+/* Writes the committed offsets to data_dir/registry.json (logs a failure once). Tail thread. */
+void agent_save_registry(struct agent *a);
+
+/* Shutdown (shutdown.c): the outputs flush and are destroyed within what is left until
+ * deadline_ms (monotonic), while the tail thread commits their acks and reads signals from
+ * sfd (a second one ends the wait); sets *giving_up when the deadline passes. */
+void agent_stop_outputs(struct agent *a, int sfd, int64_t deadline_ms, atomic_int *giving_up);
 
 /* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
 void lf_status_register(struct agent *a);

@@ -435,7 +435,7 @@ static void multiline_timeouts(struct agent *a, int64_t now, int64_t *next)
     }
 }
 
-static void save_registry(struct agent *a)
+void agent_save_registry(struct agent *a)
 {
     static int failing;
     char err[512];
@@ -500,7 +500,8 @@ static void raise_nofile(const struct agent *a)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)a->ac.max_open_files + 256 > rl.rlim_cur)
+    if (rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)a->ac.max_open_files + 256 + LF_HTTP_MAX_CONNS > rl.rlim_cur)
         LF_LOG(LF_WARN, "agent", "max_open_files = %ld but the descriptor limit is %llu: raise "
                "LimitNOFILE or lower max_open_files", a->ac.max_open_files,
                (unsigned long long)rl.rlim_cur);
@@ -587,7 +588,7 @@ int agent_run(struct agent *a)
         close_idle(a, now, &next);
         multiline_timeouts(a, now, &next);
         if (stop_deadline)
-            next = min_t(next, now + 50);
+            next = min_t(next, stop_deadline);
         int any_dirty = 0;
         for (struct tail_file *tf = a->files; tf && !any_dirty; tf = tf->next)
             any_dirty = tf->dirty && tf->fd >= 0;
@@ -601,6 +602,9 @@ int agent_run(struct agent *a)
             LF_LOG(LF_ERROR, "agent", "poll: %s", strerror(errno));
             break;
         }
+        /* The drain's deadline counts from here, when the signal is seen: `now` was read
+         * before poll(), which may have slept for seconds. */
+        int64_t woke = mono_ms();
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
             if (si.ssi_signo == SIGHUP) {
@@ -617,20 +621,26 @@ int agent_run(struct agent *a)
                        "reloading", a->conf_path, pipeline_inflight(a));
                 a->stopping = 1;
                 a->reloading = 1;
-                stop_deadline = now + a->ac.shutdown_timeout_ms;
+                stop_deadline = woke + a->ac.shutdown_timeout_ms;
                 for (struct tail_file *tf = a->files; tf; tf = tf->next)
                     tail_dispatch(a, tf);
+                continue;
+            }
+            if (a->reloading) {
+                /* a stop asked during a reload's drain: the same drain, then exit */
+                LF_LOG(LF_INFO, "agent", "SIGTERM during the reload: stopping instead");
+                a->reloading = 0;
                 continue;
             }
             if (a->stopping) {
                 LF_LOG(LF_WARN, "agent", "second signal: exiting now (only acknowledged offsets "
                        "are committed)");
                 atomic_store(&giving_up, 1);
-                stop_deadline = now;
+                stop_deadline = woke;
                 continue;
             }
             a->stopping = 1;
-            stop_deadline = now + a->ac.shutdown_timeout_ms;
+            stop_deadline = woke + a->ac.shutdown_timeout_ms;
             LF_LOG(LF_INFO, "agent", "%s: stopping reading, draining %ld batch(es) within %ld ms",
                    si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", pipeline_inflight(a),
                    a->ac.shutdown_timeout_ms);
@@ -644,7 +654,14 @@ int agent_run(struct agent *a)
             on_watch(a, &r, &need_rescan);
         pipeline_collect(a);
         if (a->stopping) {
-            if (pipeline_inflight(a) == 0 || mono_ms() >= stop_deadline)
+            /* Offsets acknowledged during the drain are saved as in normal running, so a
+             * supervisor's SIGKILL in a long drain does not lose them. */
+            now = mono_ms();
+            if (now >= next_flush && a->reg->dirty) {
+                agent_save_registry(a);
+                next_flush = now + a->ac.registry_flush_ms;
+            }
+            if (pipeline_inflight(a) == 0 || now >= stop_deadline)
                 break;
             continue;
         }
@@ -680,7 +697,7 @@ int agent_run(struct agent *a)
         tail_reap(a);
         now = mono_ms();
         if (now >= next_flush && a->reg->dirty) {
-            save_registry(a);
+            agent_save_registry(a);
             next_flush = now + a->ac.registry_flush_ms;
         }
         if (now >= next_summary) {
@@ -688,16 +705,19 @@ int agent_run(struct agent *a)
             next_summary = now + 30000;
         }
     }
-    if (a->stopping && pipeline_inflight(a) > 0) {
+    if (!stop_deadline) /* poll failed: stop as for SIGTERM */
+        stop_deadline = mono_ms() + a->ac.shutdown_timeout_ms;
+    if (pipeline_inflight(a) > 0) {
         LF_LOG(LF_WARN, "agent", "shutdown_timeout: %ld batch(es) not acknowledged; they will be "
                "read again after the restart", pipeline_inflight(a));
+        atomic_store(&giving_up, 1); /* a send() stuck retrying returns now */
     }
-    atomic_store(&giving_up, 1);
+    if (a->reg->dirty)
+        agent_save_registry(a); /* what the drain committed, before the outputs' flush */
     lf_status_register(NULL);
     lf_http_stop();
-    pipeline_stop(a, a->stopping && pipeline_inflight(a) == 0 ? a->ac.shutdown_timeout_ms : 1000);
-    pipeline_collect(a);
-    save_registry(a);
+    agent_stop_outputs(a, sfd, stop_deadline, &giving_up);
+    agent_save_registry(a);
     rc = a->reloading ? AGENT_RELOAD : 0;
     LF_LOG(LF_INFO, "agent", a->reloading ? "stopped for reload" : "stopped");
 out:
@@ -706,7 +726,7 @@ out:
     eb_free(&a->eb);
     reg_close(a->reg);
     a->reg = NULL;
-    if (a->ack_fd > 0)
+    if (a->ack_fd > 0 && !a->outputs_abandoned) /* an abandoned output may still ack */
         close(a->ack_fd);
     close(sfd);
     return rc;

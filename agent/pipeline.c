@@ -48,6 +48,11 @@ static void abs_deadline(struct timespec *ts, int64_t wait_ms)
     }
 }
 
+static int giving_up(const struct output_inst *o)
+{
+    return o->env.giving_up && atomic_load(o->env.giving_up);
+}
+
 static void *output_main(void *arg)
 {
     struct output_inst *o = arg;
@@ -70,7 +75,9 @@ static void *output_main(void *arg)
             abs_deadline(&ts, next_tick - now);
             pthread_cond_timedwait(&o->cv, &o->mu, &ts);
         }
-        if (o->count == 0 && o->stop) {
+        /* Past the deadline what is still queued is not sent: it could not be acknowledged
+         * in time anyway, and it is read again after the restart. */
+        if (o->stop && (o->count == 0 || giving_up(o))) {
             pthread_mutex_unlock(&o->mu);
             break;
         }
@@ -90,6 +97,16 @@ static void *output_main(void *arg)
             next_tick = mono_ms() + tick_ms;
         }
     }
+    /* Stopping: flush on this thread, so the outputs flush in parallel, each within what is
+     * left of the one deadline, while the tail thread keeps committing their acks. */
+    if (o->desc->flush) {
+        int64_t left = o->stop_deadline - mono_ms();
+        o->desc->flush(o->st, left > 0 ? (long)left : 0);
+    }
+    atomic_store(&o->finished, 1);
+    uint64_t one = 1;
+    ssize_t w = write(o->agent->ack_fd, &one, sizeof one); /* wake the tail thread */
+    (void)w;
     return NULL;
 }
 
@@ -197,30 +214,38 @@ int pipeline_collect(struct agent *a)
     return n;
 }
 
-void pipeline_stop(struct agent *a, long timeout_ms)
+void pipeline_stop_begin(struct agent *a, int64_t deadline_ms)
 {
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (int i = 0; i < a->nouts; i++) {
         struct output_inst *o = &a->outs[i];
         if (!o->started)
             continue;
         pthread_mutex_lock(&o->mu);
         o->stop = 1;
+        o->stop_deadline = deadline_ms;
         pthread_cond_signal(&o->cv);
         pthread_mutex_unlock(&o->mu);
     }
-    /* Each output thread finishes what it has queued, then flush() delivers what its library
-     * still holds, within what is left of the timeout. A thread stuck in a blocking call (a
-     * destination that never answers) is left behind: shutdown must not hang on it, and
-     * whatever it holds was never acknowledged, so it is read again after the restart. */
+}
+
+int pipeline_stop_running(const struct agent *a)
+{
+    int n = 0;
+    for (int i = 0; i < a->nouts; i++)
+        n += a->outs[i].started && !atomic_load(&a->outs[i].finished);
+    return n;
+}
+
+void pipeline_stop_end(struct agent *a)
+{
+    /* A thread still running (stuck in a blocking call of a destination that never answers)
+     * is left behind: shutdown must not hang on it, and whatever it holds was never
+     * acknowledged, so it is read again after the restart. */
     for (int i = 0; i < a->nouts; i++) {
         struct output_inst *o = &a->outs[i];
         if (!o->started)
             continue;
-        struct timespec ts;
-        int64_t left = deadline - mono_ms();
-        abs_deadline(&ts, left > 0 ? left : 0);
-        if (pthread_timedjoin_np(o->thread, NULL, &ts) != 0) {
+        if (!atomic_load(&o->finished)) {
             LF_LOG(LF_WARN, "pipeline", "output %s did not stop in time; leaving it (what it "
                    "holds was not acknowledged and will be read again)", o->env.name);
             o->started = 0;
@@ -228,10 +253,7 @@ void pipeline_stop(struct agent *a, long timeout_ms)
             a->outputs_abandoned = 1; /* so in-flight batches are not freed under it */
             continue;
         }
-        if (o->desc->flush) {
-            left = deadline - mono_ms();
-            o->desc->flush(o->st, left > 0 ? left : 0);
-        }
+        pthread_join(o->thread, NULL); /* it has returned or is returning */
     }
     for (int i = 0; i < a->nouts; i++) {
         struct output_inst *o = &a->outs[i];
@@ -243,4 +265,31 @@ void pipeline_stop(struct agent *a, long timeout_ms)
         pthread_mutex_destroy(&o->mu);
         pthread_cond_destroy(&o->cv);
     }
+}
+
+void pipeline_stop(struct agent *a, long timeout_ms)
+{
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    pipeline_stop_begin(a, deadline);
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        if (!o->started)
+            continue;
+        struct timespec ts;
+        int64_t left = deadline - mono_ms();
+        abs_deadline(&ts, left > 0 ? left : 0);
+        if (pthread_timedjoin_np(o->thread, NULL, &ts) == 0)
+            atomic_store(&o->finished, 2); /* joined already */
+    }
+    for (int i = 0; i < a->nouts; i++) {
+        struct output_inst *o = &a->outs[i];
+        if (o->started && atomic_load(&o->finished) == 2) {
+            o->desc->destroy(o->st);
+            o->st = NULL;
+            o->started = 0;
+            pthread_mutex_destroy(&o->mu);
+            pthread_cond_destroy(&o->cv);
+        }
+    }
+    pipeline_stop_end(a);
 }

@@ -563,6 +563,12 @@ fail:
     return NULL;
 }
 
+/* shutdown_timeout ran out or a second signal came: stop waiting for the cluster */
+static int giving_up(const struct es_out *o)
+{
+    return o->env->giving_up && atomic_load(o->env->giving_up);
+}
+
 static void es_send(void *st, struct event_batch *b)
 {
     struct es_out *o = st;
@@ -602,7 +608,7 @@ static void es_send(void *st, struct event_batch *b)
             cut_pending(o);
             pump(o, 0);
             /* backpressure: at most `workers` requests outstanding */
-            while (o->nq + o->inflight > o->nslots)
+            while (o->nq + o->inflight > o->nslots && !giving_up(o))
                 pump(o, 100);
         }
     }
@@ -654,7 +660,7 @@ static int es_flush(void *st, long timeout_ms)
     int64_t deadline = es_now_ms() + timeout_ms;
     while (o->unacked > 0) {
         int64_t left = deadline - es_now_ms();
-        if (left <= 0)
+        if (left <= 0 || giving_up(o))
             break;
         pump(o, left < 100 ? (long)left : 100);
     }

@@ -444,7 +444,7 @@ static int kafka_flush(void *st, long timeout_ms)
     int64_t deadline = kafka_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (ko->head) {
         int64_t left = deadline - kafka_now_ms();
-        if (left <= 0)
+        if (left <= 0 || (ko->env->giving_up && atomic_load(ko->env->giving_up)))
             break;
         kafka_pump(ko);
         if (ko->rk)

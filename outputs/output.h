@@ -46,8 +46,9 @@ struct output_env {
     /* Acknowledge batch b (exactly once per send()). Thread-safe. */
     void (*ack)(const struct output_env *env, struct event_batch *b);
     void *core; /* the core's instance; opaque to outputs */
-    /* Becomes non-zero when shutdown_timeout has run out: a send() stuck retrying (broker
-     * down) must then return without acking what it could not deliver. */
+    /* Becomes non-zero when shutdown_timeout has run out or a second signal came: a send()
+     * stuck retrying (broker down) or a flush() must then return without acking what it
+     * could not deliver. destroy() must not wait on the network either. */
     const atomic_int *giving_up;
 };
 
@@ -73,7 +74,10 @@ struct output_desc {
     /* Optional. On the output's thread when no batch is waiting; returns the ms after which it
      * wants to be called again (-1: only when idle again). Flush timers, retries, polls. */
     long (*tick)(void *st);
-    /* Optional. Shutdown: deliver and ack what it can within timeout_ms. 0 = all acked. */
+    /* Optional. Shutdown, on the output's thread after its last send(): deliver and ack what
+     * it can within timeout_ms (what is left of shutdown_timeout), and return early once
+     * *env->giving_up is set (a second signal), checking it at least every 100 ms.
+     * 0 = all acked. */
     int (*flush)(void *st, long timeout_ms);
     void (*destroy)(void *st);
     /* Optional. `logferry test-output`: connect, say whether reachable and writable. */

@@ -5,6 +5,8 @@
 #   start_agent CONF [args]  runs "$LOGFERRY -c CONF" in the background; AGENT_PID, log in $T/agent.log
 #   stop_agent               SIGTERM, waits, fails unless exit status is 0
 #   kill9_agent              SIGKILL, waits
+#   stop_timed SIG           sends SIG, waits; STOP_RC = exit status, STOP_MS = ms from the
+#                            signal to the exit
 #   wait_for 'CMD' SECS      polls CMD every 50 ms until it succeeds, fails after SECS
 #   gen_lines FILE A B [TAG] appends lines "TAG A ... payload" .. "TAG B ..." (TAG default "line")
 #   count_events FILE        number of JSON lines in FILE
@@ -50,6 +52,14 @@ kill9_agent() {
     kill -9 "$AGENT_PID" 2>/dev/null
     wait "$AGENT_PID" 2>/dev/null
     AGENT_PID=
+}
+stop_timed() {
+    local t0=$(( $(date +%s%N) / 1000000 ))
+    kill -"$1" "$AGENT_PID"
+    STOP_RC=0
+    wait "$AGENT_PID" || STOP_RC=$?
+    AGENT_PID=
+    STOP_MS=$(( $(date +%s%N) / 1000000 - t0 ))
 }
 wait_for() {
     local cmd=$1 secs=${2:-10}

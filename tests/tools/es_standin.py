@@ -29,6 +29,10 @@ What it models (from the Elasticsearch 8 REST docs for _bulk, index templates, I
   * HTTP/1.1 keep-alive (connections are counted, so tests can see reuse).
   * A slow cluster: --delay-ms N answers each _bulk N ms late, after indexing it (a client
     that times out and retries then meets its own documents: 409).
+  * A cluster that has the request and does not answer yet: while "hold" is true
+    (--hold, or POST /_standin/config {"hold": true}), every _bulk request waits, unread
+    into the index and unanswered, until {"hold": false}; then it is indexed and answered.
+    stats "held" is the number of requests waiting now (tests wait for one to be open).
 
 What it does not model: mappings and dynamic typing (only the reject rule refuses
 documents), shards/replicas, refresh, routing, pipelines, data-stream rollover, index name
@@ -75,6 +79,7 @@ ST = {  # state
     "templates": {},
     "policies": {},
     "max_docs_per_request": 0,
+    "held": 0,
 }
 STORE = None
 IDS = None
@@ -212,6 +217,13 @@ class H(BaseHTTPRequestHandler):
         self.bulk(m.group(1), raw, "filter_path" in parse_qs(u.query))
 
     def bulk(self, default_index, raw, filtered):
+        if S.get("hold"):
+            with LOCK:
+                ST["held"] += 1
+            while S.get("hold"):
+                time.sleep(0.02)
+            with LOCK:
+                ST["held"] -= 1
         with LOCK:
             ST["bulk_requests"] += 1
             if S.get("fail_whole", 0) > 0:
@@ -327,6 +339,7 @@ def main():
     ap.add_argument("--reject-regex")
     ap.add_argument("--require-gzip", action="store_true")
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--hold", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     S.update({k: v for k, v in vars(a).items() if k not in ("port", "port_file", "store")})
