@@ -6,8 +6,8 @@
  * the same wake-up that brought the line. Slack being slow, down or rate-limiting never
  * slows the other outputs: nothing here waits on the network.
  *
- * Threads: init/flush/destroy on the core's thread, send() on this output's thread, the
- * sender thread started in init and stopped in destroy. The state they share is in struct
+ * Threads: init/destroy on the core's thread, send() and flush() on this output's thread,
+ * the sender thread started in init and stopped in destroy. The state they share is in struct
  * slack_out under its mutex.
  */
 #include "outputs/slack.h"
@@ -329,9 +329,12 @@ static int slack_flush(void *vst, long timeout_ms)
     pthread_cond_broadcast(&st->cond);
     for (;;) {
         int64_t now = sl_mono_ms();
-        if ((sl_next_due(st, now) == INT64_MAX && !st->busy) || now >= deadline)
+        if ((sl_next_due(st, now) == INT64_MAX && !st->busy) || now >= deadline ||
+            (st->env->giving_up && atomic_load(st->env->giving_up)))
             break;
-        struct timespec ts = {(time_t)(deadline / 1000), (long)(deadline % 1000) * 1000000L};
+        /* wakes at least every 100 ms to see a second signal (giving_up) */
+        int64_t until = deadline - now > 100 ? now + 100 : deadline;
+        struct timespec ts = {(time_t)(until / 1000), (long)(until % 1000) * 1000000L};
         pthread_cond_timedwait(&st->cond, &st->mu, &ts);
     }
     pthread_mutex_unlock(&st->mu);
@@ -344,6 +347,7 @@ static void slack_destroy(void *vst)
     if (!st)
         return;
     sl_sender_stop(st);
+    sl_sender_free(st);
     if (st->undelivered > 0)
         LF_LOG(LF_ERROR, "out.slack", "[%s] %llu matching line(s) were never posted to %s "
                "(stopped before Slack accepted them)", st->env->name,

@@ -116,6 +116,8 @@ struct slack_out {
     pthread_t thread;
     int thread_started;
     int stop;
+    atomic_int abort_post; /* destroy(): end the POST in progress now (stop is under mu) */
+    void *multi;           /* CURLM *: runs the POST so that destroy() can interrupt it */
     int draining;          /* flush(): every window counts as ended */
     int busy;              /* the sender is posting a message taken from the state */
 
@@ -178,5 +180,7 @@ int sl_escape(struct buf *b, const char *s, size_t n, size_t maxchars);
 /* slack_send.c */
 int sl_sender_start(struct slack_out *st, char *err, size_t errsz);
 void sl_sender_stop(struct slack_out *st);
+/* Frees what sl_sender_start() made, after sl_sender_stop() (or when it failed). */
+void sl_sender_free(struct slack_out *st);
 
 #endif

@@ -126,6 +126,39 @@ static CURL *make_handle(struct slack_out *st, struct curl_slist **hdr, struct r
     return c;
 }
 
+/* curl_easy_perform() on the multi handle, so that sl_sender_stop() can end a POST to a
+ * webhook that never answers at once (curl_multi_wakeup) instead of after `timeout`. */
+static CURLcode perform(struct slack_out *st, CURL *c)
+{
+    CURLM *m = st->multi;
+    if (curl_multi_add_handle(m, c) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    CURLcode rc = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running) {
+            CURLMsg *msg;
+            int q;
+            rc = CURLE_GOT_NOTHING;
+            while ((msg = curl_multi_info_read(m, &q)))
+                if (msg->msg == CURLMSG_DONE)
+                    rc = msg->data.result;
+            break;
+        }
+        if (atomic_load(&st->abort_post)) {
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    curl_multi_remove_handle(m, c);
+    return rc;
+}
+
 /* Posts one payload. Fills *delay_ms for RETRY/REFUSED. Called without st->mu. */
 static enum outcome post(struct slack_out *st, CURL *c, struct resp *r, const struct buf *json,
                          uint64_t count, long *delay_ms)
@@ -135,8 +168,10 @@ static enum outcome post(struct slack_out *st, CURL *c, struct resp *r, const st
     r->retry_after_s = -1;
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, json->p);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)json->len);
-    CURLcode rc = curl_easy_perform(c);
+    CURLcode rc = perform(st, c);
     char err[512], answer[200];
+    if (rc == CURLE_ABORTED_BY_CALLBACK) /* stopping: destroy() reports what was not posted */
+        return RETRY;
     if (rc != CURLE_OK) {
         snprintf(err, sizeof err, "POST to %s failed: %s", st->masked, curl_easy_strerror(rc));
         goto retry;
@@ -193,7 +228,7 @@ static void *sender_main(void *arg)
     pthread_setname_np(pthread_self(), "lf-slack-post");
     struct curl_slist *hdr = NULL;
     struct resp r;
-    CURL *c = st->to_stderr ? NULL : make_handle(st, &hdr, &r);
+    CURL *c = st->to_stderr || !st->multi ? NULL : make_handle(st, &hdr, &r);
     if (!st->to_stderr && !c)
         LF_LOG(LF_ERROR, "out.slack", "[%s] cannot create a curl handle; alerts are printed to "
                "stderr instead", st->env->name);
@@ -278,6 +313,10 @@ static void *sender_main(void *arg)
 
 int sl_sender_start(struct slack_out *st, char *err, size_t errsz)
 {
+    if (!st->to_stderr && !(st->multi = curl_multi_init())) {
+        snprintf(err, errsz, "cannot create a curl handle (out of memory)");
+        return -1;
+    }
     int rc = pthread_create(&st->thread, NULL, sender_main, st);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the Slack sender thread: %s", strerror(rc));
@@ -295,6 +334,18 @@ void sl_sender_stop(struct slack_out *st)
     st->stop = 1;
     pthread_cond_broadcast(&st->cond);
     pthread_mutex_unlock(&st->mu);
+    /* flush() has had its time: a POST still waiting for Slack is abandoned (its lines are
+     * reported as never posted), so the shutdown is not held by Slack's `timeout`. */
+    atomic_store(&st->abort_post, 1);
+    if (st->multi)
+        curl_multi_wakeup(st->multi);
     pthread_join(st->thread, NULL);
     st->thread_started = 0;
+}
+
+void sl_sender_free(struct slack_out *st)
+{
+    if (st->multi)
+        curl_multi_cleanup(st->multi);
+    st->multi = NULL;
 }

@@ -14,8 +14,9 @@ https://api.slack.com/messaging/webhooks and "Handling errors" / rate limits):
 It does not model Slack's rendering; tests inspect the recorded bodies.
 
 Plan (--plan or POST /_plan with the spec as body): comma-separated steps used in order,
-one per request, then "ok" for ever. A step is ok | 400 | 403 | 404 | 410 | 500 |
-429:SECONDS, optionally followed by *N (repeat N times) or @SECONDS (answer so for that long,
+one per request, then "ok" for ever. A step is ok | hang | 400 | 403 | 404 | 410 | 500 |
+429:SECONDS (hang: the request is read and recorded, status 0, and never answered; the
+connection stays open until the client gives up), optionally followed by *N (repeat N times) or @SECONDS (answer so for that long,
 counted from the first request the step answers).  Example: "500@60,429:2,ok".
 
 Every request is appended to --record as one JSON line:
@@ -49,10 +50,10 @@ class Plan:
     def set(self, spec):
         steps = []
         for item in [s.strip() for s in (spec or "").split(",") if s.strip()]:
-            m = re.fullmatch(r"(ok|\d{3})(?::(\d+))?(?:\*(\d+)|@(\d+(?:\.\d+)?))?", item)
+            m = re.fullmatch(r"(ok|hang|\d{3})(?::(\d+))?(?:\*(\d+)|@(\d+(?:\.\d+)?))?", item)
             if not m:
                 raise ValueError(f"bad plan step {item!r}")
-            code = 200 if m.group(1) == "ok" else int(m.group(1))
+            code = {"ok": 200, "hang": 0}.get(m.group(1)) if not m.group(1).isdigit() else int(m.group(1))
             steps.append({"code": code, "retry_after": m.group(2),
                           "count": int(m.group(3)) if m.group(3) else (None if m.group(4) else 1),
                           "secs": float(m.group(4)) if m.group(4) else None, "started": None})
@@ -184,6 +185,8 @@ def main():
                 os.write(rec, (json.dumps({"mono_ns": arrival, "wall": wall, "status": code,
                                            "path": self.path, "body": text,
                                            "limit_violations": violations}) + "\n").encode())
+            if code == 0:  # hang: never answer (the daemon thread dies with the process)
+                threading.Event().wait()
             self.answer(code, ANSWERS.get(code, "error"), ra)
 
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
