@@ -10,7 +10,8 @@
  * what they were doing (every flush() checks env->giving_up at least every 100 ms), then
  * destroy() of the outputs that returned, which does not wait on the network (Slack aborts
  * its transfer; Kafka lets librdkafka release purged messages, at most 1 s). A thread that
- * has not returned by then is left behind (pipeline_stop_end).
+ * has not returned by then is left behind (pipeline_stop_end). loop.c then stops the inotify
+ * watcher (up to its 1 s poll) and writes the registry: docs/operations.md states the sum.
  */
 #include "agent/agent.h"
 #include "agent/log.h"
