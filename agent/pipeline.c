@@ -13,6 +13,11 @@
  * batch's end. A batch acked out of order waits in the FIFO until everything before it is
  * done, so the registry never commits past a gap. Budget is released as batches are freed,
  * which is what lets a paused reader go on.
+ *
+ * Stop (tail thread, driven by shutdown.c): each output thread sends what is queued (nothing
+ * more once env->giving_up is set), calls flush() itself with what is left of the deadline,
+ * marks itself finished and wakes the tail thread; the outputs whose threads finished are
+ * then destroyed, the others left behind.
  */
 #include "agent/agent.h"
 #include "agent/log.h"
@@ -271,25 +276,7 @@ void pipeline_stop(struct agent *a, long timeout_ms)
 {
     int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     pipeline_stop_begin(a, deadline);
-    for (int i = 0; i < a->nouts; i++) {
-        struct output_inst *o = &a->outs[i];
-        if (!o->started)
-            continue;
-        struct timespec ts;
-        int64_t left = deadline - mono_ms();
-        abs_deadline(&ts, left > 0 ? left : 0);
-        if (pthread_timedjoin_np(o->thread, NULL, &ts) == 0)
-            atomic_store(&o->finished, 2); /* joined already */
-    }
-    for (int i = 0; i < a->nouts; i++) {
-        struct output_inst *o = &a->outs[i];
-        if (o->started && atomic_load(&o->finished) == 2) {
-            o->desc->destroy(o->st);
-            o->st = NULL;
-            o->started = 0;
-            pthread_mutex_destroy(&o->mu);
-            pthread_cond_destroy(&o->cv);
-        }
-    }
+    while (pipeline_stop_running(a) > 0 && mono_ms() < deadline)
+        nanosleep(&(struct timespec){0, 5000000L}, NULL);
     pipeline_stop_end(a);
 }
