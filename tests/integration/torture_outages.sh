@@ -21,7 +21,10 @@ RSS_LIMIT_KIB=$((64 * 1024))
 # Under ASan the shadow memory makes RSS meaningless: the bound is checked on normal builds.
 RSS_CHECK=1
 if ldd "$LOGFERRY" 2>/dev/null | grep -q libasan; then RSS_CHECK=0; fi
-RECOVERY_LIMIT_MS=2000
+# Not a speed figure (that is reported in TORTURE-FIGURES): a behavioural bound that fails
+# only when the agent waits for a long backoff, or for the next rescan, instead of retrying
+# within its 300 ms cap. 2 s flaked on a loaded 2-core machine (2,665 ms seen).
+RECOVERY_LIMIT_MS=10000
 
 agent_section() {
     cat <<CONF
