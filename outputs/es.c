@@ -579,10 +579,20 @@ static void es_send(void *st, struct event_batch *b)
     bt->b = b;
     bt->left = wanted;
     o->unacked++;
+    uint32_t ndead = 0;
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (wanted < b->n && !output_wants(o->env, b, ev))
             continue;
+        size_t ilen;
+        const char *idx = es_index_name(&o->ic, ev->ts_ms, &ilen);
+        if (o->ic.invalid) {
+            /* a name Elasticsearch refuses: dead-lettered now, done after the loop (the
+             * last done document acks the batch, which must not be touched after that) */
+            es_dlq_add(&o->dlq, b, ev, idx, ilen, 0, "invalid_index_name", o->ic.invalid);
+            ndead++;
+            continue;
+        }
         if (o->npend == o->cappend) {
             uint32_t nc = o->cappend ? o->cappend * 2 : 256;
             if (nc > (uint32_t)o->conf->bulk_max_events)
@@ -605,6 +615,12 @@ static void es_send(void *st, struct event_batch *b)
             while (o->nq + o->inflight > o->nslots)
                 pump(o, 100);
         }
+    }
+    if (ndead) {
+        es_dlq_flush(&o->dlq);
+        struct es_doc d = {bt, 0};
+        while (ndead--)
+            doc_done(o, &d);
     }
     /* Nothing outstanding: send what we have now rather than wait for more (the same rule as
      * in es_tick); under load requests are in flight and this batch's documents accumulate. */

@@ -76,10 +76,17 @@ struct es_index_cache {
     int64_t key;          /* the day or second the cached name is for; INT64_MIN = none */
     char name[256];
     size_t len;
+    const char *invalid;  /* why name is not a legal index name (es_index_invalid), or NULL */
 };
 void es_index_cache_init(struct es_index_cache *ic, const char *fmt);
-/* Returns the name (NUL-terminated, in the cache) and its length in *len. */
+/* Returns the name (NUL-terminated, in the cache) and its length in *len; ic->invalid then
+ * says whether Elasticsearch would refuse it. */
 const char *es_index_name(struct es_index_cache *ic, int64_t ts_ms, size_t *len);
+/* NULL if n[0..len) is a legal index name: 1..255 bytes, lower case, none of
+ * \ / * ? " < > | space , # : or control bytes, not starting with - _ +, not "." or "..".
+ * Else why not (a static string). @timestamp comes from log content: a year below 0 or past
+ * 9999 must not make a name Elasticsearch refuses on every retry. */
+const char *es_index_invalid(const char *n, size_t len);
 
 /* Appends one action line + the event's JSON line to body. Returns 0 or -1 (cap hit). */
 int es_bulk_append(struct buf *body, struct es_index_cache *ic, const struct event_batch *b,

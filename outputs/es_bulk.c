@@ -81,7 +81,30 @@ void es_index_cache_init(struct es_index_cache *ic, const char *fmt)
     if (ic->literal) {
         snprintf(ic->name, sizeof ic->name, "%s", fmt);
         ic->len = strlen(ic->name);
+        ic->invalid = es_index_invalid(ic->name, ic->len);
     }
+}
+
+const char *es_index_invalid(const char *n, size_t len)
+{
+    if (len == 0)
+        return "empty index name";
+    if (len > 255)
+        return "index name longer than 255 bytes";
+    if ((len == 1 && n[0] == '.') || (len == 2 && n[0] == '.' && n[1] == '.'))
+        return "index name '.' or '..'";
+    if (n[0] == '-' || n[0] == '_' || n[0] == '+')
+        return "index name starts with - _ or +";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)n[i];
+        if (c < 0x20 || c >= 0x7f)
+            return "control or non-ASCII byte in index name";
+        if (c >= 'A' && c <= 'Z')
+            return "upper-case letter in index name";
+        if (strchr("\\/*?\"<>| ,#:", c))
+            return "character Elasticsearch refuses in index name";
+    }
+    return NULL;
 }
 
 static int64_t floordiv(int64_t a, int64_t b)
@@ -109,6 +132,7 @@ const char *es_index_name(struct es_index_cache *ic, int64_t ts_ms, size_t *len)
                 n = (size_t)snprintf(ic->name, sizeof ic->name, "logferry-invalid-index");
             ic->len = n;
             ic->key = key;
+            ic->invalid = es_index_invalid(ic->name, n);
         }
     }
     *len = ic->len;
