@@ -117,6 +117,10 @@ int es_bulk_all_ok(const char *resp, size_t len);
  * response is not a _bulk response for n items (the caller retries the whole request). */
 int es_bulk_parse(const char *resp, size_t len, struct es_item_result *res, size_t n,
                   char *err, size_t errsz);
+/* 1 when the JSON text p[0..len) opens at most `max` objects, arrays and values (counted
+ * without parsing), so handing it to jansson costs memory in proportion to its size. */
+int es_json_small(const char *p, size_t len, size_t max);
+#define ES_JSON_PER_DOC 24 /* a refused item with caused_by opens about 10 */
 /* The verdict for one item's status and error type. */
 enum es_verdict es_item_verdict(int status, const char *type);
 

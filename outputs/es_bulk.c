@@ -274,11 +274,38 @@ enum es_verdict es_item_verdict(int status, const char *type)
     return ES_DEAD;
 }
 
+int es_json_small(const char *p, size_t len, size_t max)
+{
+    /* Counts what makes jansson allocate a value: containers opened and separators, outside
+     * strings. 4 bytes of "[{},{}" can cost jansson a few hundred bytes each. */
+    size_t k = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if ((c == '{' || c == '[' || c == ',') && ++k > max) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int es_bulk_parse(const char *resp, size_t len, struct es_item_result *res, size_t n,
                   char *err, size_t errsz)
 {
     if (!resp || len == 0) {
         snprintf(err, errsz, "empty response");
+        return -1;
+    }
+    if (!es_json_small(resp, len, ES_JSON_PER_DOC * n + 64)) {
+        snprintf(err, errsz, "response has more JSON values than a _bulk answer for %zu "
+                 "documents", n);
         return -1;
     }
     json_error_t je;

@@ -174,7 +174,9 @@ void es_http_prepare(struct es_http *h, CURL *e, const char *url, const char *me
         curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* let ES gzip its answers */
+    /* Only gzip is asked for (libcurl would otherwise offer and decode every encoding it
+     * has); the caller's write callback caps what the decoded answer may grow to. */
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
