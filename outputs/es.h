@@ -25,6 +25,7 @@
 #include "agent/buf.h"
 #include "agent/config.h"
 #include "agent/event.h"
+#include "agent/log_once.h"
 
 struct es_conf {
     struct conf_list hosts;
@@ -135,8 +136,7 @@ struct es_dlq {
     struct out_metrics *m;
     char dir[4096];
     char path[4200];
-    char kinds[32][80]; /* "status type" already logged */
-    int nkinds;
+    struct lf_once logged; /* (status, type) kinds already logged */
     struct buf lines; /* of the response being handled */
 };
 void es_dlq_init(struct es_dlq *q, const char *data_dir, const char *name,

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/log_once.h"
 #include "outputs/output.h"
 
 /* ---- configuration (kafka_conf.c) ---- */
@@ -115,9 +116,7 @@ void ktcache_clear(struct ktcache *tc);
 struct kdead {
     char *path;   /* <data_dir>/dead-letter/kafka-<name>.ndjson */
     int fd;       /* -1 until the first dead letter */
-    /* "log once per kind and topic": hashes of (reason, topic) already logged */
-    uint64_t seen[64];
-    int nseen;
+    struct lf_once logged; /* (reason, topic) kinds already logged */
 };
 
 int kdead_init(struct kdead *d, const struct output_env *env, char *err, size_t errsz);

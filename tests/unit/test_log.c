@@ -9,9 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/log_once.h"
 
 static const char *mask(const char *url)
 {
@@ -60,12 +62,37 @@ static void mask_url_fits_small_buffers(void **state)
     assert_int_equal(one[0], '\0');
 }
 
+/* The set of kinds logged once is bounded: 64 kinds, then one "full" verdict, then silence
+ * for new kinds while known ones stay known. */
+static void log_once_set_is_bounded(void **state)
+{
+    (void)state;
+    struct lf_once s = {0};
+    char k[16];
+    for (int i = 0; i < LF_ONCE_KINDS; i++) {
+        snprintf(k, sizeof k, "%d", i);
+        assert_int_equal(lf_once_check(&s, "400", k), LF_ONCE_FIRST);
+        assert_int_equal(lf_once_check(&s, "400", k), LF_ONCE_SEEN);
+    }
+    assert_int_equal(lf_once_check(&s, "400", "new"), LF_ONCE_FULL);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(k, sizeof k, "n%d", i);
+        assert_int_equal(lf_once_check(&s, "400", k), LF_ONCE_SEEN);
+    }
+    assert_int_equal(lf_once_check(&s, "400", "0"), LF_ONCE_SEEN);
+    /* (a, b) is not (ab, "") */
+    struct lf_once t = {0};
+    assert_int_equal(lf_once_check(&t, "ab", NULL), LF_ONCE_FIRST);
+    assert_int_equal(lf_once_check(&t, "a", "b"), LF_ONCE_FIRST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mask_url_hides_query_without_path),
         cmocka_unit_test(mask_url_hides_userinfo_path_and_query),
         cmocka_unit_test(mask_url_fits_small_buffers),
+        cmocka_unit_test(log_once_set_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

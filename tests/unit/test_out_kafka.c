@@ -838,6 +838,54 @@ static void kafka_hostile_template_values_go_to_topic_fallback(void **state)
     unload(&l);
 }
 
+/* Issue 21 item 6: 200 distinct dead-letter kinds (a templated topic from log content) log
+ * at most the table's 64 and one line saying further kinds are not logged; every event is
+ * still dead-lettered and counted. */
+static void kafka_dead_letter_kinds_logged_are_bounded(void **state)
+{
+    (void)state;
+    struct loaded l;
+    load(&l, "topic = %{service.name}");
+    void *st = start(&l);
+    static char names[200][16];
+    static const char *svc[200];
+    for (int i = 0; i < 200; i++) {
+        snprintf(names[i], sizeof names[i], "bad name %d", i);
+        svc[i] = names[i];
+    }
+    struct event_batch *b = make_batch(0, 200, svc, 200, -1, 0);
+    char logpath[256];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", tmpdir);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *lf = fopen(logpath, "w");
+    assert_non_null(lf);
+    dup2(fileno(lf), 2);
+    out_kafka_desc.send(st, b);
+    drive(st, 1, 10000);
+    dup2(saved, 2);
+    close(saved);
+    fclose(lf);
+    assert_int_equal(acks_of(b), 1);
+    assert_int_equal(METRIC_GET(metrics.events_dead), 200);
+    out_kafka_desc.destroy(st);
+    char *log = slurp(logpath);
+    int kinds = 0, full = 0;
+    for (const char *p = log; (p = strstr(p, "logged once per reason and topic")); p++)
+        kinds++;
+    for (const char *p = log; (p = strstr(p, "further kinds are not logged")); p++)
+        full++;
+    assert_int_equal(kinds, LF_ONCE_KINDS + 1); /* 64 first ones, and the one that found it full */
+    assert_int_equal(full, 1);
+    unlink(logpath);
+    char path[256];
+    snprintf(path, sizeof path, "%s/dead-letter/kafka-k.ndjson", tmpdir);
+    assert_int_equal(count_lines(slurp(path)), 200);
+    unlink(path);
+    batch_free(b);
+    unload(&l);
+}
+
 /* Without topic_fallback the same events are dead-lettered with the reason. */
 static void kafka_hostile_template_values_without_fallback_are_dead_lettered(void **state)
 {
@@ -880,6 +928,7 @@ int main(void)
         cmocka_unit_test_setup(kafka_hostile_template_values_go_to_topic_fallback, test_setup),
         cmocka_unit_test_setup(kafka_hostile_template_values_without_fallback_are_dead_lettered,
                                test_setup),
+        cmocka_unit_test_setup(kafka_dead_letter_kinds_logged_are_bounded, test_setup),
         cmocka_unit_test_setup(kafka_check_names_line_and_librdkafka_message_and_never_a_secret,
                                test_setup),
         cmocka_unit_test_setup(kafka_delivers_every_event_once_in_order_and_acks_each_batch_once,
