@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 void conf_err(struct conf_errs *errs, const char *file, int line, const char *fmt, ...)
@@ -307,38 +306,43 @@ static struct conf *load(const char *name, FILE *fp, const char *str, struct con
 struct conf *conf_load(const char *path, struct conf_errs *errs)
 {
     /* Read whole into non-dumped memory (stdio would keep the text, secrets included, in a
-     * heap buffer that outlives fclose). */
+     * heap buffer that outlives fclose). A pipe or FIFO works too: the buffer doubles. */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd < 0) {
         conf_err(errs, path, 0, "cannot open: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return NULL;
     }
-    size_t cap = S_ISREG(st.st_mode) && st.st_size < (16 << 20) ? (size_t)st.st_size : 0;
-    if (!S_ISREG(st.st_mode) || (off_t)cap != st.st_size) {
-        conf_err(errs, path, 0, "cannot open: not a regular file of at most 16 MiB");
-        close(fd);
-        return NULL;
-    }
+    size_t cap = 16384, len = 0;
     char *text = lf_secret_alloc(cap);
-    size_t len = 0;
-    while (text && len < cap) {
+    const char *why = NULL;
+    while (text) {
+        if (len == cap) {
+            char *bigger = cap < ((size_t)16 << 20) ? lf_secret_alloc(cap * 2) : NULL;
+            if (!bigger) {
+                why = cap < ((size_t)16 << 20) ? "out of memory" : "larger than 16 MiB";
+                break;
+            }
+            memcpy(bigger, text, len);
+            lf_secret_free(text);
+            text = bigger;
+            cap *= 2;
+        }
         ssize_t r = read(fd, text + len, cap - len);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0)
+            why = strerror(errno);
         if (r <= 0)
             break;
         len += (size_t)r;
     }
-    int rerr = errno;
     close(fd);
-    if (!text || len < cap) {
-        conf_err(errs, path, 0, "cannot read: %s", text ? strerror(rerr) : "out of memory");
+    if (!text || why) {
+        conf_err(errs, path, 0, "cannot read: %s", text ? why : "out of memory");
         lf_secret_free(text);
         return NULL;
     }
+    text[len] = '\0';
     struct conf *c = load(path, NULL, text, errs);
     lf_secret_free(text);
     return c;
