@@ -439,7 +439,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
             LF_LOG(LF_WARN, COMP, "[%s] %s: %s (%zu bytes kept for %u documents); refused and "
                    "counted in responses_refused, the documents are sent again%s", o->env->name,
                    host->shown, s->refused, s->resp.max, r->n,
-                   r->n > 1 ? " in two halves" : "");
+                   r->n > 1 && s->refused == refused_large ? " in two halves" : "");
         if (r->n > 1 && s->refused == refused_large) {
             /* a smaller request has a smaller answer: halves, after the usual backoff */
             int a = r->attempt + 1;
