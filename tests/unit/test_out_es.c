@@ -94,6 +94,36 @@ static void index_names_from_log_timestamps_are_checked(void **state)
     assert_null(ic.invalid);
 }
 
+/* Issue 21 item 3: an answer of many tiny JSON values is not handed to jansson (4 MiB of
+ * "{}," cost it hundreds of MB); strings do not count, escapes are followed. */
+static void bulk_answer_with_too_many_values_is_refused_before_parsing(void **state)
+{
+    (void)state;
+    assert_true(es_json_small("{\"a\":[1,2,3]}", strlen("{\"a\":[1,2,3]}"), 4));
+    assert_false(es_json_small("{\"a\":[1,2,3]}", strlen("{\"a\":[1,2,3]}"), 3));
+    assert_true(es_json_small("\"{[,{[,\\\"{[,\"", strlen("\"{[,{[,\\\"{[,\""), 0));
+    static char big[30000];
+    size_t n = 0;
+    n += (size_t)snprintf(big, sizeof big, "{\"errors\":true,\"items\":[");
+    while (n + 8 < sizeof big) {
+        memcpy(big + n, "{},", 3);
+        n += 3;
+    }
+    memcpy(big + n - 1, "]}", 2);
+    n++;
+    struct es_item_result res[2];
+    char err[200];
+    assert_int_equal(es_bulk_parse(big, n, res, 2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more JSON values"));
+    /* a real answer with errors and caused_by for 2 documents passes */
+    const char *ok = "{\"errors\":true,\"items\":[{\"create\":{\"status\":201}},{\"create\":"
+                     "{\"status\":400,\"error\":{\"type\":\"mapper_parsing_exception\",\"reason\":"
+                     "\"failed, [x]\",\"caused_by\":{\"type\":\"illegal_argument_exception\","
+                     "\"reason\":\"bad, {value}\"}}}}]}";
+    assert_int_equal(es_bulk_parse(ok, strlen(ok), res, 2, err, sizeof err), 0);
+    assert_int_equal(res[1].verdict, ES_DEAD);
+}
+
 static void bulk_body_is_create_action_then_event_json(void **state)
 {
     (void)state;
@@ -235,6 +265,7 @@ int main(void)
         cmocka_unit_test(doc_id_is_deterministic_and_distinct),
         cmocka_unit_test(index_name_is_strftime_over_utc_timestamp),
         cmocka_unit_test(index_names_from_log_timestamps_are_checked),
+        cmocka_unit_test(bulk_answer_with_too_many_values_is_refused_before_parsing),
         cmocka_unit_test(bulk_body_is_create_action_then_event_json),
         cmocka_unit_test(response_fast_path_and_item_verdicts),
         cmocka_unit_test(config_check_reports_file_line_errors),
