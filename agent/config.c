@@ -7,15 +7,18 @@
  * regex patterns need.
  */
 #include "agent/config.h"
+#include "agent/secret.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void conf_err(struct conf_errs *errs, const char *file, int line, const char *fmt, ...)
 {
@@ -253,16 +256,25 @@ static int handler(void *user, const char *section, const char *name, const char
             return 1;
         }
     char err[256];
-    char *v = conf_expand_env(value, err, sizeof err);
-    if (!v) {
+    char *x = conf_expand_env(value, err, sizeof err);
+    if (!x)
         conf_err(lc->errs, c->file, lc->lineno, "%s: %s", name, err);
-        v = strdup("");
+    /* Any value may be a secret (password, api_key, a URL with a token): it lives in memory
+     * core dumps leave out, and the copies made on the way (inih's line buffer, the
+     * expansion) are wiped. */
+    char *v = lf_secret_strdup(x ? x : "");
+    if (x) {
+        lf_secret_wipe(x, strlen(x));
+        free(x);
     }
+    lf_secret_wipe((char *)value, strlen(value)); /* inih's own, writable, line buffer */
+    if (!v)
+        return 0;
     if (s->n == s->cap) {
         int nc = s->cap ? s->cap * 2 : 8;
         struct conf_entry *ne = realloc(s->e, (size_t)nc * sizeof *ne);
         if (!ne) {
-            free(v);
+            lf_secret_free(v);
             return 0;
         }
         s->e = ne;
@@ -293,13 +305,46 @@ static struct conf *load(const char *name, FILE *fp, const char *str, struct con
 
 struct conf *conf_load(const char *path, struct conf_errs *errs)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
+    /* Read whole into non-dumped memory (stdio would keep the text, secrets included, in a
+     * heap buffer that outlives fclose). A pipe or FIFO works too: the buffer doubles. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         conf_err(errs, path, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
-    struct conf *c = load(path, fp, NULL, errs);
-    fclose(fp);
+    size_t cap = 16384, len = 0;
+    char *text = lf_secret_alloc(cap);
+    const char *why = NULL;
+    while (text) {
+        if (len == cap) {
+            char *bigger = cap < ((size_t)16 << 20) ? lf_secret_alloc(cap * 2) : NULL;
+            if (!bigger) {
+                why = cap < ((size_t)16 << 20) ? "out of memory" : "larger than 16 MiB";
+                break;
+            }
+            memcpy(bigger, text, len);
+            lf_secret_free(text);
+            text = bigger;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, text + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            why = strerror(errno);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (!text || why) {
+        conf_err(errs, path, 0, "cannot read: %s", text ? why : "out of memory");
+        lf_secret_free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    struct conf *c = load(path, NULL, text, errs);
+    lf_secret_free(text);
     return c;
 }
 
@@ -316,7 +361,7 @@ void conf_free(struct conf *c)
         struct conf_section *s = &c->s[i];
         for (int j = 0; j < s->n; j++) {
             free(s->e[j].key);
-            free(s->e[j].value);
+            lf_secret_free(s->e[j].value);
         }
         free(s->e);
         free(s->type);
@@ -419,8 +464,9 @@ int conf_split_list(const char *s, struct conf_list *out)
             }
             out->v = nv;
         }
-        out->v[out->n++] = strdup(t);
+        out->v[out->n++] = lf_secret_strdup(t); /* a URL may hold user:password@ */
     }
+    lf_secret_wipe(dup, strlen(s));
     free(dup);
     return 0;
 }
@@ -428,7 +474,7 @@ int conf_split_list(const char *s, struct conf_list *out)
 void conf_list_free(struct conf_list *l)
 {
     for (int i = 0; i < l->n; i++)
-        free(l->v[i]);
+        lf_secret_free(l->v[i]);
     free(l->v);
     l->v = NULL;
     l->n = 0;

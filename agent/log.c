@@ -6,6 +6,7 @@
 #include "agent/buf.h"
 #include "agent/json.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,24 +82,68 @@ void lf_log_write(enum lf_level lvl, const char *comp, const char *fmt, ...)
     (void)w;
 }
 
+/* Copies what is safe to show of url[0..n): bytes that can appear in a host name or port,
+ * anything else as '?' (the URL is configuration, but it may be ${VAR} from anywhere). */
+static size_t mask_copy(char *out, size_t room, const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < room; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
+        out[k++] = ok ? (char)c : '?';
+    }
+    if (room)
+        out[k] = '\0';
+    return k;
+}
+
 const char *lf_mask_url(const char *url, char *out, size_t outsz)
 {
+    if (!outsz)
+        return out;
     if (!url || !*url) {
         snprintf(out, outsz, "(none)");
         return out;
     }
-    const char *p = strstr(url, "://");
-    const char *host = p ? p + 3 : url;
-    const char *slash = strchr(host, '/');
-    size_t hlen = slash ? (size_t)(slash - host) : strlen(host);
-    const char *at = memchr(host, '@', hlen); /* drop user:password@ */
-    if (at) {
-        hlen -= (size_t)(at + 1 - host);
-        host = at + 1;
+    /* scheme: letters, digits, + . - before "://" (RFC 3986); else the URL has none */
+    const char *host = url;
+    size_t slen = 0;
+    while (url[slen] && (isalnum((unsigned char)url[slen]) || url[slen] == '+' ||
+                         url[slen] == '.' || url[slen] == '-'))
+        slen++;
+    if (slen > 0 && isalpha((unsigned char)url[0]) && strncmp(url + slen, "://", 3) == 0)
+        host = url + slen + 3;
+    else
+        slen = 0;
+    /* the authority ends at the first / ? or #: whatever follows (path, query, fragment) may
+     * be the secret, whichever of them the URL has */
+    size_t alen = strcspn(host, "/?#");
+    /* userinfo ends at the last '@' of the authority (a password may hold an '@') */
+    for (size_t i = alen; i > 0; i--)
+        if (host[i - 1] == '@') {
+            host += i;
+            alen -= i;
+            break;
+        }
+    const char *rest = host + alen;
+    size_t rlen = strlen(rest);
+    size_t k = 0;
+    if (slen) {
+        k += mask_copy(out, outsz, url, slen);
+        if (k + 3 < outsz) {
+            memcpy(out + k, "://", 4);
+            k += 3;
+        }
     }
-    size_t len = strlen(url);
-    const char *tail = len >= 4 ? url + len - 4 : url;
-    snprintf(out, outsz, "%.*s%.*s/…%s", p ? (int)(p + 3 - url) : 0, url, (int)hlen, host,
-             slash ? tail : "");
+    k += mask_copy(out + k, outsz - k, host, alen);
+    if (rlen) {
+        /* the last 4 characters tell two long webhook URLs apart; a short path or query
+         * would give too much of itself away, so it is shown as "/…" alone */
+        char tail[5] = "";
+        if (rlen >= 24)
+            mask_copy(tail, sizeof tail, rest + rlen - 4, 4);
+        snprintf(out + k, outsz - k, "/…%s", tail);
+    }
     return out;
 }

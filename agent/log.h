@@ -35,8 +35,10 @@ int lf_log_parse_level(const char *s);
 /* Switch to JSON records (1) or plain text (0). */
 void lf_log_set_json(int on);
 
-/* Writes a printable form of a secret URL into out: scheme://host/…last4 (never the path
- * token itself). Returns out. */
+/* Writes a printable form of a secret URL into out: scheme://host:port, then "/…" when a
+ * path, query or fragment follows (and its last 4 characters when it is 24 or longer), never
+ * userinfo; whatever the URL's shape (no scheme, no path, '?' or '#' right after the port,
+ * '@' in the password). Returns out. */
 const char *lf_mask_url(const char *url, char *out, size_t outsz);
 
 #endif

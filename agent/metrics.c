@@ -89,6 +89,12 @@ static const struct ometric output_metrics[] = {
      "Events dead-lettered (written under data_dir/dead-letter).", 1},
     {"events_skipped", "logferry_output_events_skipped_total",
      "Events the output's `when` did not match.", 1},
+    {"events_rerouted", "logferry_output_events_rerouted_total",
+     "Events sent to topic_fallback because their topic template gave a missing, illegal or "
+     "internal name.", 1},
+    {"responses_refused", "logferry_output_responses_refused_total",
+     "Server answers refused: larger than the bound derived from the request, or in an "
+     "encoding not asked for (Elasticsearch).", 1},
     {"batches_acked", "logferry_output_batches_acked_total", "Batches acknowledged.", 1},
     {"alerts_sent", "logferry_output_alerts_sent_total", "Alert messages posted (Slack).", 1},
     {"alerts_folded", "logferry_output_alerts_folded_total",

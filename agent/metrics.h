@@ -44,6 +44,8 @@ struct out_metrics {
     atomic_ullong events_retried;  /* resend attempts of events */
     atomic_ullong events_dead;     /* dead-lettered */
     atomic_ullong events_skipped;  /* not matched by `when` */
+    atomic_ullong events_rerouted; /* sent to a fallback topic: the template's name was illegal */
+    atomic_ullong responses_refused; /* answers over their bound or in an unasked encoding */
     atomic_ullong batches_acked;
     atomic_ullong alerts_sent;     /* slack: messages posted */
     atomic_ullong alerts_folded;   /* slack: matching lines folded into summaries */

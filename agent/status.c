@@ -65,7 +65,7 @@ json_t *lf_status_json(void)
         struct output_inst *o = &a->outs[i];
         struct out_metrics *m = &o->m;
         json_array_append_new(outs, json_pack(
-            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
             "name", o->env.name, "type", o->desc->type, "state", state_name(METRIC_GET(m->state)),
             "state_since_ms", (json_int_t)METRIC_GET(m->state_since_ms),
             "last_error", lf_json_string_lossy(m->last_error),
@@ -75,6 +75,8 @@ json_t *lf_status_json(void)
             "events_retried", (json_int_t)METRIC_GET(m->events_retried),
             "events_dead", (json_int_t)METRIC_GET(m->events_dead),
             "events_skipped", (json_int_t)METRIC_GET(m->events_skipped),
+            "events_rerouted", (json_int_t)METRIC_GET(m->events_rerouted),
+            "responses_refused", (json_int_t)METRIC_GET(m->responses_refused),
             "alerts_sent", (json_int_t)METRIC_GET(m->alerts_sent),
             "alerts_folded", (json_int_t)METRIC_GET(m->alerts_folded)));
     }

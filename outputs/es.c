@@ -37,13 +37,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define COMP "out.es"
-#define RESP_MAX ((size_t)64 << 20)
 #define ES_IDLE_TICK_MS 10
+/* A _bulk answer, with our filter_path, is a few dozen bytes per document, a few hundred for
+ * a refused one: a request may be answered with at most this much (after gzip decoding).
+ * More is refused and counted (responses_refused); a legitimate answer that big (very long
+ * error reasons) is handled by sending the request again in halves. */
+#define ES_RESP_BASE ((size_t)16 << 10)
+#define ES_RESP_PER_DOC ((size_t)1 << 10)
+/* Buffers grown past this are given back after the request, so one burst (or one hostile
+ * answer) does not keep its memory. */
+#define ES_KEEP_BUF ((size_t)1 << 20)
 
 struct es_bt {
     struct event_batch *b;
@@ -69,6 +78,7 @@ struct es_slot {
     struct es_req *req; /* NULL = free */
     int host;
     struct buf body, gz, resp;
+    const char *refused; /* why the answer was cut off (too large, unasked encoding), or NULL */
     char cerr[CURL_ERROR_SIZE];
 };
 
@@ -93,6 +103,7 @@ struct es_out {
     uint64_t rng;
     int retrying;     /* whole-request failures in a row: logged on the first only */
     int item_retrying; /* responses in a row with items to retry: logged on the first only */
+    int refusing;      /* answers in a row refused (slot_body/slot_header): logged once */
     struct es_dlq dlq;
 };
 
@@ -234,10 +245,63 @@ static void cut_pending(struct es_out *o)
     o->pend_bytes = 0;
 }
 
+static const char refused_large[] = "answer larger than the bound for this request";
+static const char refused_encoding[] = "answer in a content encoding not asked for";
+
+/* The answer's body, decoded: at most s->resp.max bytes (set from the request's size). */
+static size_t slot_body(char *p, size_t sz, size_t nm, void *ud)
+{
+    struct es_slot *s = ud;
+    size_t n = sz * nm;
+    if (buf_add(&s->resp, p, n) != 0) {
+        s->refused = refused_large;
+        return 0; /* curl ends the transfer: CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+/* Refuses an answer in an encoding we did not ask for (we ask for gzip only): libcurl
+ * would decode deflate or a stack of encodings too, each a decompression bomb. */
+static size_t slot_header(char *p, size_t sz, size_t nm, void *ud)
+{
+    struct es_slot *s = ud;
+    size_t n = sz * nm;
+    static const char ce[] = "content-encoding:";
+    if (n > sizeof ce - 1 && strncasecmp(p, ce, sizeof ce - 1) == 0) {
+        const char *v = p + sizeof ce - 1, *end = p + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        size_t vl = (size_t)(end - v);
+        if (!((vl == 4 && strncasecmp(v, "gzip", 4) == 0) ||
+              (vl == 8 && strncasecmp(v, "identity", 8) == 0))) {
+            s->refused = refused_encoding;
+            return 0;
+        }
+    }
+    return n;
+}
+
+/* Gives back what a large request or answer grew the slot's buffers to. Called when the
+ * slot's transfer is over and its answer handled. */
+static void slot_release(struct es_slot *s)
+{
+    struct buf *bufs[3] = {&s->body, &s->gz, &s->resp};
+    for (int i = 0; i < 3; i++)
+        if (bufs[i]->cap > ES_KEEP_BUF) {
+            size_t max = bufs[i]->max;
+            buf_free(bufs[i]);
+            buf_init(bufs[i], max);
+        }
+}
+
 static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
 {
     buf_reset(&s->body);
     buf_reset(&s->resp);
+    s->resp.max = ES_RESP_BASE + ES_RESP_PER_DOC * r->n;
+    s->refused = NULL;
     for (uint32_t i = 0; i < r->n; i++)
         if (es_bulk_append(&s->body, &o->ic, r->docs[i].bt->b, doc_ev(&r->docs[i])) != 0)
             return -1;
@@ -258,6 +322,10 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
     s->cerr[0] = '\0';
     es_http_prepare(&o->http, s->e, o->http.hosts[s->host].bulk_url, "POST", body, len, hdr,
                     &s->resp);
+    curl_easy_setopt(s->e, CURLOPT_WRITEFUNCTION, slot_body);
+    curl_easy_setopt(s->e, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(s->e, CURLOPT_HEADERFUNCTION, slot_header);
+    curl_easy_setopt(s->e, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(s->e, CURLOPT_ERRORBUFFER, s->cerr);
     curl_easy_setopt(s->e, CURLOPT_PRIVATE, s);
     if (curl_multi_add_handle(o->multi, s->e) != CURLM_OK)
@@ -314,7 +382,9 @@ static void requeue(struct es_out *o, const struct es_doc *docs, uint32_t n, int
 static void resp_error(const struct buf *resp, char *type, size_t tsz, char *reason, size_t rsz)
 {
     type[0] = reason[0] = '\0';
-    json_t *root = resp->len ? json_loadb(resp->p, resp->len, 0, NULL) : NULL;
+    json_t *root = resp->len && es_json_small(resp->p, resp->len, 256)
+                       ? json_loadb(resp->p, resp->len, 0, NULL)
+                       : NULL;
     json_t *e = root ? json_object_get(root, "error") : NULL;
     if (json_is_object(e)) {
         es_sanitize(json_string_value(json_object_get(e, "type")), type, tsz);
@@ -362,6 +432,30 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
     struct es_host *host = &o->http.hosts[s->host];
     long status = 0;
     char why[400];
+    if (cc == CURLE_WRITE_ERROR && s->refused) {
+        /* the server answered, but not within bounds: not a connection failure */
+        METRIC_ADD(o->env->m->responses_refused, 1);
+        if (o->refusing++ == 0)
+            LF_LOG(LF_WARN, COMP, "[%s] %s: %s (%zu bytes kept for %u documents); refused and "
+                   "counted in responses_refused, the documents are sent again%s", o->env->name,
+                   host->shown, s->refused, s->resp.max, r->n,
+                   r->n > 1 && s->refused == refused_large ? " in two halves" : "");
+        if (r->n > 1 && s->refused == refused_large) {
+            /* a smaller request has a smaller answer: halves, after the usual backoff */
+            int a = r->attempt + 1;
+            int64_t due = es_now_ms() + backoff_ms(o, a);
+            uint32_t h = r->n / 2;
+            set_error(o, "%s: %s", host->shown, s->refused);
+            set_state(o, OUT_RETRYING);
+            requeue(o, r->docs, h, a, due);
+            requeue(o, r->docs + h, r->n - h, a, due);
+            req_free(r);
+            return;
+        }
+        whole_retry(o, r, host->shown, s->refused);
+        return;
+    }
+    o->refusing = 0;
     if (cc != CURLE_OK) {
         es_http_host_failed(&o->http, s->host, es_now_ms());
         snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));
@@ -490,6 +584,7 @@ static void pump(struct es_out *o, long wait_ms)
             s->req = NULL;
             o->inflight--;
             on_response(o, s, r, cc);
+            slot_release(s);
             any = 1;
         }
         if (any)
@@ -552,7 +647,7 @@ static void *es_init(const void *vconf, const struct output_env *env, char *err,
         struct es_slot *s = &o->slots[i];
         buf_init(&s->body, 0);
         buf_init(&s->gz, 0);
-        buf_init(&s->resp, RESP_MAX);
+        buf_init(&s->resp, ES_RESP_BASE); /* raised per request in start_req */
         if (!(s->e = curl_easy_init()))
             goto fail;
     }
@@ -585,10 +680,20 @@ static void es_send(void *st, struct event_batch *b)
     bt->b = b;
     bt->left = wanted;
     o->unacked++;
+    uint32_t ndead = 0;
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (wanted < b->n && !output_wants(o->env, b, ev))
             continue;
+        size_t ilen;
+        const char *idx = es_index_name(&o->ic, ev->ts_ms, &ilen);
+        if (o->ic.invalid) {
+            /* a name Elasticsearch refuses: dead-lettered now, done after the loop (the
+             * last done document acks the batch, which must not be touched after that) */
+            es_dlq_add(&o->dlq, b, ev, idx, ilen, 0, "invalid_index_name", o->ic.invalid);
+            ndead++;
+            continue;
+        }
         if (o->npend == o->cappend) {
             uint32_t nc = o->cappend ? o->cappend * 2 : 256;
             if (nc > (uint32_t)o->conf->bulk_max_events)
@@ -611,6 +716,12 @@ static void es_send(void *st, struct event_batch *b)
             while (o->nq + o->inflight > o->nslots && !giving_up(o))
                 pump(o, 100);
         }
+    }
+    if (ndead) {
+        es_dlq_flush(&o->dlq);
+        struct es_doc d = {bt, 0};
+        while (ndead--)
+            doc_done(o, &d);
     }
     /* Nothing outstanding: send what we have now rather than wait for more (the same rule as
      * in es_tick); under load requests are in flight and this batch's documents accumulate. */

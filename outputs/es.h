@@ -25,6 +25,7 @@
 #include "agent/buf.h"
 #include "agent/config.h"
 #include "agent/event.h"
+#include "agent/log_once.h"
 
 struct es_conf {
     struct conf_list hosts;
@@ -76,10 +77,17 @@ struct es_index_cache {
     int64_t key;          /* the day or second the cached name is for; INT64_MIN = none */
     char name[256];
     size_t len;
+    const char *invalid;  /* why name is not a legal index name (es_index_invalid), or NULL */
 };
 void es_index_cache_init(struct es_index_cache *ic, const char *fmt);
-/* Returns the name (NUL-terminated, in the cache) and its length in *len. */
+/* Returns the name (NUL-terminated, in the cache) and its length in *len; ic->invalid then
+ * says whether Elasticsearch would refuse it. */
 const char *es_index_name(struct es_index_cache *ic, int64_t ts_ms, size_t *len);
+/* NULL if n[0..len) is a legal index name: 1..255 bytes, lower case, none of
+ * \ / * ? " < > | space , # : or control bytes, not starting with - _ +, not "." or "..".
+ * Else why not (a static string). @timestamp comes from log content: a year below 0 or past
+ * 9999 must not make a name Elasticsearch refuses on every retry. */
+const char *es_index_invalid(const char *n, size_t len);
 
 /* Appends one action line + the event's JSON line to body. Returns 0 or -1 (cap hit). */
 int es_bulk_append(struct buf *body, struct es_index_cache *ic, const struct event_batch *b,
@@ -110,6 +118,10 @@ int es_bulk_all_ok(const char *resp, size_t len);
  * response is not a _bulk response for n items (the caller retries the whole request). */
 int es_bulk_parse(const char *resp, size_t len, struct es_item_result *res, size_t n,
                   char *err, size_t errsz);
+/* 1 when the JSON text p[0..len) opens at most `max` objects, arrays and values (counted
+ * without parsing), so handing it to jansson costs memory in proportion to its size. */
+int es_json_small(const char *p, size_t len, size_t max);
+#define ES_JSON_PER_DOC 24 /* a refused item with caused_by opens about 10 */
 /* The verdict for one item's status and error type. */
 enum es_verdict es_item_verdict(int status, const char *type);
 
@@ -124,8 +136,7 @@ struct es_dlq {
     struct out_metrics *m;
     char dir[4096];
     char path[4200];
-    char kinds[32][80]; /* "status type" already logged */
-    int nkinds;
+    struct lf_once logged; /* (status, type) kinds already logged */
     struct buf lines; /* of the response being handled */
 };
 void es_dlq_init(struct es_dlq *q, const char *data_dir, const char *name,

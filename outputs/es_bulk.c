@@ -81,7 +81,30 @@ void es_index_cache_init(struct es_index_cache *ic, const char *fmt)
     if (ic->literal) {
         snprintf(ic->name, sizeof ic->name, "%s", fmt);
         ic->len = strlen(ic->name);
+        ic->invalid = es_index_invalid(ic->name, ic->len);
     }
+}
+
+const char *es_index_invalid(const char *n, size_t len)
+{
+    if (len == 0)
+        return "empty index name";
+    if (len > 255)
+        return "index name longer than 255 bytes";
+    if ((len == 1 && n[0] == '.') || (len == 2 && n[0] == '.' && n[1] == '.'))
+        return "index name '.' or '..'";
+    if (n[0] == '-' || n[0] == '_' || n[0] == '+')
+        return "index name starts with - _ or +";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)n[i];
+        if (c < 0x20 || c >= 0x7f)
+            return "control or non-ASCII byte in index name";
+        if (c >= 'A' && c <= 'Z')
+            return "upper-case letter in index name";
+        if (strchr("\\/*?\"<>| ,#:", c))
+            return "character Elasticsearch refuses in index name";
+    }
+    return NULL;
 }
 
 static int64_t floordiv(int64_t a, int64_t b)
@@ -109,6 +132,7 @@ const char *es_index_name(struct es_index_cache *ic, int64_t ts_ms, size_t *len)
                 n = (size_t)snprintf(ic->name, sizeof ic->name, "logferry-invalid-index");
             ic->len = n;
             ic->key = key;
+            ic->invalid = es_index_invalid(ic->name, n);
         }
     }
     *len = ic->len;
@@ -250,11 +274,38 @@ enum es_verdict es_item_verdict(int status, const char *type)
     return ES_DEAD;
 }
 
+int es_json_small(const char *p, size_t len, size_t max)
+{
+    /* Counts what makes jansson allocate a value: containers opened and separators, outside
+     * strings. 4 bytes of "[{},{}" can cost jansson a few hundred bytes each. */
+    size_t k = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if ((c == '{' || c == '[' || c == ',') && ++k > max) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int es_bulk_parse(const char *resp, size_t len, struct es_item_result *res, size_t n,
                   char *err, size_t errsz)
 {
     if (!resp || len == 0) {
         snprintf(err, errsz, "empty response");
+        return -1;
+    }
+    if (!es_json_small(resp, len, ES_JSON_PER_DOC * n + 64)) {
+        snprintf(err, errsz, "response has more JSON values than a _bulk answer for %zu "
+                 "documents", n);
         return -1;
     }
     json_error_t je;

@@ -102,16 +102,17 @@ void es_dlq_add(struct es_dlq *q, const struct event_batch *b, const struct even
         nap(100);
     }
     METRIC_ADD(q->m->events_dead, 1);
-    char kind[80];
-    snprintf(kind, sizeof kind, "%d %s", status, type);
-    for (int i = 0; i < q->nkinds; i++)
-        if (strcmp(q->kinds[i], kind) == 0)
-            return;
-    if (q->nkinds < (int)(sizeof q->kinds / sizeof q->kinds[0]))
-        snprintf(q->kinds[q->nkinds++], sizeof q->kinds[0], "%s", kind);
-    LF_LOG(LF_WARN, COMP, "[%s] Elasticsearch refused a document (%d %s: %s); it and the "
-           "next ones of this kind go to %s (counted in events_dead, logged once)",
-           q->name, status, *type ? type : "-", reason, q->path);
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    enum lf_once_verdict v = lf_once_check(&q->logged, st, type);
+    if (v != LF_ONCE_SEEN)
+        LF_LOG(LF_WARN, COMP, "[%s] Elasticsearch refused a document (%d %s: %s); it and the "
+               "next ones of this kind go to %s (counted in events_dead, logged once)",
+               q->name, status, *type ? type : "-", reason, q->path);
+    if (v == LF_ONCE_FULL)
+        LF_LOG(LF_WARN, COMP, "[%s] %d kinds of dead letters logged: further kinds are not "
+               "logged (they are counted in events_dead and written to %s)", q->name,
+               LF_ONCE_KINDS, q->path);
 }
 
 void es_dlq_flush(struct es_dlq *q)

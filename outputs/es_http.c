@@ -9,6 +9,7 @@
 #include "outputs/es_http.h"
 
 #include "agent/log.h"
+#include "agent/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,15 +53,14 @@ int es_http_init(struct es_http *h, const struct es_conf *conf, char *err, size_
             n--;
         struct es_host *hs = &h->hosts[h->nhosts];
         static const char bulk[] = "/_bulk?filter_path=errors,items.*.error,items.*.status";
-        hs->base = malloc(n + 1);
-        hs->bulk_url = malloc(n + sizeof bulk);
+        /* a host URL may hold user:password@: kept out of core dumps (secret.h) */
+        hs->base = lf_secret_strndup(u, n);
+        hs->bulk_url = lf_secret_alloc(n + sizeof bulk);
         if (!hs->base || !hs->bulk_url) {
-            free(hs->base);
-            free(hs->bulk_url);
+            lf_secret_free(hs->base);
+            lf_secret_free(hs->bulk_url);
             goto oom;
         }
-        memcpy(hs->base, u, n);
-        hs->base[n] = '\0';
         memcpy(hs->bulk_url, u, n);
         memcpy(hs->bulk_url + n, bulk, sizeof bulk);
         lf_mask_url(hs->base, hs->shown, sizeof hs->shown);
@@ -69,7 +69,7 @@ int es_http_init(struct es_http *h, const struct es_conf *conf, char *err, size_
     if (conf->api_key) {
         static const char pfx[] = "Authorization: ApiKey ";
         size_t kl = strlen(conf->api_key);
-        h->auth_header = malloc(sizeof pfx + kl);
+        h->auth_header = lf_secret_alloc(sizeof pfx + kl);
         if (!h->auth_header)
             goto oom;
         memcpy(h->auth_header, pfx, sizeof pfx - 1);
@@ -83,8 +83,16 @@ int es_http_init(struct es_http *h, const struct es_conf *conf, char *err, size_
         l = add_hdr(l, "Expect:", &bad); /* no 100-continue round trip on big bodies */
         if (i == 1)
             l = add_hdr(l, "Content-Encoding: gzip", &bad);
-        if (h->auth_header)
-            l = add_hdr(l, h->auth_header, &bad);
+        if (h->auth_header && l) {
+            /* our own last node pointing at the non-dumped key: curl_slist_append would
+             * have copied it to the heap (curl only reads the list) */
+            struct curl_slist *t = l;
+            while (t->next)
+                t = t->next;
+            h->auth_node[i].data = h->auth_header;
+            h->auth_node[i].next = NULL;
+            t->next = &h->auth_node[i];
+        }
         *lists[i] = l;
     }
     if (bad)
@@ -99,20 +107,18 @@ oom:
 void es_http_free(struct es_http *h)
 {
     for (int i = 0; i < h->nhosts; i++) {
-        free(h->hosts[i].base);
-        free(h->hosts[i].bulk_url);
+        lf_secret_free(h->hosts[i].base);
+        lf_secret_free(h->hosts[i].bulk_url);
     }
     free(h->hosts);
-    curl_slist_free_all(h->hdr_bulk);
-    curl_slist_free_all(h->hdr_bulk_gz);
-    curl_slist_free_all(h->hdr_json);
-    if (h->auth_header) {
-        /* scrub the key before handing the memory back */
-        volatile char *p = h->auth_header;
-        while (*p)
-            *p++ = 0;
-        free(h->auth_header);
+    struct curl_slist *lists[3] = {h->hdr_bulk, h->hdr_bulk_gz, h->hdr_json};
+    for (int i = 0; i < 3; i++) {
+        for (struct curl_slist *l = lists[i]; l; l = l->next)
+            if (l->next == &h->auth_node[i])
+                l->next = NULL; /* ours, not curl's to free */
+        curl_slist_free_all(lists[i]);
     }
+    lf_secret_free(h->auth_header); /* wiped */
     memset(h, 0, sizeof *h);
 }
 
@@ -174,7 +180,9 @@ void es_http_prepare(struct es_http *h, CURL *e, const char *url, const char *me
         curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* let ES gzip its answers */
+    /* Only gzip is asked for (libcurl would otherwise offer and decode every encoding it
+     * has); the caller's write callback caps what the decoded answer may grow to. */
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -205,6 +213,7 @@ int es_http_sync(struct es_http *h, const char *method, const char *path, const 
         struct buf url;
         buf_init(&url, 0);
         if (buf_printf(&url, "%s%s", h->hosts[i].base, path) != 0 || buf_cstr(&url) != 0) {
+            lf_secret_wipe(url.p, url.cap);
             buf_free(&url);
             snprintf(err, errsz, "out of memory");
             break;
@@ -217,6 +226,7 @@ int es_http_sync(struct es_http *h, const char *method, const char *path, const 
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 0L);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
         CURLcode cc = curl_easy_perform(e);
+        lf_secret_wipe(url.p, url.cap); /* base may hold user:password@ */
         buf_free(&url);
         if (cc == CURLE_OK) {
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);

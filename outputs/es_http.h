@@ -32,7 +32,8 @@ struct es_http {
     struct curl_slist *hdr_bulk;    /* ndjson, no Expect, auth */
     struct curl_slist *hdr_bulk_gz; /* + Content-Encoding: gzip */
     struct curl_slist *hdr_json;    /* application/json, auth (setup/test) */
-    char *auth_header;              /* "Authorization: ApiKey ..." (secret) */
+    char *auth_header;              /* "Authorization: ApiKey ..." (secret, secret.h memory) */
+    struct curl_slist auth_node[3]; /* the last node of each list above: auth_header */
 };
 
 int es_http_init(struct es_http *h, const struct es_conf *conf, char *err, size_t errsz);

@@ -406,7 +406,7 @@ static void kafka_send(void *st, struct event_batch *b)
     t->pending = t->nmsg;
     if (ko->tpl.kind == KTPL_BATCH)
         t->topic_rc = ktpl_render(&ko->tpl, b, &b->ev[t->m[0].idx], t->topic, sizeof t->topic,
-                                  &t->topic_missing);
+                                  &t->topic_len, &t->topic_missing);
     if (ko->key_kind == KEY_HOST && b->host_name) {
         t->key = b->host_name;
         t->keylen = strlen(b->host_name);

@@ -90,28 +90,6 @@ static int open_dead(struct kdead *d, char *err, size_t errsz)
     return 0;
 }
 
-static uint64_t kind_hash(const char *reason, const char *topic)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = reason; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (const char *p = topic; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
-
-static int first_of_kind(struct kdead *d, const char *reason, const char *topic)
-{
-    uint64_t h = kind_hash(reason, topic);
-    for (int i = 0; i < d->nseen; i++)
-        if (d->seen[i] == h)
-            return 0;
-    if (d->nseen < (int)(sizeof d->seen / sizeof d->seen[0]))
-        d->seen[d->nseen++] = h;
-    return 1; /* past 64 kinds every one is logged: still bounded by the events themselves */
-}
-
 int kdead_write(struct kdead *d, const struct output_env *env, const char *reason,
                 const char *detail, const char *topic, const char *event_json, size_t json_len,
                 char *err, size_t errsz)
@@ -159,12 +137,17 @@ int kdead_write(struct kdead *d, const struct output_env *env, const char *reaso
         off += (size_t)w;
     }
     buf_free(&o);
-    if (first_of_kind(d, reason, topic)) {
+    enum lf_once_verdict v = lf_once_check(&d->logged, reason, topic);
+    if (v != LF_ONCE_SEEN) {
         char pt[128];
         LF_LOG(LF_WARN, "out.kafka", "[%s] %s (topic '%s'): %s; the event goes to %s (logged "
                "once per reason and topic; see events_dead)", env->name, reason,
                printable(topic, pt, sizeof pt), detail, d->path);
     }
+    if (v == LF_ONCE_FULL)
+        LF_LOG(LF_WARN, "out.kafka", "[%s] %d kinds of dead letters logged: further kinds are "
+               "not logged (they are counted in events_dead and written to %s)", env->name,
+               LF_ONCE_KINDS, d->path);
     METRIC_ADD(env->m->events_dead, 1);
     return 0;
 }

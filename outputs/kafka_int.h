@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/log_once.h"
 #include "outputs/output.h"
 
 /* ---- configuration (kafka_conf.c) ---- */
@@ -78,11 +79,16 @@ struct ktpl {
  * with a sentence in err. */
 int ktpl_compile(const char *s, struct ktpl *t, char *err, size_t errsz);
 void ktpl_free(struct ktpl *t);
-/* Renders the topic for an event into out (NUL-terminated). Returns 0; 1 when a field is
- * missing and has no default (*missing names it); 2 when the result is longer than outsz. */
+/* Renders the topic for an event into out (NUL-terminated) and its length into *outlen; a
+ * field value may hold NUL bytes, so only *outlen says where the name ends. Returns 0; 1
+ * when a field is missing and has no default (*missing names it); 2 when the result is
+ * longer than outsz. */
 int ktpl_render(const struct ktpl *t, const struct event_batch *b, const struct event *ev,
-                char *out, size_t outsz, const char **missing);
-/* 1 if name is a legal Kafka topic: 1..249 of [A-Za-z0-9._-], not "." or "..". */
+                char *out, size_t outsz, size_t *outlen, const char **missing);
+/* NULL if name[0..len) is a topic log content may pick: 1..249 of [A-Za-z0-9._-], not "."
+ * or "..", not internal (leading "__"); else why not (a static string, for logs and dead
+ * letters). */
+const char *ktopic_invalid(const char *name, size_t len);
 int ktopic_valid(const char *name, size_t len);
 /* Renders a field's value as text (strings as they are, numbers in decimal). Returns the
  * length written (truncated to outsz-1), or -1 if the value has no text form (JSON). */
@@ -110,9 +116,7 @@ void ktcache_clear(struct ktcache *tc);
 struct kdead {
     char *path;   /* <data_dir>/dead-letter/kafka-<name>.ndjson */
     int fd;       /* -1 until the first dead letter */
-    /* "log once per kind and topic": hashes of (reason, topic) already logged */
-    uint64_t seen[64];
-    int nseen;
+    struct lf_once logged; /* (reason, topic) kinds already logged */
 };
 
 int kdead_init(struct kdead *d, const struct output_env *env, char *err, size_t errsz);
@@ -148,6 +152,7 @@ struct ktrack {
     int topic_rc;                   /* batch-constant template: render result */
     const char *topic_missing;
     char topic[KTOPIC_MAX + 1];
+    size_t topic_len;
     const char *key;                /* batch-constant key, or NULL */
     size_t keylen;
     struct kmsg m[];
@@ -180,6 +185,7 @@ struct kafka_out {
     size_t arrcap;
     char keybuf[1024];
     char tbuf[KTOPIC_MAX + 2];
+    const char *rerouted_logged[8]; /* reasons already logged by note_rerouted */
 };
 
 static inline const struct event *kmsg_event(const struct kmsg *km)

@@ -19,8 +19,37 @@
 #include <string.h>
 #include <time.h>
 
+/* An event whose template gave no usable topic goes to topic_fallback: counted in
+ * events_rerouted, each reason logged once (the rendered name is log content: it is shown
+ * only through a printable, bounded copy). */
+static void note_rerouted(struct kafka_out *ko, const char *why, const char *name, size_t len)
+{
+    METRIC_ADD(ko->env->m->events_rerouted, 1);
+    size_t n = sizeof ko->rerouted_logged / sizeof ko->rerouted_logged[0];
+    for (size_t i = 0; i < n; i++) {
+        if (ko->rerouted_logged[i] == why)
+            return;
+        if (!ko->rerouted_logged[i]) {
+            ko->rerouted_logged[i] = why;
+            break;
+        }
+    } /* more reasons than slots cannot happen: they are the static strings of this file */
+    char shown[80];
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 1 < sizeof shown; i++) {
+        unsigned char c = (unsigned char)name[i];
+        shown[k++] = (c >= 0x20 && c < 0x7f && c != '\'') ? (char)c : '?';
+    }
+    shown[k] = '\0';
+    LF_LOG(LF_WARN, "out.kafka", "[%s] topic template gave '%s' (%s): such events go to "
+           "topic_fallback '%s' (counted in events_rerouted, logged once per reason)",
+           ko->env->name, shown, why, ko->kc->topic_fallback);
+}
+
 /* Resolves km's topic into *rkt. Returns 0, or 1 when km was dead-lettered instead (then
- * *freed says whether its batch went with it), or -1 when dead-lettering failed. */
+ * *freed says whether its batch went with it), or -1 when dead-lettering failed.
+ * Log content chooses the topic only among legal, non-internal names: anything else goes
+ * to topic_fallback, or without one to the dead-letter file with the reason. */
 static int resolve_topic(struct kafka_out *ko, struct kmsg *km, rd_kafka_topic_t **rkt,
                          int *freed)
 {
@@ -29,29 +58,34 @@ static int resolve_topic(struct kafka_out *ko, struct kmsg *km, rd_kafka_topic_t
         return 0;
     }
     const char *name, *missing = NULL;
+    size_t nlen;
     int rc;
     struct ktrack *t = km->t;
     if (ko->tpl.kind == KTPL_BATCH) {
         rc = t->topic_rc;
         missing = t->topic_missing;
         name = t->topic;
+        nlen = t->topic_len;
     } else {
-        rc = ktpl_render(&ko->tpl, t->b, kmsg_event(km), ko->tbuf, sizeof ko->tbuf, &missing);
+        rc = ktpl_render(&ko->tpl, t->b, kmsg_event(km), ko->tbuf, sizeof ko->tbuf, &nlen,
+                         &missing);
         name = ko->tbuf;
     }
-    char detail[300];
-    if (rc == 1) {
-        if (ko->kc->topic_fallback && *ko->kc->topic_fallback) {
-            name = ko->kc->topic_fallback;
-        } else {
-            snprintf(detail, sizeof detail, "field %s is missing and the template has no default "
-                     "(set topic_fallback or %%{%s:-default})", missing, missing);
-            return kafka_dead_letter(ko, km, "topic field missing", detail, ko->kc->topic,
-                                     freed) ? -1 : 1;
-        }
-    } else if (rc == 2 || !ktopic_valid(name, strlen(name))) {
-        return kafka_dead_letter(ko, km, "invalid topic from template",
-                                 "Kafka topic names are 1-249 characters of A-Z a-z 0-9 . _ -",
+    const char *why = rc == 1   ? "topic field missing"
+                      : rc == 2 ? "topic name longer than 249 bytes"
+                                : ktopic_invalid(name, nlen);
+    int fallback = ko->kc->topic_fallback && *ko->kc->topic_fallback;
+    if (why && fallback) {
+        note_rerouted(ko, why, rc == 1 ? missing : name, rc == 1 ? strlen(missing) : nlen);
+        name = ko->kc->topic_fallback;
+    } else if (why && rc == 1) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "field %s is missing and the template has no default "
+                 "(set topic_fallback or %%{%s:-default})", missing, missing);
+        return kafka_dead_letter(ko, km, "topic field missing", detail, ko->kc->topic,
+                                 freed) ? -1 : 1;
+    } else if (why) {
+        return kafka_dead_letter(ko, km, "invalid topic from template", why,
                                  rc == 2 ? "(too long)" : name, freed) ? -1 : 1;
     }
     if (ko->last_rkt && strcmp(ko->last_name, name) == 0) {
@@ -159,7 +193,7 @@ static int produce_run(struct kafka_out *ko, struct ktrack *t, int *freed)
     rd_kafka_topic_t *rkt;
     if (ko->static_rkt) {
         rkt = ko->static_rkt;
-    } else if (t->topic_rc != 0 || !ktopic_valid(t->topic, strlen(t->topic)) ||
+    } else if (t->topic_rc != 0 || !ktopic_valid(t->topic, t->topic_len) ||
                resolve_topic(ko, first, &rkt, freed) != 0) {
         return -1; /* dead letters or fallbacks: message by message */
     }

@@ -162,8 +162,9 @@ int kfield_text(const struct field *f, char *out, size_t outsz)
 }
 
 int ktpl_render(const struct ktpl *t, const struct event_batch *b, const struct event *ev,
-                char *out, size_t outsz, const char **missing)
+                char *out, size_t outsz, size_t *outlen, const char **missing)
 {
+    *outlen = 0;
     size_t len = 0;
     for (int i = 0; i < t->n; i++) {
         const struct ktpl_part *p = &t->p[i];
@@ -196,22 +197,37 @@ int ktpl_render(const struct ktpl *t, const struct event_batch *b, const struct 
         len += n;
     }
     out[len] = '\0';
+    *outlen = len; /* a field value may hold a NUL: the length, not strlen, is the name */
     return 0;
+}
+
+const char *ktopic_invalid(const char *name, size_t len)
+{
+    if (len == 0)
+        return "empty topic name";
+    if (len > KTOPIC_MAX)
+        return "topic name longer than 249 bytes";
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return "topic name '.' or '..'";
+    /* Kafka's own topics (__consumer_offsets, __transaction_state) and any future ones */
+    if (len >= 2 && name[0] == '_' && name[1] == '_')
+        return "internal topic name (leading __)";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c == 0)
+            return "NUL byte in topic name";
+        if (c < 0x20 || c == 0x7f)
+            return "control character in topic name";
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return "character Kafka refuses in topic name";
+    }
+    return NULL;
 }
 
 int ktopic_valid(const char *name, size_t len)
 {
-    if (len == 0 || len > KTOPIC_MAX)
-        return 0;
-    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return ktopic_invalid(name, len) == NULL;
 }
 
 static uint32_t hash_name(const char *s)

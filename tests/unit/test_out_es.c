@@ -61,6 +61,69 @@ static void index_name_is_strftime_over_utc_timestamp(void **state)
     assert_string_equal(es_index_name(&ic, 1764201600000LL, &n), "logs-logferry-default");
 }
 
+/* Issue 21 item 4: a log's @timestamp cannot make an index name Elasticsearch refuses; the
+ * cache says so and the output dead-letters such documents instead of retrying forever. */
+static void index_names_from_log_timestamps_are_checked(void **state)
+{
+    (void)state;
+    assert_null(es_index_invalid("logs-2025.11.26", 15));
+    assert_non_null(es_index_invalid("Logs", 4));
+    assert_non_null(es_index_invalid("-1.12", 5));
+    assert_non_null(es_index_invalid("_x", 2));
+    assert_non_null(es_index_invalid("+x", 2));
+    assert_non_null(es_index_invalid("..", 2));
+    assert_non_null(es_index_invalid("a b", 3));
+    assert_non_null(es_index_invalid("a\0b", 3));
+    assert_non_null(es_index_invalid("a#b", 3));
+    assert_non_null(es_index_invalid("a*b", 3));
+    assert_non_null(es_index_invalid("", 0));
+    static char longname[300];
+    memset(longname, 'a', sizeof longname);
+    assert_null(es_index_invalid(longname, 255));
+    assert_non_null(es_index_invalid(longname, 256));
+    struct es_index_cache ic;
+    size_t n;
+    es_index_cache_init(&ic, "%Y.%m.%d");
+    es_index_name(&ic, 1764201599999LL, &n);
+    assert_null(ic.invalid);
+    /* year -1200: strftime writes "-1200.." */
+    const char *name = es_index_name(&ic, -100000000000000LL, &n);
+    assert_int_equal(name[0], '-');
+    assert_non_null(ic.invalid);
+    es_index_name(&ic, 1764201599999LL, &n);
+    assert_null(ic.invalid);
+}
+
+/* Issue 21 item 3: an answer of many tiny JSON values is not handed to jansson (4 MiB of
+ * "{}," cost it hundreds of MB); strings do not count, escapes are followed. */
+static void bulk_answer_with_too_many_values_is_refused_before_parsing(void **state)
+{
+    (void)state;
+    assert_true(es_json_small("{\"a\":[1,2,3]}", strlen("{\"a\":[1,2,3]}"), 4));
+    assert_false(es_json_small("{\"a\":[1,2,3]}", strlen("{\"a\":[1,2,3]}"), 3));
+    assert_true(es_json_small("\"{[,{[,\\\"{[,\"", strlen("\"{[,{[,\\\"{[,\""), 0));
+    static char big[30000];
+    size_t n = 0;
+    n += (size_t)snprintf(big, sizeof big, "{\"errors\":true,\"items\":[");
+    while (n + 8 < sizeof big) {
+        memcpy(big + n, "{},", 3);
+        n += 3;
+    }
+    memcpy(big + n - 1, "]}", 2);
+    n++;
+    struct es_item_result res[2];
+    char err[200];
+    assert_int_equal(es_bulk_parse(big, n, res, 2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "more JSON values"));
+    /* a real answer with errors and caused_by for 2 documents passes */
+    const char *ok = "{\"errors\":true,\"items\":[{\"create\":{\"status\":201}},{\"create\":"
+                     "{\"status\":400,\"error\":{\"type\":\"mapper_parsing_exception\",\"reason\":"
+                     "\"failed, [x]\",\"caused_by\":{\"type\":\"illegal_argument_exception\","
+                     "\"reason\":\"bad, {value}\"}}}}]}";
+    assert_int_equal(es_bulk_parse(ok, strlen(ok), res, 2, err, sizeof err), 0);
+    assert_int_equal(res[1].verdict, ES_DEAD);
+}
+
 static void bulk_body_is_create_action_then_event_json(void **state)
 {
     (void)state;
@@ -201,6 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(doc_id_is_deterministic_and_distinct),
         cmocka_unit_test(index_name_is_strftime_over_utc_timestamp),
+        cmocka_unit_test(index_names_from_log_timestamps_are_checked),
+        cmocka_unit_test(bulk_answer_with_too_many_values_is_refused_before_parsing),
         cmocka_unit_test(bulk_body_is_create_action_then_event_json),
         cmocka_unit_test(response_fast_path_and_item_verdicts),
         cmocka_unit_test(config_check_reports_file_line_errors),

@@ -75,8 +75,8 @@ static int64_t mono(void)
 
 /* Events "line N lorem ipsum" for N in [first, first+count); service.name = svc[i % nsvc]
  * (NULL entry = no field). A message of `big` bytes replaces event number `bigat`. */
-static struct event_batch *make_batch(int first, int count, const char *const *svc, int nsvc,
-                                      int bigat, size_t big)
+static struct event_batch *make_batch_n(int first, int count, const char *const *svc,
+                                        const size_t *svclen, int nsvc, int bigat, size_t big)
 {
     struct event_batch *b = batch_new(&src, "host1", (uint32_t)count);
     struct event_builder eb;
@@ -86,7 +86,8 @@ static struct event_batch *make_batch(int first, int count, const char *const *s
     for (int i = 0; i < count; i++) {
         eb_reset(&eb);
         if (svc && svc[i % nsvc])
-            eb_add_str(&eb, FK_SERVICE, svc[i % nsvc], strlen(svc[i % nsvc]));
+            eb_add_str(&eb, FK_SERVICE, svc[i % nsvc],
+                       svclen ? svclen[i % nsvc] : strlen(svc[i % nsvc]));
         int n = snprintf(line, sizeof line, "line %d lorem ipsum dolor sit amet", first + i);
         size_t len = (size_t)n;
         if (first + i == bigat) {
@@ -98,6 +99,12 @@ static struct event_batch *make_batch(int first, int count, const char *const *s
     }
     eb_free(&eb);
     return b;
+}
+
+static struct event_batch *make_batch(int first, int count, const char *const *svc, int nsvc,
+                                      int bigat, size_t big)
+{
+    return make_batch_n(first, count, svc, NULL, nsvc, bigat, big);
 }
 
 /* Loads an [output kafka] section and fills a kafka_conf through the real table. */
@@ -736,16 +743,18 @@ static void kafka_topic_template_compiles_and_renders(void **state)
     assert_int_equal(t.kind, KTPL_BATCH);
     static const char *const svc[] = {"api"};
     struct event_batch *b = make_batch(0, 1, svc, 1, -1, 0);
-    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &missing), 0);
+    size_t len;
+    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &len, &missing), 0);
     assert_string_equal(out, "a-host1-100%");
+    assert_int_equal(len, 12);
     ktpl_free(&t);
     assert_int_equal(ktpl_compile("%{log.offset}", &t, err, sizeof err), 0);
     assert_int_equal(t.kind, KTPL_EVENT);
-    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &missing), 0);
+    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &len, &missing), 0);
     assert_string_equal(out, "0");
     ktpl_free(&t);
     assert_int_equal(ktpl_compile("x-%{nope}", &t, err, sizeof err), 0);
-    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &missing), 1);
+    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &len, &missing), 1);
     assert_string_equal(missing, "nope");
     ktpl_free(&t);
     assert_int_equal(ktpl_compile("x-%{}", &t, err, sizeof err), -1);
@@ -758,10 +767,168 @@ static void kafka_topic_template_compiles_and_renders(void **state)
     batch_free(b);
 }
 
+/* Issue 21 item 4: what log content may not make a topic of. */
+static void kafka_topic_names_log_content_cannot_use(void **state)
+{
+    (void)state;
+    assert_null(ktopic_invalid("payments", 8));
+    assert_null(ktopic_invalid("a_b", 3));
+    assert_non_null(ktopic_invalid("payments\0", 9)); /* NUL: was used as "payments" */
+    assert_non_null(ktopic_invalid("pay\nments", 9));
+    assert_non_null(ktopic_invalid("__consumer_offsets", 18));
+    assert_non_null(ktopic_invalid("__x", 3));
+    assert_non_null(ktopic_invalid(".", 1));
+    assert_non_null(ktopic_invalid("", 0));
+    assert_non_null(ktopic_invalid("caf\xc3\xa9", 5));
+    static char longname[251];
+    memset(longname, 'a', 250);
+    assert_null(ktopic_invalid(longname, 249));
+    assert_non_null(ktopic_invalid(longname, 250));
+    /* the rendered length keeps a value's NUL byte, so the check sees it */
+    struct ktpl t;
+    char err[128], out[300];
+    const char *missing = NULL;
+    size_t len;
+    assert_int_equal(ktpl_compile("%{service.name}", &t, err, sizeof err), 0);
+    static const char *const svc[] = {"payments\0"};
+    static const size_t svclen[] = {9};
+    struct event_batch *b = make_batch_n(0, 1, svc, svclen, 1, -1, 0);
+    assert_int_equal(ktpl_render(&t, b, &b->ev[0], out, sizeof out, &len, &missing), 0);
+    assert_int_equal(len, 9);
+    assert_non_null(ktopic_invalid(out, len));
+    ktpl_free(&t);
+    batch_free(b);
+}
+
+/* A template value with a NUL byte, an internal topic name, characters Kafka refuses: never
+ * a truncated or internal topic; topic_fallback gets them, counted in events_rerouted. */
+static void kafka_hostile_template_values_go_to_topic_fallback(void **state)
+{
+    (void)state;
+    rd_kafka_mock_topic_create(mc, "payments", 1, 1);
+    rd_kafka_mock_topic_create(mc, "fb", 1, 1);
+    rd_kafka_mock_topic_create(mc, "__consumer_offsets", 1, 1);
+    struct loaded l;
+    load(&l, "topic = %{service.name}\ntopic_fallback = fb");
+    void *st = start(&l);
+    static const char *const svc[] = {"payments", "payments\0", "__consumer_offsets",
+                                      "pay\x01ments", "pay ments"};
+    static const size_t svclen[] = {8, 9, 18, 9, 9};
+    struct event_batch *b = make_batch_n(0, 100, svc, svclen, 5, -1, 0);
+    out_kafka_desc.send(st, b);
+    drive(st, 1, 10000);
+    assert_int_equal(acks_of(b), 1);
+    assert_int_equal(METRIC_GET(metrics.events_dead), 0);
+    assert_int_equal(METRIC_GET(metrics.events_rerouted), 80);
+    out_kafka_desc.destroy(st);
+    static int seen[100];
+    int in_order;
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(consume("payments", seen, 100, &in_order), 20);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(seen[i], i % 5 == 0);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(consume("fb", seen, 100, &in_order), 80);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(seen[i], i % 5 != 0);
+    assert_true(in_order);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(consume("__consumer_offsets", seen, 100, &in_order), 0);
+    batch_free(b);
+    unload(&l);
+}
+
+/* Issue 21 item 6: 200 distinct dead-letter kinds (a templated topic from log content) log
+ * at most the table's 64 and one line saying further kinds are not logged; every event is
+ * still dead-lettered and counted. */
+static void kafka_dead_letter_kinds_logged_are_bounded(void **state)
+{
+    (void)state;
+    struct loaded l;
+    load(&l, "topic = %{service.name}");
+    void *st = start(&l);
+    static char names[200][16];
+    static const char *svc[200];
+    for (int i = 0; i < 200; i++) {
+        snprintf(names[i], sizeof names[i], "bad name %d", i);
+        svc[i] = names[i];
+    }
+    struct event_batch *b = make_batch(0, 200, svc, 200, -1, 0);
+    char logpath[256];
+    snprintf(logpath, sizeof logpath, "%s/stderr.log", tmpdir);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *lf = fopen(logpath, "w");
+    assert_non_null(lf);
+    dup2(fileno(lf), 2);
+    out_kafka_desc.send(st, b);
+    drive(st, 1, 10000);
+    dup2(saved, 2);
+    close(saved);
+    fclose(lf);
+    assert_int_equal(acks_of(b), 1);
+    assert_int_equal(METRIC_GET(metrics.events_dead), 200);
+    out_kafka_desc.destroy(st);
+    char *log = slurp(logpath);
+    int kinds = 0, full = 0;
+    for (const char *p = log; (p = strstr(p, "logged once per reason and topic")); p++)
+        kinds++;
+    for (const char *p = log; (p = strstr(p, "further kinds are not logged")); p++)
+        full++;
+    assert_int_equal(kinds, LF_ONCE_KINDS + 1); /* 64 first ones, and the one that found it full */
+    assert_int_equal(full, 1);
+    unlink(logpath);
+    char path[256];
+    snprintf(path, sizeof path, "%s/dead-letter/kafka-k.ndjson", tmpdir);
+    assert_int_equal(count_lines(slurp(path)), 200);
+    unlink(path);
+    batch_free(b);
+    unload(&l);
+}
+
+/* Without topic_fallback the same events are dead-lettered with the reason. */
+static void kafka_hostile_template_values_without_fallback_are_dead_lettered(void **state)
+{
+    (void)state;
+    rd_kafka_mock_topic_create(mc, "billing", 1, 1);
+    struct loaded l;
+    load(&l, "topic = %{service.name}");
+    void *st = start(&l);
+    static const char *const svc[] = {"billing", "billing\0", "__transaction_state"};
+    static const size_t svclen[] = {7, 8, 19};
+    struct event_batch *b = make_batch_n(0, 30, svc, svclen, 3, -1, 0);
+    out_kafka_desc.send(st, b);
+    drive(st, 1, 10000);
+    assert_int_equal(acks_of(b), 1);
+    assert_int_equal(METRIC_GET(metrics.events_dead), 20);
+    assert_int_equal(METRIC_GET(metrics.events_rerouted), 0);
+    out_kafka_desc.destroy(st);
+    static int seen[30];
+    int in_order;
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(consume("billing", seen, 30, &in_order), 10);
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(seen[i], i % 3 == 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/dead-letter/kafka-k.ndjson", tmpdir);
+    char *dl = slurp(path);
+    assert_int_equal(count_lines(dl), 20);
+    assert_non_null(strstr(dl, "\"error\":\"NUL byte in topic name\""));
+    assert_non_null(strstr(dl, "\"error\":\"internal topic name (leading __)\""));
+    unlink(path);
+    batch_free(b);
+    unload(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kafka_topic_template_compiles_and_renders),
+        cmocka_unit_test(kafka_topic_names_log_content_cannot_use),
+        cmocka_unit_test_setup(kafka_hostile_template_values_go_to_topic_fallback, test_setup),
+        cmocka_unit_test_setup(kafka_hostile_template_values_without_fallback_are_dead_lettered,
+                               test_setup),
+        cmocka_unit_test_setup(kafka_dead_letter_kinds_logged_are_bounded, test_setup),
         cmocka_unit_test_setup(kafka_check_names_line_and_librdkafka_message_and_never_a_secret,
                                test_setup),
         cmocka_unit_test_setup(kafka_delivers_every_event_once_in_order_and_acks_each_batch_once,
