@@ -38,7 +38,7 @@ typedef int (*lineproc_out)(void *ctx, struct event_builder *eb, const char *rec
 int parsers_configure(struct conf *c, struct conf_errs *errs);
 void parsers_free(void);
 
-/* Builds the processing of one [input] section: claims its keys `parser`, `multiline`,
+/* Builds the processing of one [input] section: claims its keys `format`, `parser`, `multiline`,
  * `multiline.*`, `include_lines`, `exclude_lines`, `timezone` (marking them used) and
  * validates them. NULL only on out of memory; errors go to errs. */
 struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct conf_errs *errs);
@@ -46,7 +46,9 @@ void lineproc_free(struct lineproc *lp);
 /* One-line description for `logferry check` ("parser nginx_combined, multiline java"). */
 const char *lineproc_describe(const struct lineproc *lp);
 
-struct lineproc_state *lineproc_state_new(const struct lineproc *lp);
+/* path: the file the state reads (container inputs take container.id, kubernetes.* from it);
+ * may be NULL. */
+struct lineproc_state *lineproc_state_new(const struct lineproc *lp, const char *path);
 void lineproc_state_free(struct lineproc_state *st);
 
 /* Feeds one line (without its line ending) that spans [offset, end) of the file. */

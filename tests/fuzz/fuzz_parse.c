@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     const struct lineproc *lp = lps[data[0] % NINPUTS];
-    struct lineproc_state *st = lineproc_state_new(lp);
+    struct lineproc_state *st = lineproc_state_new(lp, NULL);
     struct ctx c = {batch_new(&src, "fuzzhost", 16), 0};
     if (!st || !c.b)
         abort();

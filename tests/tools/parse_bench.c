@@ -157,7 +157,7 @@ static int run(const char *conftext, const char *input, const char *data, size_t
             fprintf(stderr, "no [input %s]\n", input);
         return -1;
     }
-    struct lineproc_state *st = lineproc_state_new(lp);
+    struct lineproc_state *st = lineproc_state_new(lp, NULL);
     struct event_builder eb;
     eb_init(&eb);
     struct ctx cx = {0};

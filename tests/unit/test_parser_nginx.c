@@ -13,85 +13,10 @@
 
 static const char *NGINX_CONF = "[input web]\nparser = nginx_combined\n";
 
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *d = malloc(1 << 20);
-    *n = fread(d, 1, (1 << 20) - 1, fp);
-    d[*n] = '\0';
-    fclose(fp);
-    return d;
-}
-
-/* The fixtures live in the repository (tests/data/, each folder with its SOURCE.md), so the
- * suite runs on a clone with nothing beside it. */
-static const char *data_dir(char *buf, size_t sz)
-{
-    const char *src = getenv("LOGFERRY_SOURCE_DIR");
-    snprintf(buf, sz, "%s/tests/data", src && *src ? src : LOGFERRY_SOURCE_DIR);
-    return buf;
-}
-
-/* Feeds a fixture log through lineproc exactly as the tail would (byte offsets of each
- * line) and compares every field of the expected NDJSON, walking our nested JSON. */
+/* Every field of Filebeat's expected NDJSON, log.offset included. */
 static void check_fixture(const char *name)
 {
-    char dir[512], path[1024];
-    data_dir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/filebeat-nginx/%s", dir, name);
-    size_t n = 0;
-    char *log = read_all(path, &n);
-    if (!log)
-        fail_msg("cannot read %s", path);
-    snprintf(path, sizeof path, "%s/filebeat-nginx/%s-expected.ndjson", dir, name);
-    size_t en;
-    char *exp = read_all(path, &en);
-    assert_non_null(exp);
-
-    struct tp t;
-    assert_int_equal(tp_open(&t, NGINX_CONF, "web"), 0);
-    uint64_t off = 0;
-    for (char *p = log; p < log + n;) {
-        char *nl = memchr(p, '\n', (size_t)(log + n - p));
-        size_t l = nl ? (size_t)(nl - p) : (size_t)(log + n - p);
-        uint64_t end = off + l + (nl ? 1 : 0);
-        assert_int_equal(lineproc_feed(t.lp, t.st, &t.eb, p, l, off, end, 0, 1, tp_out, &t), 0);
-        off = end;
-        p += l + 1;
-    }
-    int line = 0, checked = 0;
-    for (char *p = exp; *p; line++) {
-        char *nl = strchr(p, '\n');
-        size_t l = nl ? (size_t)(nl - p) : strlen(p);
-        json_error_t err;
-        json_t *e = json_loadb(p, l, 0, &err);
-        assert_non_null(e);
-        assert_true(line < t.n);
-        assert_false(t.rec[line].filtered);
-        if (t.rec[line].flags & EV_PARSE_FAILURE)
-            fail_msg("%s line %d: parse_failure: %s", name, line + 1, t.rec[line].json);
-        const char *key;
-        json_t *want;
-        json_object_foreach(e, key, want) {
-            json_t *got = tp_path(t.rec[line].j, key);
-            if (!got || !json_equal(got, want)) {
-                char *ws = json_dumps(want, JSON_ENCODE_ANY);
-                char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : strdup("(absent)");
-                fail_msg("%s line %d field %s: want %s got %s\n%s", name, line + 1, key, ws, gs,
-                         t.rec[line].json);
-            }
-            checked++;
-        }
-        json_decref(e);
-        p += l + (nl ? 1 : 0);
-    }
-    assert_int_equal(line, t.n);
-    assert_true(checked > 50);
-    tp_close(&t);
-    free(log);
-    free(exp);
+    assert_true(tp_check_fixture(NGINX_CONF, "web", "filebeat-nginx", name) > 50);
 }
 
 static void filebeat_test_log_fields_match(void **s)
