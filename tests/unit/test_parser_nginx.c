@@ -31,6 +31,52 @@ static void filebeat_access_log_fields_match(void **s)
     check_fixture("access.log");
 }
 
+/* Vector's VRL parse_nginx_log / parse_apache_log cases, in ECS names (SOURCE.md says
+ * where VRL and ECS differ). The two combined lines with an ident were parse failures. */
+static void vector_vrl_cases_match(void **s)
+{
+    (void)s;
+    assert_true(tp_check_fixture(NGINX_CONF, "web", "vector-vrl", "nginx-combined.log") > 80);
+    assert_true(tp_check_fixture("[input a]\nparser = apache_common\n", "a", "vector-vrl",
+                                 "apache-common.log") >= 10);
+}
+
+/* Lines real servers write (issue 14): "-" request (nginx 400/408), "-" status, a client
+ * that is a host name, an ident. */
+static void real_server_edge_lines(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t, NGINX_CONF, "web"), 0);
+    tp_off = 0;
+    assert_int_equal(tp_feed(&t, "10.1.2.3 - - [06/Dec/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\""), 0);
+    assert_int_equal(tp_feed(&t, "10.1.2.3 - - [06/Dec/2026:10:00:01 +0000] \"GET /x HTTP/1.1\" - 0 "
+                                 "\"-\" \"curl/8\""), 0);
+    assert_int_equal(tp_feed(&t, "lb-health.internal.example - - [06/Dec/2026:10:00:02 +0000] "
+                                 "\"GET /healthz HTTP/1.1\" 200 2 \"-\" \"ELB-HealthChecker/2.0\""), 0);
+    assert_int_equal(tp_feed(&t, "192.0.2.7 ident-x bob [06/Dec/2026:10:00:03 +0000] "
+                                 "\"GET / HTTP/1.0\" 200 5 \"-\" \"-\""), 0);
+    assert_int_equal(t.n, 4);
+    for (int i = 0; i < 4; i++)
+        if (tp_failed(&t, i))
+            fail_msg("line %d: parse_failure: %s", i + 1, t.rec[i].json);
+    assert_null(tp_path(t.rec[0].j, "url"));
+    assert_null(tp_path(t.rec[0].j, "http.request.method"));
+    assert_null(tp_path(t.rec[0].j, "http.version"));
+    assert_int_equal(tp_int(&t, 0, "http.response.status_code"), 400);
+    assert_null(tp_path(t.rec[1].j, "http.response.status_code"));
+    assert_string_equal(tp_str(&t, 1, "url.original"), "/x");
+    assert_int_equal(tp_int(&t, 1, "http.response.body.bytes"), 0);
+    assert_string_equal(tp_str(&t, 1, "@timestamp"), "2026-12-06T10:00:01.000Z");
+    assert_string_equal(tp_str(&t, 2, "source.domain"), "lb-health.internal.example");
+    assert_string_equal(tp_str(&t, 2, "source.address"), "lb-health.internal.example");
+    assert_null(tp_path(t.rec[2].j, "source.ip"));
+    assert_string_equal(tp_str(&t, 3, "user.name"), "bob");
+    assert_string_equal(tp_str(&t, 3, "source.ip"), "192.0.2.7");
+    assert_null(tp_path(t.rec[3].j, "source.domain"));
+    tp_close(&t);
+}
+
 static void request_time_url_split_and_referrer(void **s)
 {
     (void)s;
@@ -208,6 +254,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filebeat_test_log_fields_match),
         cmocka_unit_test(filebeat_access_log_fields_match),
+        cmocka_unit_test(vector_vrl_cases_match),
+        cmocka_unit_test(real_server_edge_lines),
         cmocka_unit_test(request_time_url_split_and_referrer),
         cmocka_unit_test(dash_values_are_absent),
         cmocka_unit_test(non_matching_line_is_kept_with_parse_failure),
