@@ -16,6 +16,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 int ctr_format_parse(const char *s)
 {
     if (!strcmp(s, "docker"))
@@ -93,45 +97,136 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
-/* p at the opening quote; returns the byte after the closing quote, or NULL. Validates
- * escapes and refuses raw control bytes, as JSON does. */
-static const char *jstring(const char *p, const char *e, struct jstr *js)
+/* The first byte at or after q that is '"', '\\' or a control byte (e when none). */
+static const char *scan_plain(const char *q, const char *e)
+{
+#ifdef __SSE2__
+    /* 16 bytes at a time: the bulk of a line has none of them */
+    const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    const __m128i c20 = _mm_set1_epi8(0x20), x80 = _mm_set1_epi8((char)0x80);
+    while (e - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        /* unsigned v < 0x20: flip the sign bits and compare signed */
+        __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(v, x80), _mm_xor_si128(c20, x80));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)), ctl);
+        int mk = _mm_movemask_epi8(m);
+        if (mk)
+            return q + __builtin_ctz((unsigned)mk);
+        q += 16;
+    }
+#endif
+    while (q < e && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+        q++;
+    return q;
+}
+
+static int hexdig(char h)
+{
+    return (h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F');
+}
+
+static unsigned hex4(const char *h)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = h[i];
+        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+static size_t utf8_put(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* p at the opening quote of a JSON string; returns the byte after the closing quote, or
+ * NULL when it is not a valid string (bad escape, raw control byte, no end). With o (room
+ * for e - p bytes: no escape is shorter than what it stands for) the string is unescaped
+ * into it in the same pass and *olen set; js gets the raw span either way. */
+static const char *jstring_to(const char *p, const char *e, struct jstr *js, char *o,
+                              size_t *olen)
 {
     if (p >= e || *p != '"')
         return NULL;
     p++;
     js->s = p;
     js->esc = 0;
+    size_t w = 0;
     for (;;) {
-        const char *q = p;
-        while (q < e && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-            q++;
+        const char *q = scan_plain(p, e);
+        if (o) {
+            memcpy(o + w, p, (size_t)(q - p));
+            w += (size_t)(q - p);
+        }
         if (q >= e || (unsigned char)*q < 0x20)
             return NULL;
         if (*q == '"') {
             js->n = (size_t)(q - js->s);
+            if (olen)
+                *olen = w;
             return q + 1;
         }
         js->esc = 1;
-        if (q + 1 >= e)
+        if (e - q < 2)
             return NULL;
-        char c = q[1];
-        if (c == 'u') {
-            if (e - q < 6)
+        char c = q[1], r;
+        switch (c) {
+        case '"': case '\\': case '/': r = c; break;
+        case 'n': r = '\n'; break;
+        case 't': r = '\t'; break;
+        case 'r': r = '\r'; break;
+        case 'b': r = '\b'; break;
+        case 'f': r = '\f'; break;
+        case 'u': {
+            if (e - q < 6 || !hexdig(q[2]) || !hexdig(q[3]) || !hexdig(q[4]) || !hexdig(q[5]))
                 return NULL;
-            for (int i = 2; i < 6; i++) {
-                char h = q[i];
-                if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
-                    return NULL;
-            }
+            unsigned cp = hex4(q + 2);
             p = q + 6;
-        } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
-                   c == 'r' || c == 't') {
-            p = q + 2;
-        } else {
-            return NULL;
+            if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+                hexdig(p[2]) && hexdig(p[3]) && hexdig(p[4]) && hexdig(p[5])) {
+                unsigned lo = hex4(p + 2);
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    p += 6;
+                }
+            }
+            if (cp >= 0xd800 && cp <= 0xdfff)
+                cp = 0xfffd; /* a lone surrogate: 3 bytes out of 6 in */
+            if (o)
+                w += utf8_put(o + w, cp);
+            continue;
         }
+        default: return NULL;
+        }
+        if (o)
+            o[w++] = r;
+        p = q + 2;
     }
+}
+
+static const char *jstring(const char *p, const char *e, struct jstr *js)
+{
+    return jstring_to(p, e, js, NULL, NULL);
 }
 
 /* Skips any JSON value (depth-capped); NULL when it is not one. */
@@ -185,87 +280,15 @@ static const char *jskip(const char *p, const char *e, int depth)
     return p;
 }
 
-static unsigned hex4(const char *h)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = h[i];
-        v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
-static size_t utf8_put(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
-/* Unescapes a validated string into o (room for js->n bytes: every escape is at least as
- * long as what it stands for). Returns the length written. */
-static size_t unescape(const struct jstr *js, char *o)
-{
-    const char *p = js->s, *e = js->s + js->n;
-    size_t w = 0;
-    while (p < e) {
-        const char *b = memchr(p, '\\', (size_t)(e - p));
-        size_t run = b ? (size_t)(b - p) : (size_t)(e - p);
-        memcpy(o + w, p, run);
-        w += run;
-        if (!b)
-            break;
-        char c = b[1];
-        p = b + 2;
-        switch (c) {
-        case 'n': o[w++] = '\n'; break;
-        case 't': o[w++] = '\t'; break;
-        case 'r': o[w++] = '\r'; break;
-        case 'b': o[w++] = '\b'; break;
-        case 'f': o[w++] = '\f'; break;
-        case 'u': {
-            unsigned cp = hex4(b + 2);
-            p = b + 6;
-            if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-                unsigned lo = hex4(p + 2);
-                if (lo >= 0xdc00 && lo <= 0xdfff) {
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    p += 6;
-                }
-            }
-            if (cp >= 0xd800 && cp <= 0xdfff)
-                cp = 0xfffd; /* 3 bytes out of 6 in */
-            w += utf8_put(o + w, cp);
-            break;
-        }
-        default: o[w++] = c; break; /* " \ / */
-        }
-    }
-    return w;
-}
-
 static int decode_docker(const char *s, size_t n, struct buf *scratch, struct ctr_line *out)
 {
     const char *p = s, *e = s + n;
     struct jstr log = {0}, stream = {0}, tm = {0};
+    size_t tl = 0;
     int have_log = 0, have_stream = 0, have_time = 0;
+    scratch->len = 0;
+    if (buf_reserve(scratch, n) != 0)
+        return -1;
     p = ws(p, e);
     if (p >= e || *p != '{')
         return -1;
@@ -281,20 +304,23 @@ static int decode_docker(const char *s, size_t n, struct buf *scratch, struct ct
         if (p >= e || *p != ':')
             return -1;
         p = ws(p + 1, e);
-        struct jstr *want = NULL;
-        int *have = NULL;
-        if (!k.esc && k.n == 3 && !memcmp(k.s, "log", 3))
-            want = &log, have = &have_log;
-        else if (!k.esc && k.n == 6 && !memcmp(k.s, "stream", 6))
-            want = &stream, have = &have_stream;
-        else if (!k.esc && k.n == 4 && !memcmp(k.s, "time", 4))
-            want = &tm, have = &have_time;
-        if (want && p < e && *p == '"') {
-            p = jstring(p, e, want);
-            *have = 1;
+        int which = k.esc ? 0
+                    : k.n == 3 && !memcmp(k.s, "log", 3)    ? 1
+                    : k.n == 6 && !memcmp(k.s, "stream", 6) ? 2
+                    : k.n == 4 && !memcmp(k.s, "time", 4)   ? 3
+                                                            : 0;
+        if (which && (p >= e || *p != '"'))
+            return -1; /* log/stream/time that is not a string */
+        if (which == 1) {
+            p = jstring_to(p, e, &log, scratch->p, &tl); /* a repeated key: the last wins */
+            have_log = 1;
+        } else if (which == 2) {
+            p = jstring(p, e, &stream);
+            have_stream = 1;
+        } else if (which == 3) {
+            p = jstring(p, e, &tm);
+            have_time = 1;
         } else {
-            if (want)
-                return -1; /* log/stream/time that is not a string */
             p = jskip(p, e, 0);
         }
         if (!p)
@@ -314,28 +340,13 @@ static int decode_docker(const char *s, size_t n, struct buf *scratch, struct ct
         return -1;
     if (tm.esc || tp_parse_iso(tm.s, tm.n, NULL, &out->ts_ms) != 0)
         return -1;
-    const char *t = log.s;
-    size_t tl = log.n;
-    if (log.esc) {
-        /* The common case: the only escape is the final "\n". */
-        if (tl >= 2 && t[tl - 2] == '\\' && t[tl - 1] == 'n' &&
-            !memchr(t, '\\', tl - 2)) {
-            tl -= 2;
-            out->partial = 0;
-            goto done;
-        }
-        scratch->len = 0;
-        if (buf_reserve(scratch, log.n) != 0)
-            return -1;
-        tl = unescape(&log, scratch->p);
-        t = scratch->p;
-    }
+    const char *t = scratch->p;
     out->partial = !(tl && t[tl - 1] == '\n');
-    if (!out->partial)
+    if (!out->partial) {
         tl--;
-done:
-    if (!out->partial && tl && t[tl - 1] == '\r')
-        tl--; /* CRLF written by the program */
+        if (tl && t[tl - 1] == '\r')
+            tl--; /* CRLF written by the program */
+    }
     out->text = t;
     out->len = tl;
     return 0;

@@ -10,6 +10,7 @@
  *                                         generator repeats a few paths and agents, which
  *                                         flatters branch prediction; bench/run.sh's input
  *                                         does not)
+ *   parse_bench -f FILE -F docker|cri ... a container input (format = ...) around the parser
  *   parse_bench -c agent.conf -i INPUT < lines       prints the events as JSON (a debug aid;
  *                                                      `logferry parse` is the real tool)
  *
@@ -203,8 +204,9 @@ int main(int argc, char **argv)
     long n = 1000000;
     int rounds = 3;
     const char *parser = "nginx_combined", *conffile = NULL, *input = NULL, *file = NULL;
+    const char *format = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:x")) != -1) {
+    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:F:x")) != -1) {
         switch (opt) {
         case 'n': n = atol(optarg); break;
         case 'p': parser = optarg; break;
@@ -213,6 +215,7 @@ int main(int argc, char **argv)
         case 'i': input = optarg; break;
         case 'x': parse_only = 1; break;
         case 'f': file = optarg; break;
+        case 'F': format = optarg; break;
         default:
             fprintf(stderr, "usage: parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] | -c CONF -i "
                             "INPUT < lines\n");
@@ -239,8 +242,8 @@ int main(int argc, char **argv)
     if (!data)
         return 1;
     char conf[256];
-    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n", strcmp(parser, "raw") ? "parser = " : "",
-             strcmp(parser, "raw") ? parser : "");
+    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n%s%s\n", strcmp(parser, "raw") ? "parser = " : "",
+             strcmp(parser, "raw") ? parser : "", format ? "format = " : "", format ? format : "");
     for (int r = 0; r < rounds; r++) {
         if (run(conf, "bench", data, len, 0, &wall, &cpu, &ev, &nl) != 0)
             return 1;
