@@ -10,27 +10,17 @@
 # empty lines make no events, and kubernetes.pod.name/namespace, container.name/id come from
 # the symlink's name.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/container/common.sh"
 lf_setup
 ID=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
 P=$T/pods/shop_orders-5d8f7c9b4-abcde_11111111-2222-3333-4444-555555555555/orders
 mkdir -p "$P" "$T/containers"
 : >"$P/0.log"
 ln -s "$P/0.log" "$T/containers/orders-5d8f7c9b4-abcde_shop_orders-$ID.log"
-cat >"$T/agent.conf" <<EOF2
-[agent]
-data_dir = $T/data
-registry_flush = 100ms
-rescan_interval = 1h
-shutdown_timeout = 20s
-[input k8s]
-paths = $T/containers/*.log
-format = cri
+container_conf "$T/agent.conf" "$T/containers/*.log" "format = cri
 parser = spring_boot
 multiline = java
-multiline.timeout = 300ms
-[output file]
-path = $T/out/out.ndjson
-EOF2
+multiline.timeout = 300ms"
 start_agent "$T/agent.conf"
 wait_for "grep -q 'reading $T/containers/' '$T/agent.log'" 30 || fail "agent did not open the pod log"
 N=3000

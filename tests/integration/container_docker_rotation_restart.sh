@@ -10,23 +10,13 @@
 # rotation and restart; the registry holds the container file's own byte offsets (equal to
 # its size at the end); container.id comes from the path; stream says stdout/stderr.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/container/common.sh"
 lf_setup
 ID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 D=$T/docker/containers/$ID
 mkdir -p "$D"
-cat >"$T/agent.conf" <<EOF2
-[agent]
-data_dir = $T/data
-registry_flush = 100ms
-rescan_interval = 1h
-shutdown_timeout = 20s
-[input docker]
-paths = $T/docker/containers/*/*-json.log
-format = docker
-close_renamed = 2s
-[output file]
-path = $T/out/out.ndjson
-EOF2
+container_conf "$T/agent.conf" "$T/docker/containers/*/*-json.log" "format = docker
+close_renamed = 2s"
 : >"$D/$ID-json.log"
 
 # write FROM TO ROTATE_AT...: appends numbered lines as the driver would, rotating (shift
