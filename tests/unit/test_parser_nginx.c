@@ -41,6 +41,14 @@ static void vector_vrl_cases_match(void **s)
                                  "apache-common.log") >= 10);
 }
 
+/* Elastic's Apache integration pipeline test lines (host-name clients, "-" requests, an
+ * ident), in the ECS fields a shipper produces (SOURCE.md lists where we differ). */
+static void elastic_apache_cases_match(void **s)
+{
+    (void)s;
+    assert_true(tp_check_fixture(NGINX_CONF, "web", "elastic-apache", "access.log") > 60);
+}
+
 /* Lines real servers write (issue 14): "-" request (nginx 400/408), "-" status, a client
  * that is a host name, an ident. */
 static void real_server_edge_lines(void **s)
@@ -256,6 +264,7 @@ int main(void)
         cmocka_unit_test(filebeat_access_log_fields_match),
         cmocka_unit_test(vector_vrl_cases_match),
         cmocka_unit_test(real_server_edge_lines),
+        cmocka_unit_test(elastic_apache_cases_match),
         cmocka_unit_test(request_time_url_split_and_referrer),
         cmocka_unit_test(dash_values_are_absent),
         cmocka_unit_test(non_matching_line_is_kept_with_parse_failure),
