@@ -11,6 +11,7 @@
  *                                         flatters branch prediction; bench/run.sh's input
  *                                         does not)
  *   parse_bench -f FILE -F docker|cri ... a container input (format = ...) around the parser
+ *   parse_bench ... -M                   with multiline = java
  *   parse_bench -c agent.conf -i INPUT < lines       prints the events as JSON (a debug aid;
  *                                                      `logferry parse` is the real tool)
  *
@@ -205,8 +206,9 @@ int main(int argc, char **argv)
     int rounds = 3;
     const char *parser = "nginx_combined", *conffile = NULL, *input = NULL, *file = NULL;
     const char *format = NULL;
+    int ml = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:F:x")) != -1) {
+    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:F:Mx")) != -1) {
         switch (opt) {
         case 'n': n = atol(optarg); break;
         case 'p': parser = optarg; break;
@@ -216,6 +218,7 @@ int main(int argc, char **argv)
         case 'x': parse_only = 1; break;
         case 'f': file = optarg; break;
         case 'F': format = optarg; break;
+        case 'M': ml = 1; break;
         default:
             fprintf(stderr, "usage: parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] | -c CONF -i "
                             "INPUT < lines\n");
@@ -242,8 +245,9 @@ int main(int argc, char **argv)
     if (!data)
         return 1;
     char conf[256];
-    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n%s%s\n", strcmp(parser, "raw") ? "parser = " : "",
-             strcmp(parser, "raw") ? parser : "", format ? "format = " : "", format ? format : "");
+    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n%s%s\n%s", strcmp(parser, "raw") ? "parser = " : "",
+             strcmp(parser, "raw") ? parser : "", format ? "format = " : "", format ? format : "",
+             ml ? "multiline = java\n" : "");
     for (int r = 0; r < rounds; r++) {
         if (run(conf, "bench", data, len, 0, &wall, &cpu, &ev, &nl) != 0)
             return 1;
