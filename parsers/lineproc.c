@@ -56,6 +56,8 @@ struct ctr_meta {
  * rejoined; text capped at max_line. */
 struct line_part {
     int active;
+    int skipping; /* shipped at max_line_bytes: the rest of its pieces is dropped */
+    int skip_stream;
     struct buf text;
     uint64_t off, end;
     unsigned flags;
@@ -560,6 +562,15 @@ static int feed_container(const struct lineproc *lp, struct lineproc_state *st,
     }
     struct ctr_meta meta = {cl.stream, cl.ts_ms};
     struct line_part *pt = &st->part;
+    if (pt->skipping) {
+        /* The rest of a line already shipped cut at max_line_bytes: its bytes are passed
+         * over (the next event's end commits them), up to its last piece. */
+        if (pt->skip_stream == cl.stream) {
+            pt->skipping = cl.partial;
+            return 0;
+        }
+        pt->skipping = 0;
+    }
     if (pt->active && pt->meta.stream != cl.stream && part_finish(lp, st, eb, out, ctx) != 0)
         return -1;
     if (!cl.partial && !pt->active)
@@ -581,9 +592,13 @@ static int feed_container(const struct lineproc *lp, struct lineproc_state *st,
     }
     if (take && buf_add(&pt->text, cl.text, take) != 0)
         pt->flags |= EV_TRUNCATED;
-    if (cl.partial)
+    int full = (pt->flags & EV_TRUNCATED) && cl.partial;
+    if (cl.partial && !full)
         return 0;
+    /* its end, or max_line_bytes reached: shipped now, the rest of its pieces skipped */
     pt->active = 0;
+    pt->skipping = full;
+    pt->skip_stream = cl.stream;
     int rc = feed_text(lp, st, eb, pt->text.p ? pt->text.p : "", pt->text.len, pt->off, end,
                        pt->flags, &pt->meta, out, ctx);
     if (pt->text.cap > 256 * 1024)

@@ -158,7 +158,8 @@ static void partial_line_without_end_is_flushed_truncated(void **s)
 }
 
 /* A rejoined line is capped at the input's max_line_bytes (cut on a UTF-8 boundary, marked
- * truncated); its byte range still covers every piece. A stream change ends a piece run. */
+ * truncated) and shipped as soon as the cap is reached; the rest of its pieces is passed
+ * over up to its last one. A stream change ends a piece run. */
 static void rejoined_line_is_capped_and_streams_do_not_mix(void **s)
 {
     (void)s;
@@ -167,32 +168,42 @@ static void rejoined_line_is_capped_and_streams_do_not_mix(void **s)
     assert_int_equal(tp_open(&t, "[input c]\nformat = docker\nmax_line_bytes = 64\n", "c"), 0);
     tp_off = 0;
     char line[256];
+    uint64_t cut_end = 0;
     for (int i = 0; i < 5; i++) {
         snprintf(line, sizeof line,
                  "{\"log\":\"%d-\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\","
                  "\"stream\":\"stdout\",\"time\":\"2026-01-02T03:04:05Z\"}", i);
         assert_int_equal(tp_feed(&t, line), 0);
+        if (i == 3) /* 4 x 18 bytes > 64: shipped with the 4th piece */
+            cut_end = tp_off;
+        assert_int_equal(t.n, i >= 3 ? 1 : 0);
     }
     assert_int_equal(tp_feed(&t, "{\"log\":\"end\\n\",\"stream\":\"stdout\","
                                  "\"time\":\"2026-01-02T03:04:05Z\"}"), 0);
-    assert_int_equal(t.n, 1);
+    assert_int_equal(t.n, 1); /* the last piece ends the skipped run, no event of its own */
     assert_true(t.rec[0].flags & EV_TRUNCATED);
     const char *m = tp_str(&t, 0, "message");
     assert_true(strlen(m) <= 64 && strlen(m) >= 60);
     assert_int_equal(t.rec[0].offset, 0);
-    assert_int_equal(t.rec[0].end, tp_off);
+    assert_int_equal(t.rec[0].end, cut_end);
+    /* the next line is read again as a line of its own */
+    assert_int_equal(tp_feed(&t, "{\"log\":\"next\\n\",\"stream\":\"stdout\","
+                                 "\"time\":\"2026-01-02T03:04:05Z\"}"), 0);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(tp_str(&t, 1, "message"), "next");
+    assert_false(t.rec[1].flags & EV_TRUNCATED);
     /* stdout piece, then a stderr line: the piece is shipped alone, truncated */
     uint64_t o = tp_off;
     assert_int_equal(tp_feed(&t, "{\"log\":\"half\",\"stream\":\"stdout\","
                                  "\"time\":\"2026-01-02T03:04:05Z\"}"), 0);
     assert_int_equal(tp_feed(&t, "{\"log\":\"err\\n\",\"stream\":\"stderr\","
                                  "\"time\":\"2026-01-02T03:04:05Z\"}"), 0);
-    assert_int_equal(t.n, 3);
-    assert_string_equal(tp_str(&t, 1, "message"), "half");
-    assert_true(t.rec[1].flags & EV_TRUNCATED);
-    assert_int_equal(t.rec[1].offset, o);
-    assert_string_equal(tp_str(&t, 2, "stream"), "stderr");
-    assert_false(t.rec[2].flags & EV_TRUNCATED);
+    assert_int_equal(t.n, 4);
+    assert_string_equal(tp_str(&t, 2, "message"), "half");
+    assert_true(t.rec[2].flags & EV_TRUNCATED);
+    assert_int_equal(t.rec[2].offset, o);
+    assert_string_equal(tp_str(&t, 3, "stream"), "stderr");
+    assert_false(t.rec[3].flags & EV_TRUNCATED);
     tp_close(&t);
 }
 
