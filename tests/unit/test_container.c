@@ -133,6 +133,35 @@ static void docker_unescaping(void **s)
     buf_free(&sc);
 }
 
+/* CRI-O writes its time with an offset, containerd in UTC; an empty F line is an empty
+ * line; a tag with extensions (F:x) is still a tag; a stream other than stdout/stderr is not
+ * CRI. */
+static void cri_line_forms(void **s)
+{
+    (void)s;
+    struct buf sc = {0};
+    struct ctr_line cl;
+    const char *l = "2021-05-17T19:43:06.552584864-07:00 stderr F boom";
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), 0);
+    assert_int_equal(cl.ts_ms, 1621305786552LL);
+    assert_int_equal(cl.stream, CTR_STDERR);
+    assert_int_equal(cl.len, 4);
+    assert_memory_equal(cl.text, "boom", 4);
+    l = "2021-05-17T19:43:06Z stdout F";
+    assert_int_equal(ctr_decode(CTR_AUTO, l, strlen(l), &sc, &cl), 0);
+    assert_int_equal(cl.len, 0);
+    assert_false(cl.partial);
+    l = "2021-05-17T19:43:06Z stdout P:x half";
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), 0);
+    assert_true(cl.partial);
+    assert_memory_equal(cl.text, "half", 4);
+    l = "2021-05-17T19:43:06Z stdin F x";
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), -1);
+    l = "yesterday stdout F x";
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), -1);
+    buf_free(&sc);
+}
+
 /* A P piece that never gets its F: shipped at the file's close, marked truncated, covering
  * its bytes; the lines before it are not held back by it. */
 static void partial_line_without_end_is_flushed_truncated(void **s)
@@ -226,6 +255,7 @@ int main(void)
         cmocka_unit_test(spring_boot_on_kubernetes_cri),
         cmocka_unit_test(identity_from_runtime_paths),
         cmocka_unit_test(docker_unescaping),
+        cmocka_unit_test(cri_line_forms),
         cmocka_unit_test(partial_line_without_end_is_flushed_truncated),
         cmocka_unit_test(rejoined_line_is_capped_and_streams_do_not_mix),
         cmocka_unit_test(bad_format_value_is_a_config_error),
