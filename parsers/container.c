@@ -97,27 +97,39 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
-/* The first byte at or after q that is '"', '\\' or a control byte (e when none). */
-static const char *scan_plain(const char *q, const char *e)
+/* Moves over the bytes from p that are not '"', '\\' or a control byte (the bulk of a
+ * line) and returns where it stopped (e when none). With o, copies them to o + *w on the way
+ * (16-byte stores that may write up to 15 bytes past the copied ones: o needs that room) and
+ * advances *w. */
+static const char *scan_copy(const char *p, const char *e, char *o, size_t *w)
 {
 #ifdef __SSE2__
-    /* 16 bytes at a time: the bulk of a line has none of them */
     const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
     const __m128i c20 = _mm_set1_epi8(0x20), x80 = _mm_set1_epi8((char)0x80);
-    while (e - q >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        if (o)
+            _mm_storeu_si128((__m128i *)(void *)(o + *w), v);
         /* unsigned v < 0x20: flip the sign bits and compare signed */
         __m128i ctl = _mm_cmplt_epi8(_mm_xor_si128(v, x80), _mm_xor_si128(c20, x80));
         __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)), ctl);
         int mk = _mm_movemask_epi8(m);
-        if (mk)
-            return q + __builtin_ctz((unsigned)mk);
-        q += 16;
+        if (mk) {
+            unsigned k = (unsigned)__builtin_ctz((unsigned)mk);
+            *w += k;
+            return p + k;
+        }
+        p += 16;
+        *w += 16;
     }
 #endif
-    while (q < e && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-        q++;
-    return q;
+    while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) {
+        if (o)
+            o[*w] = *p;
+        ++*w;
+        p++;
+    }
+    return p;
 }
 
 static int hexdig(char h)
@@ -161,8 +173,9 @@ static size_t utf8_put(char *o, unsigned cp)
 
 /* p at the opening quote of a JSON string; returns the byte after the closing quote, or
  * NULL when it is not a valid string (bad escape, raw control byte, no end). With o (room
- * for e - p bytes: no escape is shorter than what it stands for) the string is unescaped
- * into it in the same pass and *olen set; js gets the raw span either way. */
+ * for e - p + 16 bytes: no escape is shorter than what it stands for, and scan_copy's stores
+ * may run 15 bytes ahead) the string is unescaped into it in the same pass and *olen set;
+ * js gets the raw span either way. */
 static const char *jstring_to(const char *p, const char *e, struct jstr *js, char *o,
                               size_t *olen)
 {
@@ -173,11 +186,7 @@ static const char *jstring_to(const char *p, const char *e, struct jstr *js, cha
     js->esc = 0;
     size_t w = 0;
     for (;;) {
-        const char *q = scan_plain(p, e);
-        if (o) {
-            memcpy(o + w, p, (size_t)(q - p));
-            w += (size_t)(q - p);
-        }
+        const char *q = scan_copy(p, e, o, &w);
         if (q >= e || (unsigned char)*q < 0x20)
             return NULL;
         if (*q == '"') {
@@ -287,7 +296,7 @@ static int decode_docker(const char *s, size_t n, struct buf *scratch, struct ct
     size_t tl = 0;
     int have_log = 0, have_stream = 0, have_time = 0;
     scratch->len = 0;
-    if (buf_reserve(scratch, n) != 0)
+    if (buf_reserve(scratch, n + 16) != 0)
         return -1;
     p = ws(p, e);
     if (p >= e || *p != '{')
