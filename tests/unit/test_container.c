@@ -41,6 +41,17 @@ static void beats_cri_cases(void **s)
                                  "cri.log") >= 20);
 }
 
+/* moby's json-file encodings and containerd's CRI writer forms (see their SOURCE.md). */
+static void moby_and_containerd_cases(void **s)
+{
+    (void)s;
+    tp_file_path = "/var/log/test.log";
+    assert_true(tp_check_fixture("[input c]\nformat = docker\n", "c", "moby-containerd",
+                                 "docker.log") >= 36);
+    assert_true(tp_check_fixture("[input c]\nformat = cri\n", "c", "moby-containerd",
+                                 "cri.log") >= 20);
+}
+
 static void spring_boot_wex_traces_are_one_event(void **s)
 {
     (void)s;
@@ -250,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(beats_docker_json_cases),
         cmocka_unit_test(beats_cri_cases),
+        cmocka_unit_test(moby_and_containerd_cases),
         cmocka_unit_test(spring_boot_wex_traces_are_one_event),
         cmocka_unit_test(spring_boot_on_docker_stdout),
         cmocka_unit_test(spring_boot_on_kubernetes_cri),
