@@ -5,7 +5,8 @@
 # /var/log/pods/NS_POD_UID/CONTAINER/0.log, tailed through the kubelet's symlink
 # /var/log/containers/POD_NS_CONTAINER-ID.log (here under $T), with parser = spring_boot and
 # multiline = java. Every 10th record is an ERROR with a %wEx stack trace (empty line, trace,
-# empty line), some trace lines split P/F. Proves: each numbered record arrives exactly once
+# empty line), some trace lines split P/F; half-way the kubelet rotates 0.log to
+# 0.log.DATE and starts a new 0.log behind the same link. Proves: each numbered record arrives exactly once
 # as one event, ERRORs carry their whole trace in error.stack_trace with error.type, the
 # empty lines make no events, and kubernetes.pod.name/namespace, container.name/id come from
 # the symlink's name.
@@ -25,7 +26,7 @@ start_agent "$T/agent.conf"
 wait_for "grep -q 'reading $T/containers/' '$T/agent.log'" 30 || fail "agent did not open the pod log"
 N=3000
 python3 - "$P/0.log" "$N" <<'PY'
-import sys, time
+import os, sys, time
 path, n = sys.argv[1], int(sys.argv[2])
 f = open(path, "a")
 def out(text, tag="F"):
@@ -46,6 +47,10 @@ for i in range(1, n + 1):
     if i % 50 == 0:
         f.flush()
         time.sleep(0.005)
+    if i == n // 2:  # the kubelet's rotation: 0.log -> 0.log.DATE, a new 0.log
+        f.close()
+        os.rename(path, path + ".20261206-100000")
+        f = open(path, "a")
 f.close()
 PY
 wait_for "[ \$(count_events '$T/out/out.ndjson') -ge $N ]" 90 ||
