@@ -55,7 +55,10 @@ void lineproc_state_free(struct lineproc_state *st);
 int lineproc_feed(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
                   const char *line, size_t len, uint64_t offset, uint64_t end, unsigned line_flags,
                   int64_t now_ms, lineproc_out out, void *ctx);
-/* Emits the pending record, if any (multiline timeout, end of file, close, end of input). */
+/* Emits the pending record, if any (multiline timeout, end of file, close, end of input):
+ * a container line still waiting for its last piece first (marked truncated), then a held
+ * empty line, then the multiline record. Nothing is ever dropped: a split line whose end
+ * comes after a multiline timeout is shipped in two events rather than held back. */
 int lineproc_flush(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
                    lineproc_out out, void *ctx);
 /* Monotonic ms at which the pending record must be flushed; 0 when nothing is pending. */
