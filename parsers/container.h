@@ -40,10 +40,11 @@ const char *ctr_stream_name(int stream);
 
 /* Decodes one line of the runtime's file (without its '\n'). out->text points into `line`
  * or into `scratch` (reset here, grown up to len bytes: a decoded text is never longer than
- * the JSON it came from). Returns 0, or -1 when the line is not in the runtime's format
+ * the JSON it came from). tc (may be NULL): the caller's cache of the runtime's last time
+ * (timeparse.h). Returns 0, or -1 when the line is not in the runtime's format
  * (nothing in out is meaningful then) or scratch could not grow. */
 int ctr_decode(enum ctr_format f, const char *line, size_t len, struct buf *scratch,
-               struct ctr_line *out);
+               struct tp_iso_cache *tc, struct ctr_line *out);
 
 /* What a runtime's file path says about its container (empty strings when nothing):
  *   /var/lib/docker/containers/ID/ID-json.log[.N]    -> id

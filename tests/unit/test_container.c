@@ -116,7 +116,7 @@ static void docker_unescaping(void **s)
     struct ctr_line cl;
     const char *l = "{\"log\":\"a\\\"b\\\\c\\/d\\te \\u003cx\\u0026\\u00e9 \\ud83d\\ude00 "
                     "\\ud800!\\r\\n\",\"stream\":\"stderr\",\"time\":\"2026-01-02T03:04:05.678Z\"}";
-    assert_int_equal(ctr_decode(CTR_DOCKER, l, strlen(l), &sc, &cl), 0);
+    assert_int_equal(ctr_decode(CTR_DOCKER, l, strlen(l), &sc, NULL, &cl), 0);
     const char *want = "a\"b\\c/d\te <x&\xc3\xa9 \xf0\x9f\x98\x80 \xef\xbf\xbd!";
     assert_int_equal(cl.len, strlen(want));
     assert_memory_equal(cl.text, want, cl.len);
@@ -136,10 +136,10 @@ static void docker_unescaping(void **s)
         "\"time\":\"2026-01-02T03:04:05Z\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(ctr_decode(CTR_DOCKER, bad[i], strlen(bad[i]), &sc, &cl), -1);
+        assert_int_equal(ctr_decode(CTR_DOCKER, bad[i], strlen(bad[i]), &sc, NULL, &cl), -1);
     const char *ok = "{ \"attrs\" : {\"k\":[1,-2.5e3,true,null,{\"x\":\"y\"}]}, \"log\":\"\","
                      "\"stream\":\"stdout\",\"time\":\"2026-01-02T03:04:05Z\" }";
-    assert_int_equal(ctr_decode(CTR_DOCKER, ok, strlen(ok), &sc, &cl), 0);
+    assert_int_equal(ctr_decode(CTR_DOCKER, ok, strlen(ok), &sc, NULL, &cl), 0);
     assert_true(cl.partial); /* no "\n": a piece */
     buf_free(&sc);
 }
@@ -153,23 +153,23 @@ static void cri_line_forms(void **s)
     struct buf sc = {0};
     struct ctr_line cl;
     const char *l = "2021-05-17T19:43:06.552584864-07:00 stderr F boom";
-    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), 0);
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, NULL, &cl), 0);
     assert_int_equal(cl.ts_ms, 1621305786552LL);
     assert_int_equal(cl.stream, CTR_STDERR);
     assert_int_equal(cl.len, 4);
     assert_memory_equal(cl.text, "boom", 4);
     l = "2021-05-17T19:43:06Z stdout F";
-    assert_int_equal(ctr_decode(CTR_AUTO, l, strlen(l), &sc, &cl), 0);
+    assert_int_equal(ctr_decode(CTR_AUTO, l, strlen(l), &sc, NULL, &cl), 0);
     assert_int_equal(cl.len, 0);
     assert_false(cl.partial);
     l = "2021-05-17T19:43:06Z stdout P:x half";
-    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), 0);
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, NULL, &cl), 0);
     assert_true(cl.partial);
     assert_memory_equal(cl.text, "half", 4);
     l = "2021-05-17T19:43:06Z stdin F x";
-    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), -1);
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, NULL, &cl), -1);
     l = "yesterday stdout F x";
-    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, &cl), -1);
+    assert_int_equal(ctr_decode(CTR_CRI, l, strlen(l), &sc, NULL, &cl), -1);
     buf_free(&sc);
 }
 
