@@ -49,7 +49,7 @@ int cmd_parse(struct agent *a, const char *input, const char *path)
     pc.src.input = in->name;
     pc.src.path = path;
     event_base_init(&pc.base, a->host_name, path, in->static_fields, in->nstatic);
-    struct lineproc_state *st = lineproc_state_new(in->lp);
+    struct lineproc_state *st = lineproc_state_new(in->lp, path);
     struct event_builder eb;
     eb_init(&eb);
     char *line = NULL;

@@ -488,8 +488,14 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
         basef[nb++] = (struct field){FK_LOG_FLAGS, FV_JSON, 0, (uint32_t)fl, {.s = fj}};
     basef[nb++] = (struct field){FK_LOG_OFFSET, FV_INT, 0, 0, {.i = (int64_t)offset}};
     basef[nb++] = (struct field){FK_MESSAGE, FV_STR, 0, (uint32_t)len, {.s = msg}};
-    if (ev->flags & EV_PARSE_FAILURE)
-        basef[nb++] = (struct field){FK_TAGS, FV_JSON, 0, 17, {.s = "[\"parse_failure\"]"}};
+    if (ev->flags & (EV_PARSE_FAILURE | EV_CONTAINER_FAILURE)) {
+        static const char *const tags[4] = {
+            "", "[\"parse_failure\"]", "[\"container_format_failure\"]",
+            "[\"parse_failure\",\"container_format_failure\"]"};
+        const char *t = tags[(ev->flags & EV_PARSE_FAILURE ? 1 : 0) |
+                             (ev->flags & EV_CONTAINER_FAILURE ? 2 : 0)];
+        basef[nb++] = (struct field){FK_TAGS, FV_JSON, 0, (uint32_t)strlen(t), {.s = t}};
+    }
     /* Base keys win over a parser's field of the same name. */
     int na = merge_fields(basef, nb, fs, nf, ptrs);
 
@@ -547,6 +553,10 @@ int event_get(const struct event_batch *b, const struct event *ev, const char *n
     }
     if (strcmp(name, "tags") == 0 && (ev->flags & EV_PARSE_FAILURE)) {
         *out = (struct field){FK_TAGS, FV_STR, 0, 13, {.s = "parse_failure"}};
+        return 1;
+    }
+    if (strcmp(name, "tags") == 0 && (ev->flags & EV_CONTAINER_FAILURE)) {
+        *out = (struct field){FK_TAGS, FV_STR, 0, 24, {.s = "container_format_failure"}};
         return 1;
     }
     for (int i = 0; i < ev->nfields; i++)

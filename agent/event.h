@@ -81,11 +81,13 @@ struct field {
     } v;
 };
 
-/* Event flags: written as tags:["parse_failure"] and log.flags:["truncated","multiline"]. */
+/* Event flags: written as tags:["parse_failure","container_format_failure"] and
+ * log.flags:["truncated","multiline"]. */
 enum {
     EV_PARSE_FAILURE = 1 << 0,
     EV_TRUNCATED = 1 << 1,
     EV_MULTILINE = 1 << 2,
+    EV_CONTAINER_FAILURE = 1 << 3, /* a line of a `format =` input the runtime did not write */
 };
 
 #define EB_MAX_FIELDS 256

@@ -198,7 +198,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
                 a->nfiles_open++;
                 METRIC_SET(lf_metrics.files_open, a->nfiles_open);
                 if (!old->lps)
-                    old->lps = lineproc_state_new(in->lp);
+                    old->lps = lineproc_state_new(in->lp, path);
                 LF_LOG(LF_DEBUG, "tail", "reopened %s at offset %llu", path,
                        (unsigned long long)old->read_off);
                 /* While it was closed it may have been truncated and rewritten past our
@@ -280,7 +280,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     src->id = tf->id;
     atomic_init(&src->refs, 1);
     tf->src = src;
-    tf->lps = lineproc_state_new(in->lp);
+    tf->lps = lineproc_state_new(in->lp, path);
     event_base_init(&tf->base, a->host_name, p2, in->static_fields, in->nstatic);
     tf->base.skip_fields = !a->keep_fields;
     tf->state = TF_ACTIVE;

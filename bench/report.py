@@ -24,9 +24,12 @@ LABELS = {
     "rsyslog-regex": "rsyslog re_extract (regex)",
     "fluent-bit": "Fluent Bit regex parser",
     "logferry-spring": "logferry spring_boot + multiline java (Spring log)",
+    "logferry-docker": "logferry format = docker + nginx_combined (json-file)",
+    "logferry-cri": "logferry format = cri + nginx_combined (CRI)",
 }
 PEERS = ["syslog-ng", "rsyslog-lognorm", "rsyslog-regex", "fluent-bit"]
-ORDER = ["wc", "logferry-raw", "logferry-nginx"] + PEERS + ["logferry-spring"]
+CONTAINERS = ["logferry-docker", "logferry-cri"]
+ORDER = ["wc", "logferry-raw", "logferry-nginx"] + PEERS + ["logferry-spring"] + CONTAINERS
 MIB = 1024 * 1024
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -86,6 +89,9 @@ def table(s, machine):
         if "eps" in lf and name in PEERS:
             fast = f"{lf['eps'] / v['eps']:.1f}×"
             cpu = f"{v['cpm'] / lf['cpm']:.1f}×" if lf["cpm"] > 0 else "∞"
+        if "eps" in lf and name in CONTAINERS:  # the same lines, wrapped: ratio to nginx
+            fast = f"{v['eps'] / lf['eps']:.2f}× of nginx"
+            cpu = f"{v['cpm'] / lf['cpm']:.2f}× of nginx" if lf["cpm"] > 0 else "∞"
         spread = f"±{v['spread'] / 2:.0f}% ({fmt_int(v['eps_min'])}–{fmt_int(v['eps_max'])})" \
             if v["n"] > 1 else "1 run"
         note = f" ({v['nfail']} failed run(s))" if v["nfail"] else ""
@@ -112,6 +118,10 @@ def targets(s):
     check("nginx_combined throughput (issue 3)", "logferry-nginx", "eps", ">=", 1000000, "events/s")
     check("nginx_combined CPU (issue 3)", "logferry-nginx", "cpm", "<=", 1, "CPU-s/M")
     check("nginx_combined peak RSS (issue 3)", "logferry-nginx", "rss", "<", 32, "MiB")
+    for name in CONTAINERS:  # issue 14
+        check(f"{name} throughput (issue 14)", name, "eps", ">=", 800000, "events/s")
+        check(f"{name} CPU (issue 14)", name, "cpm", "<=", 1.3, "CPU-s/M")
+        check(f"{name} peak RSS (issue 14)", name, "rss", "<=", 32, "MiB")
     peers = {p: s[p] for p in PEERS if "eps" in s.get(p, {})}
     lf = s.get("logferry-nginx", {})
     if peers and "eps" in lf:

@@ -14,7 +14,9 @@
 #            BENCH_TIMEOUT=S (per contestant, default 60 + lines/4000)
 #
 # Contestants (names for --only): wc, logferry-raw, logferry-nginx, syslog-ng,
-# rsyslog-lognorm, rsyslog-regex, fluent-bit, logferry-spring.
+# rsyslog-lognorm, rsyslog-regex, fluent-bit, logferry-spring, logferry-docker, logferry-cri
+# (the nginx input wrapped as Docker's json-file driver / CRI store a container's stdout, by
+# gen_container.py; compare them with logferry-nginx of the same invocation).
 # Each one starts from scratch (fresh state dir, no output file), reads the same file from its
 # beginning and writes one JSON line per event; it is done when its output holds N lines
 # (bench/measure.py polls it), then CPU and peak RSS are read from /proc before it is stopped.
@@ -70,6 +72,14 @@ if want logferry-spring && [ ! -s "$SPRING" ]; then
     python3 "$HERE/gen_nginx.py" --spring --lines "$SPRING_RECORDS" --out "$SPRING.tmp" \
         && mv "$SPRING.tmp" "$SPRING"
 fi
+for fmt in docker cri; do
+    if want "logferry-$fmt" && [ ! -s "$WORK/nginx-$LINES.$fmt.log" ]; then
+        log "generating $WORK/nginx-$LINES.$fmt.log"
+        python3 "$HERE/gen_container.py" --format "$fmt" --in "$INPUT" \
+            --out "$WORK/nginx-$LINES.$fmt.log.tmp" \
+            && mv "$WORK/nginx-$LINES.$fmt.log.tmp" "$WORK/nginx-$LINES.$fmt.log"
+    fi
+done
 INPUT_BYTES=$(stat -c %s "$INPUT")
 
 # render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ (values may hold any character).
@@ -149,6 +159,15 @@ multiline = java" "$SPRING"
     IN_BYTES=$(stat -c %s "$SPRING")
     FIELD=log.level
 }
+setup_logferry_container() { # $1 = docker | cri
+    local in=$WORK/nginx-$LINES.$1.log
+    setup_logferry "parser = nginx_combined
+format = $1" "$in"
+    IN_BYTES=$(stat -c %s "$in")
+    FIELD=http.response.status_code
+}
+setup_logferry-docker() { setup_logferry_container docker; }
+setup_logferry-cri() { setup_logferry_container cri; }
 setup_syslog-ng() {
     command -v syslog-ng >/dev/null || { FAIL="syslog-ng not installed (apt-get install syslog-ng-core)"; return; }
     OUT=$DIR/out.json
@@ -232,7 +251,8 @@ PY
     [ -n "${KEEP_OUTPUT:-}" ] || rm -f "$DIR/out.json"
 }
 
-ALL=(wc logferry-raw logferry-nginx syslog-ng rsyslog-lognorm rsyslog-regex fluent-bit logferry-spring)
+ALL=(wc logferry-raw logferry-nginx syslog-ng rsyslog-lognorm rsyslog-regex fluent-bit logferry-spring
+     logferry-docker logferry-cri)
 # Warm the page cache once so nobody pays the first read from disk.
 cat "$INPUT" >/dev/null
 for rep in $(seq 1 "$REPS"); do

@@ -14,6 +14,13 @@
  * absent for user.name and the referrer (the user agent is kept as written, "-" included,
  * as Filebeat does). Values are not unescaped (\x22 stays as nginx wrote it).
  *
+ * Lines real servers write beyond that (issue 14), read by a second pattern tried only
+ * when the first declines, so the hot path is unchanged: an ident that is not "-" (Apache's
+ * %l with IdentityCheck, combined with a user), a status of "-" (no status field; the
+ * others kept). A request of "-" (nginx's 400/408 with no request line) gives no method,
+ * URL or version, as "" does. A client that is a host name (HostnameLookups, load-balancer
+ * health checks) goes to source.domain, per ECS; source.address keeps it, no source.ip.
+ *
  * Threads: run on the tail thread with its own struct parse_run.
  */
 #include "parsers/parser.h"
@@ -21,13 +28,14 @@
 
 #include <string.h>
 
-static const struct fkey *K_SRC_ADDR, *K_SRC_IP, *K_USER, *K_METHOD, *K_URL, *K_PATH, *K_QUERY,
+static const struct fkey *K_SRC_ADDR, *K_SRC_IP, *K_SRC_DOMAIN, *K_USER, *K_METHOD, *K_URL, *K_PATH, *K_QUERY,
     *K_VERSION, *K_STATUS, *K_BYTES, *K_REFERRER, *K_UA, *K_DURATION;
 
 void access_keys_intern(void)
 {
     K_SRC_ADDR = fkey_intern("source.address");
     K_SRC_IP = fkey_intern("source.ip");
+    K_SRC_DOMAIN = fkey_intern("source.domain");
     K_USER = fkey_intern("user.name");
     K_METHOD = fkey_intern("http.request.method");
     K_URL = fkey_intern("url.original");
@@ -53,14 +61,41 @@ static const char APACHE_RE[] =
     "^(\\S+) \\S+ (.*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}) (\\d{1,18}|-)"
     "()()(.*)$";
 
+/* The same nine captures; an ident before the user, a status of "-". */
+static const char FALLBACK_RE[] =
+    "^([^\\[]+?) \\S+ ([^\\[]*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}|-) (\\d{1,18}|-)"
+    "(?: \"" QUOTED "\")?(?: \"" QUOTED "\")?(.*)$";
+
 const char *access_pattern(enum parser_kind k)
 {
     return k == PK_NGINX ? NGINX_RE : APACHE_RE;
 }
 
+const char *access_fallback_pattern(void)
+{
+    return FALLBACK_RE;
+}
+
+
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
+}
+
+/* A host name as a client (letters, digits, '-', '.', at least one letter): source.domain. */
+static int host_name(const char *s, size_t n)
+{
+    int alpha = 0;
+    if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            alpha = 1;
+        else if (!(is_digit(c) || c == '-' || c == '.' || c == '_'))
+            return 0;
+    }
+    return alpha;
 }
 
 /* IPv4 dotted quad; returns 1 and the first two bytes. Filebeat's isPrivate() on top of it
@@ -148,8 +183,8 @@ struct request {
 static void split_request(const char *s, size_t n, struct request *r)
 {
     memset(r, 0, sizeof *r);
-    if (n == 0)
-        return;
+    if (n == 0 || (n == 1 && s[0] == '-'))
+        return; /* "-": nginx had no request line (400, 408) */
     const char *sp = memchr(s, ' ', n);
     if (!sp) {
         r->url = (struct span){s, n}; /* not a request line: keep it as the URL, like grok */
@@ -245,7 +280,8 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
     unsigned clean = 0; /* captures known to need no JSON escaping (bit per group) */
     if (!p->scan || !nginx_scan(rec, len, scan_ov, &clean)) {
         int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
-        if (rc <= 0)
+        if (rc <= 0 && (!p->re2 || pcre2_match(p->re2, (PCRE2_SPTR)rec, len, 0, 0, pr->md,
+                                                parser_mctx()) <= 0))
             return 1;
         ov = pcre2_get_ovector_pointer(pr->md);
     }
@@ -286,12 +322,16 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
         add_span(eb, K_REFERRER, (struct span){S(G_REF), N(G_REF)}, clean & (1u << G_REF));
     if (S(G_BYTES)[0] != '-')
         eb_add_int(eb, K_BYTES, digits(S(G_BYTES), N(G_BYTES)));
-    eb_add_int(eb, K_STATUS, digits(S(G_STATUS), N(G_STATUS)));
+    if (S(G_STATUS)[0] != '-')
+        eb_add_int(eb, K_STATUS, digits(S(G_STATUS), N(G_STATUS)));
     add_span(eb, K_VERSION, rq.version, rclean);
     int src_ip = 0;
     struct span src = pick_source(S(G_ADDRS), N(G_ADDRS), &src_ip);
     if (src.s) { /* an address is digits, hex, '.' and ':': clean */
-        add_span(eb, K_SRC_ADDR, src, src_ip);
+        int dom = !src_ip && host_name(src.s, src.n);
+        add_span(eb, K_SRC_ADDR, src, src_ip || dom);
+        if (dom)
+            add_span(eb, K_SRC_DOMAIN, src, 1);
         if (src_ip)
             add_span(eb, K_SRC_IP, src, 1);
     }

@@ -6,7 +6,9 @@
  * raw JSON (FV_JSON); null values are skipped. logback-encoder keys at the top level map to
  * ECS: level -> log.level, logger_name -> log.logger, thread_name -> process.thread.name,
  * stack_trace -> error.stack_trace, message -> log.message (`message` itself always stays
- * the raw record), @timestamp -> the event time. Keys seen only at run time become
+ * the raw record), traceId/trace_id -> trace.id, spanId/span_id -> span.id (Micrometer
+ * Tracing's MDC keys, OpenTelemetry's), @timestamp -> the event time. Spring Boot 3.4+
+ * structured logging (`ecs` writes ECS names already, `logstash` the encoder's) needs no more. Keys seen only at run time become
  * builder-owned dynamic keys (at most 64 per event; further unknown keys are dropped from the
  * fields but stay in `message`). A record that is not a JSON object is a parse failure.
  *
@@ -21,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct fkey *K_LEVEL, *K_LOGGER, *K_THREAD, *K_STACK, *K_MSG;
+static const struct fkey *K_LEVEL, *K_LOGGER, *K_THREAD, *K_STACK, *K_MSG, *K_TRACE, *K_SPAN;
 
 void jsonlog_keys_intern(void)
 {
@@ -30,6 +32,8 @@ void jsonlog_keys_intern(void)
     K_THREAD = fkey_intern("process.thread.name");
     K_STACK = fkey_intern("error.stack_trace");
     K_MSG = fkey_intern("log.message");
+    K_TRACE = fkey_intern("trace.id");
+    K_SPAN = fkey_intern("span.id");
 }
 
 #define MAX_DEPTH 16
@@ -47,6 +51,12 @@ static const struct fkey *mapped(const char *k)
         return K_STACK;
     if (!strcmp(k, "message"))
         return K_MSG;
+    /* Micrometer Tracing's MDC keys (Boot 3 structured logging, logstash-logback-encoder)
+     * and OpenTelemetry's */
+    if (!strcmp(k, "traceId") || !strcmp(k, "trace_id"))
+        return K_TRACE;
+    if (!strcmp(k, "spanId") || !strcmp(k, "span_id"))
+        return K_SPAN;
     return NULL;
 }
 

@@ -38,7 +38,7 @@ typedef int (*lineproc_out)(void *ctx, struct event_builder *eb, const char *rec
 int parsers_configure(struct conf *c, struct conf_errs *errs);
 void parsers_free(void);
 
-/* Builds the processing of one [input] section: claims its keys `parser`, `multiline`,
+/* Builds the processing of one [input] section: claims its keys `format`, `parser`, `multiline`,
  * `multiline.*`, `include_lines`, `exclude_lines`, `timezone` (marking them used) and
  * validates them. NULL only on out of memory; errors go to errs. */
 struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct conf_errs *errs);
@@ -46,14 +46,19 @@ void lineproc_free(struct lineproc *lp);
 /* One-line description for `logferry check` ("parser nginx_combined, multiline java"). */
 const char *lineproc_describe(const struct lineproc *lp);
 
-struct lineproc_state *lineproc_state_new(const struct lineproc *lp);
+/* path: the file the state reads (container inputs take container.id, kubernetes.* from it);
+ * may be NULL. */
+struct lineproc_state *lineproc_state_new(const struct lineproc *lp, const char *path);
 void lineproc_state_free(struct lineproc_state *st);
 
 /* Feeds one line (without its line ending) that spans [offset, end) of the file. */
 int lineproc_feed(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
                   const char *line, size_t len, uint64_t offset, uint64_t end, unsigned line_flags,
                   int64_t now_ms, lineproc_out out, void *ctx);
-/* Emits the pending record, if any (multiline timeout, end of file, close, end of input). */
+/* Emits the pending record, if any (multiline timeout, end of file, close, end of input):
+ * a container line still waiting for its last piece first (marked truncated), then a held
+ * empty line, then the multiline record. Nothing is ever dropped: a split line whose end
+ * comes after a multiline timeout is shipped in two events rather than held back. */
 int lineproc_flush(const struct lineproc *lp, struct lineproc_state *st, struct event_builder *eb,
                    lineproc_out out, void *ctx);
 /* Monotonic ms at which the pending record must be flushed; 0 when nothing is pending. */

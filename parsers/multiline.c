@@ -66,8 +66,9 @@ int ml_java_line(const char *s, size_t n)
         return 0;
     if (s[0] == ' ' || s[0] == '\t')
         return 1; /* "\tat ...", "\t... 3 more", "\tSuppressed: ...", indented text */
-    if (starts(s, n, "Caused by: ") || starts(s, n, "Suppressed: "))
-        return 1;
+    if (starts(s, n, "Caused by: ") || starts(s, n, "Suppressed: ") ||
+        starts(s, n, "Wrapped by: "))
+        return 1; /* Wrapped by: Log4j2's %rEx, root cause first */
     return exception_class_line(s, n);
 }
 

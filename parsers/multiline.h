@@ -45,8 +45,11 @@ struct ml_pending {
 /* 1 if the line continues a record under m's rules. */
 int ml_is_continuation(const struct ml_conf *m, pcre2_match_data *md, const char *line,
                        size_t len);
-/* A stack-trace line of a Java log (indented line, Caused by:, Suppressed:, exception
- * class line). */
+/* A stack-trace line of a Java log (indented line, Caused by:, Suppressed:, Wrapped by:,
+ * exception class line). With multiline = java an empty line is held until the next line:
+ * before a stack-trace line it joins the record (Spring Boot's %wEx opens a trace with one),
+ * after a joined trace it is absorbed by it (%wEx closes it with one), anywhere else it is
+ * an event of its own (lineproc.c). */
 int ml_java_line(const char *s, size_t n);
 
 /* Starts a record with this line / appends one. Return 0, -1 when out of memory. */

@@ -37,6 +37,8 @@ struct parser {
     char *name;
     enum parser_kind kind;
     pcre2_code *re;
+    pcre2_code *re2; /* access logs: the lines real servers write that re declines (an ident,
+                      * a status of "-"); same captures, tried only when re fails */
     uint32_t ngroups;
     struct pfield *fields;
     int nfields;
@@ -90,6 +92,7 @@ int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_build
                 const char *rec, size_t len);
 /* Their patterns and keys (interned at configuration time). */
 const char *access_pattern(enum parser_kind k);
+const char *access_fallback_pattern(void);
 const char *spring_pattern(void);
 void access_keys_intern(void);
 void spring_keys_intern(void);

@@ -252,6 +252,7 @@ static void parser_free_one(struct parser *p)
         return;
     free(p->name);
     pcre2_code_free(p->re);
+    pcre2_code_free(p->re2);
     free(p->fields);
     free(p->time_format);
     lf_tz_free(p->tz);
@@ -482,6 +483,13 @@ const struct parser *parser_find(const char *name)
                 return NULL;
             }
             pcre2_pattern_info(p->re, PCRE2_INFO_CAPTURECOUNT, &p->ngroups);
+            if (p->kind == PK_NGINX || p->kind == PK_APACHE) {
+                p->re2 = parser_compile(access_fallback_pattern(), 0, err, sizeof err);
+                if (!p->re2) {
+                    parser_free_one(p);
+                    return NULL;
+                }
+            }
         }
         p->scan = p->kind == PK_NGINX && nginx_scan_usable();
         if (p->kind == PK_NGINX || p->kind == PK_APACHE)

@@ -7,7 +7,11 @@
  *          (also [app] [group] [thread] and a trailing correlation [traceId-spanId])
  *
  * The pattern matches the record's first line only; the rest of a multiline record (a
- * stack trace joined by `multiline = java`) becomes error.stack_trace. ECS fields:
+ * stack trace joined by `multiline = java`, without the empty line %wEx/%xwEx put before
+ * it) becomes error.stack_trace, and its first line "java.lang.IllegalStateException: boom"
+ * gives error.type and error.message: the outermost exception, as Java prints it first (the
+ * root cause is the last "Caused by:" of error.stack_trace; ECS has no field of its own for
+ * it). ECS fields:
  * @timestamp, log.level, process.pid, process.thread.name, log.logger, service.name (the
  * [application]), trace.id/span.id (the correlation), and the text after " : " in
  * log.message (`message` always stays the raw record).
@@ -19,7 +23,7 @@
 #include <string.h>
 
 static const struct fkey *K_LEVEL, *K_PID, *K_THREAD, *K_LOGGER, *K_MSG, *K_STACK, *K_SERVICE,
-    *K_TRACE, *K_SPAN;
+    *K_TRACE, *K_SPAN, *K_ETYPE, *K_EMSG;
 
 void spring_keys_intern(void)
 {
@@ -32,6 +36,8 @@ void spring_keys_intern(void)
     K_SERVICE = fkey_intern("service.name");
     K_TRACE = fkey_intern("trace.id");
     K_SPAN = fkey_intern("span.id");
+    K_ETYPE = fkey_intern("error.type");
+    K_EMSG = fkey_intern("error.message");
 }
 
 enum { G_TS = 1, G_LEVEL, G_PID, G_BRACKETS, G_LOGGER, G_MSG };
@@ -115,6 +121,43 @@ static void add_brackets(struct event_builder *eb, const char *s, size_t n)
     }
 }
 
+/* "com.x.Outer$InnerException" followed by the end of the line or ':' */
+static size_t class_name_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    int dots = 0;
+    while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                     (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '$' || s[i] == '.'))
+        dots += s[i++] == '.';
+    if (!dots || (i < n && s[i] != ':'))
+        return 0;
+    return i;
+}
+
+/* The lines after the header: error.stack_trace (empty lines around it dropped), and
+ * error.type/error.message from its first line when that names an exception class. */
+static void add_trace(struct event_builder *eb, const char *s, size_t n)
+{
+    while (n && (*s == '\n' || *s == '\r'))
+        s++, n--;
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    if (!n)
+        return;
+    eb_add_str(eb, K_STACK, s, n);
+    const char *nl = memchr(s, '\n', n);
+    size_t first = nl ? (size_t)(nl - s) : n;
+    size_t cl = class_name_len(s, first);
+    if (!cl)
+        return;
+    eb_add_str(eb, K_ETYPE, s, cl);
+    if (cl + 1 < first) {
+        struct span m = trim(s + cl + 1, first - cl - 1);
+        if (m.n)
+            eb_add_str(eb, K_EMSG, m.s, m.n);
+    }
+}
+
 int spring_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
                const char *rec, size_t len)
 {
@@ -142,8 +185,8 @@ int spring_run(const struct parser *p, struct parse_run *pr, struct event_builde
     add_brackets(eb, S(G_BRACKETS), N(G_BRACKETS));
     eb_add_str(eb, K_LOGGER, S(G_LOGGER), N(G_LOGGER));
     eb_add_str(eb, K_MSG, S(G_MSG), N(G_MSG));
-    if (nl && (size_t)(nl - rec) + 1 < len)
-        eb_add_str(eb, K_STACK, nl + 1, len - (size_t)(nl - rec) - 1);
+    if (nl)
+        add_trace(eb, nl + 1, len - (size_t)(nl - rec) - 1);
 #undef S
 #undef N
     return 0;

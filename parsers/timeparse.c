@@ -440,20 +440,33 @@ int tp_parse_clf(const char *s, size_t n, int64_t *ms)
     return 0;
 }
 
-int tp_parse_iso(const char *s, size_t n, const struct lf_tz *tz, int64_t *ms)
+int tp_parse_iso_cached(struct tp_iso_cache *c, const char *s, size_t n,
+                        const struct lf_tz *tz, int64_t *ms)
 {
     /* 2026-11-26[ T]12:00:00[.,fraction][Z|+hh[:mm]] */
-    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
-        s[13] != ':' || s[16] != ':')
-        return -1;
-    int y1 = d2(s), y2 = d2(s + 2), mon = d2(s + 5), day = d2(s + 8);
-    int hh = d2(s + 11), mm = d2(s + 14), ss = d2(s + 17);
-    if (y1 < 0 || y2 < 0 || mon < 0 || day < 0 || hh < 0 || mm < 0 || ss < 0)
-        return -1;
-    int64_t y = y1 * 100 + y2;
-    if (mon < 1 || mon > 12 || day < 1 || day > tp_days_in_month(y, (unsigned)mon) || hh > 23 ||
-        mm > 59 || ss > 60)
-        return -1;
+    int64_t sec;
+    if (c && c->valid && n >= 19 && !memcmp(c->key, s, 19)) {
+        sec = c->local_sec; /* the same second as the last time: validated already */
+    } else {
+        if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') ||
+            s[13] != ':' || s[16] != ':')
+            return -1;
+        int y1 = d2(s), y2 = d2(s + 2), mon = d2(s + 5), day = d2(s + 8);
+        int hh = d2(s + 11), mm = d2(s + 14), ss = d2(s + 17);
+        if (y1 < 0 || y2 < 0 || mon < 0 || day < 0 || hh < 0 || mm < 0 || ss < 0)
+            return -1;
+        int64_t y = y1 * 100 + y2;
+        if (mon < 1 || mon > 12 || day < 1 || day > tp_days_in_month(y, (unsigned)mon) ||
+            hh > 23 || mm > 59 || ss > 60)
+            return -1;
+        sec = tp_days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
+              mm * 60 + ss;
+        if (c) {
+            memcpy(c->key, s, 19);
+            c->local_sec = sec;
+            c->valid = 1;
+        }
+    }
     const char *p = s + 19, *e = s + n;
     int msec = 0;
     if (p < e && (*p == '.' || *p == ',')) {
@@ -461,8 +474,6 @@ int tp_parse_iso(const char *s, size_t n, const struct lf_tz *tz, int64_t *ms)
         if (fraction(&p, e, &msec))
             return -1;
     }
-    int64_t sec = tp_days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
-                  mm * 60 + ss;
     if (p < e) {
         int32_t off;
         if (zone(&p, e, &off) || p != e)
@@ -473,4 +484,9 @@ int tp_parse_iso(const char *s, size_t n, const struct lf_tz *tz, int64_t *ms)
     }
     *ms = sec * 1000 + msec;
     return 0;
+}
+
+int tp_parse_iso(const char *s, size_t n, const struct lf_tz *tz, int64_t *ms)
+{
+    return tp_parse_iso_cached(NULL, s, n, tz, ms);
 }

@@ -49,5 +49,15 @@ int tp_parse_clf(const char *s, size_t n, int64_t *ms);
 /* "2026-11-26 12:00:00.123", "2026-11-26T12:00:00.123+09:00", "...Z", with 0..9 fraction
  * digits (',' or '.'); local to tz when no offset. */
 int tp_parse_iso(const char *s, size_t n, const struct lf_tz *tz, int64_t *ms);
+/* The same, remembering the last date-and-second in c (the caller's, one per stream of
+ * times: container runtimes write a new nanosecond time on every line, but the same second
+ * on many), so only the fraction and zone are read again. A zeroed cache is empty. */
+struct tp_iso_cache {
+    char key[19];
+    int valid;
+    int64_t local_sec;
+};
+int tp_parse_iso_cached(struct tp_iso_cache *c, const char *s, size_t n,
+                        const struct lf_tz *tz, int64_t *ms);
 
 #endif

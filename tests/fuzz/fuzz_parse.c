@@ -1,5 +1,6 @@
 /*
- * fuzz_parse.c - libFuzzer target for the line path: multiline joining, filters, every
+ * fuzz_parse.c - libFuzzer target for the line path: container decoding and rejoining
+ * (format = docker | cri | auto), multiline joining, filters, every
  * built-in parser and a custom [parser] with types and a time field, then batch_add()'s JSON
  * writer. Every event produced must be valid JSON (checked with jansson) and nothing may
  * crash, leak or read out of bounds (ASan/UBSan).
@@ -36,10 +37,14 @@ static const char CONF[] =
     "[input before]\nmultiline.pattern = \\\\$\nmultiline.match = before\n"
     "include_lines = a, b{1,2}\nexclude_lines = zz\n"
     "[input jsonml]\nparser = json\nmultiline.pattern = ^[}\\]]\nmultiline.negate = true\n"
-    "multiline.match = before\n";
+    "multiline.match = before\n"
+    "[input docker]\nformat = docker\nparser = spring_boot\nmultiline = java\n"
+    "max_line_bytes = 300\n"
+    "[input cri]\nformat = cri\nparser = nginx_combined\nmax_line_bytes = 200\n"
+    "[input auto]\nformat = auto\nmultiline = java\nmultiline.max_bytes = 1KiB\n";
 
 static const char *const INPUTS[] = {"nginx", "apache", "spring", "json", "kv", "before",
-                                     "jsonml"};
+                                     "jsonml", "docker", "cri", "auto"};
 #define NINPUTS (sizeof INPUTS / sizeof INPUTS[0])
 
 static struct lineproc *lps[NINPUTS];
@@ -121,7 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     const struct lineproc *lp = lps[data[0] % NINPUTS];
-    struct lineproc_state *st = lineproc_state_new(lp);
+    /* a Kubernetes link name: container inputs add their kubernetes.* and container.* */
+    struct lineproc_state *st = lineproc_state_new(
+        lp, "/var/log/containers/web-1_prod_nginx-"
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log");
     struct ctx c = {batch_new(&src, "fuzzhost", 16), 0};
     if (!st || !c.b)
         abort();

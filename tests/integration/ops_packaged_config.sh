@@ -3,7 +3,7 @@
 # ops_packaged_config.sh - the configurations we ship are valid: `logferry check` passes on
 # packaging/agent.conf.production as is (no output enabled), on it with each of its commented
 # output blocks enabled in turn (Kafka, Elasticsearch, NDJSON file), and on the agent.conf of
-# the Kubernetes ConfigMap in packaging/container/k8s-sidecar.yaml. Check creates nothing.
+# the Kubernetes ConfigMaps in packaging/container/k8s-sidecar.yaml and k8s-daemonset.yaml. Check creates nothing.
 set -u
 . "$(dirname "$0")/lib.sh"
 lf_setup
@@ -46,6 +46,11 @@ awk '/^  agent.conf: \|/{on=1; next} on && /^[^ ]/{on=0} on && /^---/{on=0} on{s
 grep -q '^\[output kafka main\]' "$T/k8s.conf" || fail "could not extract agent.conf from k8s-sidecar.yaml"
 sed -i "s|/var/lib/logferry|$T/data|" "$T/k8s.conf"
 POD_NAME=shop-0 check "$T/k8s.conf" "the Kubernetes ConfigMap's agent.conf"
+awk '/^  agent.conf: \|/{on=1; next} on && /^[^ ]/{on=0} on && /^---/{on=0} on{sub(/^    /, ""); print}' \
+    "$SRC_DIR/packaging/container/k8s-daemonset.yaml" >"$T/ds.conf"
+grep -q '^format = cri' "$T/ds.conf" || fail "could not extract agent.conf from k8s-daemonset.yaml"
+sed -i "s|/var/lib/logferry|$T/data|" "$T/ds.conf"
+NODE_NAME=node-1 check "$T/ds.conf" "the DaemonSet ConfigMap's agent.conf"
 
 [ $had_state = 1 ] || [ ! -e /var/lib/logferry ] || fail "check created /var/lib/logferry"
 echo PASS

@@ -10,6 +10,8 @@
  *                                         generator repeats a few paths and agents, which
  *                                         flatters branch prediction; bench/run.sh's input
  *                                         does not)
+ *   parse_bench -f FILE -F docker|cri ... a container input (format = ...) around the parser
+ *   parse_bench ... -M                   with multiline = java
  *   parse_bench -c agent.conf -i INPUT < lines       prints the events as JSON (a debug aid;
  *                                                      `logferry parse` is the real tool)
  *
@@ -157,7 +159,7 @@ static int run(const char *conftext, const char *input, const char *data, size_t
             fprintf(stderr, "no [input %s]\n", input);
         return -1;
     }
-    struct lineproc_state *st = lineproc_state_new(lp);
+    struct lineproc_state *st = lineproc_state_new(lp, NULL);
     struct event_builder eb;
     eb_init(&eb);
     struct ctx cx = {0};
@@ -203,8 +205,10 @@ int main(int argc, char **argv)
     long n = 1000000;
     int rounds = 3;
     const char *parser = "nginx_combined", *conffile = NULL, *input = NULL, *file = NULL;
+    const char *format = NULL;
+    int ml = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:x")) != -1) {
+    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:F:Mx")) != -1) {
         switch (opt) {
         case 'n': n = atol(optarg); break;
         case 'p': parser = optarg; break;
@@ -213,6 +217,8 @@ int main(int argc, char **argv)
         case 'i': input = optarg; break;
         case 'x': parse_only = 1; break;
         case 'f': file = optarg; break;
+        case 'F': format = optarg; break;
+        case 'M': ml = 1; break;
         default:
             fprintf(stderr, "usage: parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] | -c CONF -i "
                             "INPUT < lines\n");
@@ -239,8 +245,9 @@ int main(int argc, char **argv)
     if (!data)
         return 1;
     char conf[256];
-    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n", strcmp(parser, "raw") ? "parser = " : "",
-             strcmp(parser, "raw") ? parser : "");
+    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n%s%s\n%s", strcmp(parser, "raw") ? "parser = " : "",
+             strcmp(parser, "raw") ? parser : "", format ? "format = " : "", format ? format : "",
+             ml ? "multiline = java\n" : "");
     for (int r = 0; r < rounds; r++) {
         if (run(conf, "bench", data, len, 0, &wall, &cpu, &ev, &nl) != 0)
             return 1;

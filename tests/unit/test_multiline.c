@@ -160,6 +160,64 @@ static void timeout_flushes_through_deadline(void **s)
     tp_close(&t);
 }
 
+/* Spring Boot's %wEx: an empty line before the trace joins the record, the one after it is
+ * absorbed (its bytes are the record's: the commit point passes it), an empty line that is
+ * not around a trace is an event of its own; a held empty line keeps the record open until
+ * the timeout, which then settles it the same way. Fails before issue 14: the trace became
+ * an event of its own and each empty line one more. */
+static void wex_empty_lines_around_traces(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t, "[input j]\nmultiline = java\nmultiline.timeout = 250ms\n", "j"),
+                     0);
+    tp_off = 0;
+    tp_feed(&t, "ERROR boom");
+    tp_feed(&t, "");
+    tp_feed(&t, "java.lang.IllegalStateException: x");
+    tp_feed(&t, "\tat a.B(C.java:1)");
+    tp_feed(&t, ""); /* absorbed */
+    uint64_t trace_end = tp_off;
+    assert_int_equal(t.n, 0);
+    tp_feed(&t, "INFO next");
+    uint64_t next_end = tp_off;
+    assert_int_equal(t.n, 1);
+    assert_string_equal(tp_str(&t, 0, "message"),
+                        "ERROR boom\n\njava.lang.IllegalStateException: x\n\tat a.B(C.java:1)");
+    assert_int_equal(t.rec[0].offset, 0);
+    assert_int_equal(t.rec[0].end, trace_end);
+    tp_feed(&t, ""); /* not around a trace */
+    tp_feed(&t, "INFO after");
+    assert_int_equal(t.n, 3);
+    assert_string_equal(tp_str(&t, 1, "message"), "INFO next");
+    assert_int_equal(t.rec[1].end, next_end);
+    assert_string_equal(tp_str(&t, 2, "message"), "");
+    assert_int_equal(t.rec[2].offset, next_end);
+    assert_int_equal(t.rec[2].end, next_end + 1);
+    /* timeout with an empty line held after a trace: absorbed, one event */
+    tp_feed(&t, "");                                 /* INFO after + blank: not a trace */
+    tp_feed(&t, "java.lang.Error");                  /* joins INFO after, with the blank */
+    tp_feed(&t, "");
+    int64_t dl = lineproc_deadline(t.st);
+    assert_true(dl > 0);
+    t.now = dl;
+    tp_clock_now = dl;
+    tp_flush(&t);
+    assert_int_equal(t.n, 4);
+    assert_string_equal(tp_str(&t, 3, "message"), "INFO after\n\njava.lang.Error");
+    assert_int_equal(t.rec[3].end, tp_off);
+    assert_int_equal(lineproc_deadline(t.st), 0);
+    /* timeout with an empty line held after a plain line: two events */
+    tp_feed(&t, "WARN alone");
+    tp_feed(&t, "");
+    tp_flush(&t);
+    assert_int_equal(t.n, 6);
+    assert_string_equal(tp_str(&t, 4, "message"), "WARN alone");
+    assert_string_equal(tp_str(&t, 5, "message"), "");
+    assert_int_equal(t.rec[5].end, tp_off);
+    tp_close(&t);
+}
+
 static void pattern_negate_after_like_filebeat(void **s)
 {
     (void)s;
@@ -302,6 +360,7 @@ int main(void)
         cmocka_unit_test(java_lines_that_start_records),
         cmocka_unit_test(thousand_line_trace_is_capped_at_max_lines),
         cmocka_unit_test(timeout_flushes_through_deadline),
+        cmocka_unit_test(wex_empty_lines_around_traces),
         cmocka_unit_test(pattern_negate_after_like_filebeat),
         cmocka_unit_test(pattern_before_joins_into_next_line),
         cmocka_unit_test(filters_apply_to_the_joined_record),

@@ -13,85 +13,10 @@
 
 static const char *NGINX_CONF = "[input web]\nparser = nginx_combined\n";
 
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *d = malloc(1 << 20);
-    *n = fread(d, 1, (1 << 20) - 1, fp);
-    d[*n] = '\0';
-    fclose(fp);
-    return d;
-}
-
-/* The fixtures live in the repository (tests/data/, each folder with its SOURCE.md), so the
- * suite runs on a clone with nothing beside it. */
-static const char *data_dir(char *buf, size_t sz)
-{
-    const char *src = getenv("LOGFERRY_SOURCE_DIR");
-    snprintf(buf, sz, "%s/tests/data", src && *src ? src : LOGFERRY_SOURCE_DIR);
-    return buf;
-}
-
-/* Feeds a fixture log through lineproc exactly as the tail would (byte offsets of each
- * line) and compares every field of the expected NDJSON, walking our nested JSON. */
+/* Every field of Filebeat's expected NDJSON, log.offset included. */
 static void check_fixture(const char *name)
 {
-    char dir[512], path[1024];
-    data_dir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/filebeat-nginx/%s", dir, name);
-    size_t n = 0;
-    char *log = read_all(path, &n);
-    if (!log)
-        fail_msg("cannot read %s", path);
-    snprintf(path, sizeof path, "%s/filebeat-nginx/%s-expected.ndjson", dir, name);
-    size_t en;
-    char *exp = read_all(path, &en);
-    assert_non_null(exp);
-
-    struct tp t;
-    assert_int_equal(tp_open(&t, NGINX_CONF, "web"), 0);
-    uint64_t off = 0;
-    for (char *p = log; p < log + n;) {
-        char *nl = memchr(p, '\n', (size_t)(log + n - p));
-        size_t l = nl ? (size_t)(nl - p) : (size_t)(log + n - p);
-        uint64_t end = off + l + (nl ? 1 : 0);
-        assert_int_equal(lineproc_feed(t.lp, t.st, &t.eb, p, l, off, end, 0, 1, tp_out, &t), 0);
-        off = end;
-        p += l + 1;
-    }
-    int line = 0, checked = 0;
-    for (char *p = exp; *p; line++) {
-        char *nl = strchr(p, '\n');
-        size_t l = nl ? (size_t)(nl - p) : strlen(p);
-        json_error_t err;
-        json_t *e = json_loadb(p, l, 0, &err);
-        assert_non_null(e);
-        assert_true(line < t.n);
-        assert_false(t.rec[line].filtered);
-        if (t.rec[line].flags & EV_PARSE_FAILURE)
-            fail_msg("%s line %d: parse_failure: %s", name, line + 1, t.rec[line].json);
-        const char *key;
-        json_t *want;
-        json_object_foreach(e, key, want) {
-            json_t *got = tp_path(t.rec[line].j, key);
-            if (!got || !json_equal(got, want)) {
-                char *ws = json_dumps(want, JSON_ENCODE_ANY);
-                char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : strdup("(absent)");
-                fail_msg("%s line %d field %s: want %s got %s\n%s", name, line + 1, key, ws, gs,
-                         t.rec[line].json);
-            }
-            checked++;
-        }
-        json_decref(e);
-        p += l + (nl ? 1 : 0);
-    }
-    assert_int_equal(line, t.n);
-    assert_true(checked > 50);
-    tp_close(&t);
-    free(log);
-    free(exp);
+    assert_true(tp_check_fixture(NGINX_CONF, "web", "filebeat-nginx", name) > 50);
 }
 
 static void filebeat_test_log_fields_match(void **s)
@@ -104,6 +29,60 @@ static void filebeat_access_log_fields_match(void **s)
 {
     (void)s;
     check_fixture("access.log");
+}
+
+/* Vector's VRL parse_nginx_log / parse_apache_log cases, in ECS names (SOURCE.md says
+ * where VRL and ECS differ). The two combined lines with an ident were parse failures. */
+static void vector_vrl_cases_match(void **s)
+{
+    (void)s;
+    assert_true(tp_check_fixture(NGINX_CONF, "web", "vector-vrl", "nginx-combined.log") > 80);
+    assert_true(tp_check_fixture("[input a]\nparser = apache_common\n", "a", "vector-vrl",
+                                 "apache-common.log") >= 10);
+}
+
+/* Elastic's Apache integration pipeline test lines (host-name clients, "-" requests, an
+ * ident), in the ECS fields a shipper produces (SOURCE.md lists where we differ). */
+static void elastic_apache_cases_match(void **s)
+{
+    (void)s;
+    assert_true(tp_check_fixture(NGINX_CONF, "web", "elastic-apache", "access.log") > 60);
+}
+
+/* Lines real servers write (issue 14): "-" request (nginx 400/408), "-" status, a client
+ * that is a host name, an ident. */
+static void real_server_edge_lines(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t, NGINX_CONF, "web"), 0);
+    tp_off = 0;
+    assert_int_equal(tp_feed(&t, "10.1.2.3 - - [06/Dec/2026:10:00:00 +0000] \"-\" 400 0 \"-\" \"-\""), 0);
+    assert_int_equal(tp_feed(&t, "10.1.2.3 - - [06/Dec/2026:10:00:01 +0000] \"GET /x HTTP/1.1\" - 0 "
+                                 "\"-\" \"curl/8\""), 0);
+    assert_int_equal(tp_feed(&t, "lb-health.internal.example - - [06/Dec/2026:10:00:02 +0000] "
+                                 "\"GET /healthz HTTP/1.1\" 200 2 \"-\" \"ELB-HealthChecker/2.0\""), 0);
+    assert_int_equal(tp_feed(&t, "192.0.2.7 ident-x bob [06/Dec/2026:10:00:03 +0000] "
+                                 "\"GET / HTTP/1.0\" 200 5 \"-\" \"-\""), 0);
+    assert_int_equal(t.n, 4);
+    for (int i = 0; i < 4; i++)
+        if (tp_failed(&t, i))
+            fail_msg("line %d: parse_failure: %s", i + 1, t.rec[i].json);
+    assert_null(tp_path(t.rec[0].j, "url"));
+    assert_null(tp_path(t.rec[0].j, "http.request.method"));
+    assert_null(tp_path(t.rec[0].j, "http.version"));
+    assert_int_equal(tp_int(&t, 0, "http.response.status_code"), 400);
+    assert_null(tp_path(t.rec[1].j, "http.response.status_code"));
+    assert_string_equal(tp_str(&t, 1, "url.original"), "/x");
+    assert_int_equal(tp_int(&t, 1, "http.response.body.bytes"), 0);
+    assert_string_equal(tp_str(&t, 1, "@timestamp"), "2026-12-06T10:00:01.000Z");
+    assert_string_equal(tp_str(&t, 2, "source.domain"), "lb-health.internal.example");
+    assert_string_equal(tp_str(&t, 2, "source.address"), "lb-health.internal.example");
+    assert_null(tp_path(t.rec[2].j, "source.ip"));
+    assert_string_equal(tp_str(&t, 3, "user.name"), "bob");
+    assert_string_equal(tp_str(&t, 3, "source.ip"), "192.0.2.7");
+    assert_null(tp_path(t.rec[3].j, "source.domain"));
+    tp_close(&t);
 }
 
 static void request_time_url_split_and_referrer(void **s)
@@ -283,6 +262,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filebeat_test_log_fields_match),
         cmocka_unit_test(filebeat_access_log_fields_match),
+        cmocka_unit_test(vector_vrl_cases_match),
+        cmocka_unit_test(real_server_edge_lines),
+        cmocka_unit_test(elastic_apache_cases_match),
         cmocka_unit_test(request_time_url_split_and_referrer),
         cmocka_unit_test(dash_values_are_absent),
         cmocka_unit_test(non_matching_line_is_kept_with_parse_failure),

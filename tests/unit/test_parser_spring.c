@@ -169,6 +169,14 @@ static void json_ecs_logger_dotted_keys(void **s)
     tp_close(&t);
 }
 
+/* Spring Boot 3.4+ structured logging (ecs, logstash) and the tracing MDC keys. */
+static void spring_structured_logging_fixture(void **s)
+{
+    (void)s;
+    assert_true(tp_check_fixture("[input app]\nparser = json\n", "app", "spring-boot",
+                                 "structured.log") > 30);
+}
+
 static void json_not_an_object_is_failure(void **s)
 {
     (void)s;
@@ -197,6 +205,7 @@ int main(void)
         cmocka_unit_test(json_logback_encoder_keys_map_to_ecs),
         cmocka_unit_test(json_ecs_logger_dotted_keys),
         cmocka_unit_test(json_not_an_object_is_failure),
+        cmocka_unit_test(spring_structured_logging_fixture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,9 @@ struct tp {
     int64_t now;
 };
 
+/* The path of the file the next tp_open() reads (container inputs take fields from it). */
+static const char *tp_file_path = "/var/log/test.log";
+
 /* The fake monotonic clock multiline deadlines read (tests move it by hand). */
 static int64_t tp_clock_now;
 static int64_t tp_clock(void)
@@ -99,7 +102,8 @@ static int tp_open(struct tp *t, const char *conftext, const char *input)
             struct conf_section *s = &t->conf->s[i];
             t->lp = lineproc_new(t->conf, s, &t->errs);
             for (int k = 0; k < s->n; k++)
-                if (!s->e[k].used && strcmp(s->e[k].key, "paths") != 0)
+                if (!s->e[k].used && strcmp(s->e[k].key, "paths") != 0 &&
+                    strcmp(s->e[k].key, "max_line_bytes") != 0)
                     conf_err(&t->errs, "test.conf", s->e[k].line, "unclaimed key %s",
                              s->e[k].key);
         }
@@ -108,12 +112,12 @@ static int tp_open(struct tp *t, const char *conftext, const char *input)
         fprintf(stderr, "config error: %s\n", t->errs.msg[i]);
     if (t->errs.n || !t->lp)
         return -1;
-    t->st = lineproc_state_new(t->lp);
+    t->st = lineproc_state_new(t->lp, tp_file_path);
     eb_init(&t->eb);
     t->src.input = input;
-    t->src.path = "/var/log/test.log";
+    t->src.path = tp_file_path;
     t->base.host_name = "testhost";
-    t->base.path = "/var/log/test.log";
+    t->base.path = tp_file_path;
     t->batch = batch_new(&t->src, "testhost", 64);
     t->now = 1000000;
     tp_clock_now = t->now;
@@ -220,6 +224,104 @@ __attribute__((unused)) static int tp_failed(const struct tp *t, int i)
             !strcmp(json_string_value(json_array_get(tags, k)), "parse_failure"))
             return 1;
     return 0;
+}
+
+static char *tp_read_all(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    char *d = malloc(1 << 20);
+    if (!d) {
+        fclose(fp);
+        return NULL;
+    }
+    *n = fread(d, 1, (1 << 20) - 1, fp);
+    d[*n] = '\0';
+    fclose(fp);
+    return d;
+}
+
+/* The fixtures live in the repository (tests/data/, each folder with its SOURCE.md), so the
+ * suite runs on a clone with nothing beside it. */
+static const char *tp_data_dir(char *buf, size_t sz)
+{
+    const char *src = getenv("LOGFERRY_SOURCE_DIR");
+    snprintf(buf, sz, "%s/tests/data", src && *src ? src : LOGFERRY_SOURCE_DIR);
+    return buf;
+}
+
+/* Feeds tests/data/SET/NAME through the [input INPUT] of conftext exactly as the tail would
+ * (the byte offsets of each line), flushes, and compares the events with
+ * SET/NAME-expected.ndjson: one object per event in order, every key a dotted field that
+ * must be equal, `null` a field that must be absent, "tags" compared whole (no "tags": the
+ * event must have none, so no parse_failure). Fails the test
+ * on the first difference; returns the number of fields compared. */
+__attribute__((unused)) static int tp_check_fixture(const char *conftext, const char *input,
+                                                     const char *set, const char *name)
+{
+    char dir[512], path[1024];
+    tp_data_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s/%s", dir, set, name);
+    size_t n = 0;
+    char *log = tp_read_all(path, &n);
+    if (!log)
+        fail_msg("cannot read %s", path);
+    snprintf(path, sizeof path, "%s/%s/%s-expected.ndjson", dir, set, name);
+    size_t en;
+    char *exp = tp_read_all(path, &en);
+    assert_non_null(exp);
+
+    struct tp t;
+    assert_int_equal(tp_open(&t, conftext, input), 0);
+    uint64_t off = 0;
+    for (char *p = log; p < log + n;) {
+        char *nl = memchr(p, '\n', (size_t)(log + n - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(log + n - p);
+        uint64_t end = off + l + (nl ? 1 : 0);
+        size_t ll = l && p[l - 1] == '\r' ? l - 1 : l; /* as tail.c's feed() */
+        assert_int_equal(lineproc_feed(t.lp, t.st, &t.eb, p, ll, off, end, 0, 1, tp_out, &t), 0);
+        off = end;
+        p += l + 1;
+    }
+    assert_int_equal(tp_flush(&t), 0);
+    int line = 0, checked = 0;
+    for (char *p = exp; *p; line++) {
+        char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        json_error_t err;
+        json_t *e = json_loadb(p, l, 0, &err);
+        if (!e)
+            fail_msg("%s-expected.ndjson line %d: %s", name, line + 1, err.text);
+        if (line >= t.n)
+            fail_msg("%s: %d events, the expectation has more", name, t.n);
+        assert_false(t.rec[line].filtered);
+        if (!json_object_get(e, "tags") && json_object_get(t.rec[line].j, "tags"))
+            fail_msg("%s/%s event %d: tagged, none expected\n%s", set, name, line + 1,
+                     t.rec[line].json);
+        const char *key;
+        json_t *want;
+        json_object_foreach(e, key, want) {
+            json_t *got = !strcmp(key, "tags") ? json_object_get(t.rec[line].j, "tags")
+                                               : tp_path(t.rec[line].j, key);
+            int ok = json_is_null(want) ? got == NULL : got && json_equal(got, want);
+            if (!ok) {
+                char *ws = json_dumps(want, JSON_ENCODE_ANY);
+                char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : strdup("(absent)");
+                fail_msg("%s/%s event %d field %s: want %s got %s\n%s", set, name, line + 1, key,
+                         ws, gs, t.rec[line].json);
+            }
+            checked++;
+        }
+        json_decref(e);
+        p += l + (nl ? 1 : 0);
+    }
+    if (line != t.n)
+        fail_msg("%s/%s: %d events, %d expected", set, name, t.n, line);
+    tp_close(&t);
+    free(log);
+    free(exp);
+    return checked;
 }
 
 #endif

@@ -200,6 +200,28 @@ static void local_zone_follows_tz_without_setenv_at_parse_time(void **s)
     lf_tz_free(local);
 }
 
+/* The container runtimes' times: the cache reuses the date and second, never the fraction
+ * or the zone, and a hit still refuses a bad remainder. */
+static void iso_cache_reuses_only_the_second(void **st)
+{
+    (void)st;
+    struct tp_iso_cache c = {0};
+    int64_t ms;
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-12-06T10:00:00.123456789Z", 30, NULL, &ms), 0);
+    assert_int_equal(ms, 1796551200123LL);
+    assert_true(c.valid);
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-12-06T10:00:00.9Z", 22, NULL, &ms), 0);
+    assert_int_equal(ms, 1796551200900LL);
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-12-06T10:00:00.5+09:00", 27, NULL, &ms), 0);
+    assert_int_equal(ms, 1796551200500LL - 9 * 3600 * 1000LL);
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-12-06T10:00:00.5x", 22, NULL, &ms), -1);
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-12-06T10:00:01Z", 20, NULL, &ms), 0);
+    assert_int_equal(ms, 1796551201000LL);
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-02-30T10:00:01Z", 20, NULL, &ms), -1);
+    assert_int_equal(tp_parse_iso_cached(&c, "2026-12-06T10:00:01Z", 20, NULL, &ms), 0);
+    assert_int_equal(ms, 1796551201000LL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +232,7 @@ int main(void)
         cmocka_unit_test(zones_from_the_tz_database),
         cmocka_unit_test(footer_rules_of_every_shape),
         cmocka_unit_test(local_zone_follows_tz_without_setenv_at_parse_time),
+        cmocka_unit_test(iso_cache_reuses_only_the_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
