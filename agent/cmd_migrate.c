@@ -1,0 +1,176 @@
+/*
+ * cmd_migrate.c - `logferry migrate filebeat -c filebeat.yml [--registry DIR] [-o agent.conf]
+ * [--data-dir DIR]`: the command line of the Filebeat conversion (see migrate.h).
+ *
+ * Writes agent.conf (stdout without -o), every setting not carried over both as a comment in
+ * it and on stderr with its line, and, with --registry, DATA_DIR/registry.json. Exit status:
+ * 0 everything carried over, 3 written but incomplete (see the notes), 1 nothing written
+ * (unreadable or invalid YAML, conflicting options), 2 usage. Single-threaded; runs instead
+ * of the agent.
+ */
+#include "agent/migrate.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIG_MAX_YAML (16u << 20)
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: logferry migrate filebeat -c filebeat.yml [--registry DIR] [-o agent.conf]"
+               " [--data-dir DIR]\n"
+               "  --registry DIR   Filebeat's data/registry/filebeat: carry its offsets over\n"
+               "  --data-dir DIR   logferry's data_dir (default /var/lib/logferry)\n"
+               "Exit status: 0 complete, 3 written with settings not carried over, 1 error.\n");
+}
+
+/* Notes quote filebeat.yml's text: keep them on one line. */
+static void clean_line(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+static void print_note(FILE *f, const struct migrate *m, const struct mig_note *n,
+                       const char *prefix)
+{
+    static const char *const kind[] = {"note", "not carried over", "error"};
+    fputs(prefix, f);
+    if (n->line > 0)
+        fprintf(f, "%s:%d: ", m->yml_path, n->line);
+    fprintf(f, "%s: ", kind[n->kind]);
+    clean_line(f, n->msg);
+    fputc('\n', f);
+}
+
+static char *read_all(const char *path, size_t *len, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsz, "cannot read %s: %m", path);
+        return NULL;
+    }
+    char *buf = malloc(MIG_MAX_YAML + 1);
+    size_t n = buf ? fread(buf, 1, MIG_MAX_YAML + 1, f) : 0;
+    fclose(f);
+    if (!buf || n > MIG_MAX_YAML) {
+        snprintf(err, errsz, "%s: %s", path, buf ? "larger than 16 MiB" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int write_conf(struct migrate *m, FILE *f, const char *data_dir)
+{
+    fprintf(f, "# agent.conf converted from %s by `logferry migrate filebeat`.\n", m->yml_path);
+    int drops = mig_drops(m);
+    if (drops)
+        fprintf(f, "# INCOMPLETE: %d setting%s could not be carried over (listed below).\n", drops,
+                drops == 1 ? "" : "s");
+    else
+        fprintf(f, "# Every setting was carried over.\n");
+    for (int i = 0; i < m->nnotes; i++)
+        print_note(f, m, &m->notes[i], "# ");
+    fprintf(f, "\n[agent]\ndata_dir = %s\n", data_dir);
+    fwrite(m->agent.p ? m->agent.p : "", 1, m->agent.len, f);
+    fwrite(m->inputs.p ? m->inputs.p : "", 1, m->inputs.len, f);
+    fwrite(m->outputs.p ? m->outputs.p : "", 1, m->outputs.len, f);
+    return ferror(f) ? -1 : 0;
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "filebeat") != 0) {
+        fprintf(stderr, "logferry migrate: the only source is 'filebeat'\n");
+        usage(stderr);
+        return 2;
+    }
+    const char *yml = NULL, *out = NULL, *reg = NULL, *data_dir = "/var/lib/logferry";
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"output", required_argument, 0, 'o'},
+        {"registry", required_argument, 0, 'r'}, {"data-dir", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    optind = 2;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': yml = optarg; break;
+        case 'o': out = optarg; break;
+        case 'r': reg = optarg; break;
+        case 'd': data_dir = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!yml || optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    struct migrate m = {.yml_path = yml};
+    buf_init(&m.agent, 1 << 20);
+    buf_init(&m.inputs, 16 << 20);
+    buf_init(&m.outputs, 1 << 20);
+    char err[1024];
+    size_t len;
+    char *text = read_all(yml, &len, err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "logferry migrate: %s\n", err);
+        return 1;
+    }
+    m.root = my_parse(text, len, err, sizeof err);
+    free(text);
+    if (!m.root) {
+        fprintf(stderr, "%s:%s\n", yml, err);
+        return 1;
+    }
+    char *dup = strdup(yml);
+    m.config_dir = dup ? strdup(dirname(dup)) : NULL;
+    free(dup);
+    int rc = 1;
+    if (!m.config_dir || mig_inputs(&m) != 0 || mig_outputs(&m) != 0) {
+        fprintf(stderr, "logferry migrate: out of memory\n");
+        goto done;
+    }
+    mig_sweep(&m);
+    for (int i = 0; i < m.nnotes; i++)
+        print_note(stderr, &m, &m.notes[i], "");
+    if (mig_errors(&m)) {
+        fprintf(stderr, "%s: %d error%s: nothing written\n", yml, mig_errors(&m),
+                mig_errors(&m) == 1 ? "" : "s");
+        goto done;
+    }
+    if (out) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", out);
+        FILE *f = fopen(tmp, "w");
+        if (!f || write_conf(&m, f, data_dir) != 0 || fclose(f) != 0 || rename(tmp, out) != 0) {
+            fprintf(stderr, "logferry migrate: cannot write %s: %m\n", out);
+            unlink(tmp);
+            goto done;
+        }
+    } else if (write_conf(&m, stdout, data_dir) != 0 || fflush(stdout) != 0) {
+        goto done;
+    }
+    if (reg) {
+        int n = mig_registry(&m, reg, data_dir, stderr, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "logferry migrate: registry: %s\n", err);
+            goto done;
+        }
+        fprintf(stderr, "registry: %d file%s resume where Filebeat stopped (%s/registry.json)\n",
+                n, n == 1 ? "" : "s", data_dir);
+    }
+    int drops = mig_drops(&m);
+    fprintf(stderr, "%s: %s\n", yml, drops ? "converted; some settings were not carried over "
+                                             "(exit status 3)" : "converted completely");
+    rc = drops ? 3 : 0;
+done:
+    mig_free(&m);
+    return rc;
+}
