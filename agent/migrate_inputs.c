@@ -11,6 +11,7 @@
 #include "agent/migrate_processors.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,17 +434,36 @@ static const struct fileset filesets[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* A note about a module setting: in filebeat.yml (its line) or in a modules.d file, whose
+ * tree was parsed behind a one-line wrapper (hence line - 1). */
+static void mod_note(struct migrate *m, enum mig_note_kind kind, const char *where,
+                     struct my_node *n, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void mod_note(struct migrate *m, enum mig_note_kind kind, const char *where,
+                     struct my_node *n, const char *fmt, ...)
+{
+    char msg[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    my_take(n);
+    if (strchr(where, '/'))
+        mig_note(m, kind, 0, "%s:%d: %s", where, n->line - 1, msg);
+    else
+        mig_note(m, kind, n->line, "%s", msg);
+}
+
 static void one_module(struct migrate *m, struct my_node *mod, const char *where,
                        struct buf *gfields)
 {
     if (mod->kind != MY_MAP) {
-        mig_drop(m, mod, "%s: expected a module mapping", where);
+        mod_note(m, MIG_DROP, where, mod, "expected a module mapping");
         return;
     }
     struct my_node *mn = my_take(my_get(mod, "module"));
     const char *name = my_str(mn);
     if (!name) {
-        mig_note(m, MIG_ERROR, mod->line, "%s: a module entry without `module:`", where);
+        mod_note(m, MIG_ERROR, where, mod, "a module entry without `module:`");
         return;
     }
     if (my_bool(my_get(mod, "enabled")) == 0) {
@@ -466,8 +486,8 @@ static void one_module(struct migrate *m, struct my_node *mod, const char *where
             continue;
         }
         if (!f) {
-            mig_drop(m, fs, "%s: module %s, fileset %s: not supported by logferry", where, name,
-                     fsname);
+            mod_note(m, MIG_DROP, where, fs, "module %s, fileset %s: not supported by logferry",
+                     name, fsname);
             continue;
         }
         my_take(en);
@@ -498,8 +518,9 @@ static void one_module(struct migrate *m, struct my_node *mod, const char *where
         if (f->parser)
             buf_printf(&b, "parser = %s\n", f->parser);
         else
-            mig_note(m, MIG_DROP, fs->line, "%s: module %s, fileset %s: no built-in parser; the "
-                     "lines are shipped unparsed (message only)", where, name, fsname);
+            mod_note(m, MIG_DROP, where, my_get(fs, "enabled") ? my_get(fs, "enabled") : fs,
+                     "module %s, fileset %s: no built-in parser; the lines are shipped unparsed "
+                     "(message only)", name, fsname);
         buf_printf(&b, "fields.event.module = %s\nfields.event.dataset = %s.%s\n", name, name,
                    fsname);
         struct my_node *inp = my_get(fs, "input");

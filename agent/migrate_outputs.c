@@ -383,6 +383,7 @@ int mig_outputs(struct migrate *m)
         if (enabled++) {
             mig_note(m, MIG_ERROR, o->line, "output.%s: a second enabled output (the first is on "
                      "line %d); Filebeat allows one (conflicting options)", type, first_line);
+            my_take(o);
             continue;
         }
         first_line = o->line;
