@@ -158,6 +158,8 @@ static char *regex_to_glob(const char *re)
         char ch = re[i];
         if (ch == '\\' && i + 2 < n && strchr(".-_/", re[i + 1])) {
             buf_addc(&o, re[++i]);
+        } else if (ch == '.' && !anchored && i == 0 && re[1] == '*') {
+            i++; /* ".*suffix$": the leading '*' already says it */
         } else if (ch == '.' && !anchored && i + 2 < n && re[i + 1] != '*' && i == 0) {
             buf_addc(&o, '.'); /* ".gz$": any char then gz; a dot in practice */
         } else if (isalnum((unsigned char)ch) || strchr("-_/", ch)) {
@@ -535,7 +537,8 @@ static void one_module(struct migrate *m, struct my_node *mod, const char *where
                            : "fields", &b);
         }
         buf_printf(&m->inputs, "\n[input %s]\n", iname);
-        buf_add(&m->inputs, b.p, b.len);
+        if (b.len)
+            buf_add(&m->inputs, b.p, b.len);
         if (gfields->len)
             buf_add(&m->inputs, gfields->p, gfields->len);
         buf_free(&b);

@@ -400,7 +400,8 @@ int mig_outputs(struct migrate *m)
         struct out_ctx c = {m, o, &b};
         table[k].fn(&c);
         buf_printf(&m->outputs, "\n[output %s]\n", type);
-        buf_add(&m->outputs, b.p, b.len);
+        if (b.len)
+            buf_add(&m->outputs, b.p, b.len);
         if (m->drop_when)
             buf_printf(&m->outputs, "when = %s\n", m->drop_when);
         buf_free(&b);

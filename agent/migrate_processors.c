@@ -185,6 +185,9 @@ int mig_fields(struct migrate *m, struct my_node *map, const char *prefix, struc
         }
         char full[600];
         snprintf(full, sizeof full, "fields.%s", key);
+        if (!v->quoted && (is_number(s) || my_bool(v) >= 0))
+            mig_note(m, MIG_INFO, v->line, "%s: shipped as the string \"%s\" (logferry's static "
+                     "fields are strings)", full, s);
         mig_kv(m, out, v, full, s);
         my_take(v);
     }

@@ -135,4 +135,23 @@ err_has conflicting "conflicting.yml:11: error: output.kafka: a second enabled o
 migrate duplicate-key
 [ "$RC" = 1 ] || fail "duplicate-key: exit status $RC, expected 1"
 err_has duplicate-key "duplicate-key.yml:4: 'path' is already set on line 1"
+# Filebeat's container-input registry (two streams of one file: two entries, offsets 8900 and
+# 8990), re-pointed at a file of ours: it resumes at the lower offset, so nothing is skipped.
+mkdir -p "$T/containers" "$T/cstore"
+python3 -c "import sys; sys.stdout.write(''.join(f'{{\"log\":\"c {i}\\\\n\",\"stream\":\"stdout\"}}\\n' for i in range(1, 400)))" \
+    >"$T/containers/app.log"
+CID="$(stat -c %i "$T/containers/app.log")-$(stat -c %d "$T/containers/app.log")"
+sed -e "s|13643776-64768|$CID|g" -e "s|/home/elastic/beats/filebeat/contaner-log-file.log|$T/containers/app.log|g" \
+    "$SRC_DIR/tests/data/filebeat-registry/container-store/log.json" >"$T/cstore/log.json"
+cp "$SRC_DIR/tests/data/filebeat-registry/container-store/meta.json" "$T/cstore/"
+printf 'filebeat.inputs:\n- type: container\n  paths: [%s/containers/*.log]\noutput.file.path: %s/out\n' "$T" "$T" >"$T/c.yml"
+"$LOGFERRY" migrate filebeat -c "$T/c.yml" --registry "$T/cstore" --data-dir "$T/cdata" \
+    -o "$T/c.conf" 2>"$T/c.err" || { cat "$T/c.err"; fail "container registry conversion failed"; }
+grep -q "several Filebeat entries (offsets 8900 and 8990)" "$T/c.err" || { cat "$T/c.err"; fail "two streams not reported"; }
+grep -q "app.log: resumes at byte 8900 of" "$T/c.err" || { cat "$T/c.err"; fail "not resumed at the lower offset"; }
+python3 - "$T/cdata/registry.json" 8900 <<'PY' || fail "registry.json does not hold offset 8900"
+import json, sys
+files = json.load(open(sys.argv[1]))["files"]
+assert len(files) == 1 and files[0]["offset"] == int(sys.argv[2]), files
+PY
 echo "PASS"
