@@ -81,6 +81,10 @@ static void es_host(struct out_ctx *c, const char *h, struct buf *o)
     const char *path = my_str(my_take(opt(c, "path")));
     if (!strstr(h, "://"))
         buf_printf(o, "%s://", proto ? proto : "http");
+    if (h[0] == '$')
+        mig_info(c->m, opt(c, "hosts"), "hosts: '%s' is a variable; logferry needs URLs, so "
+                 "%s:// was put in front (as Filebeat does for a host without a scheme): the "
+                 "variable must not hold a scheme itself", h, proto ? proto : "http");
     buf_adds(o, h);
     /* Filebeat's default port when none is given */
     const char *hostpart = strstr(h, "://") ? strstr(h, "://") + 3 : h;
@@ -234,6 +238,8 @@ static void es(struct out_ctx *c)
         mig_drop(c->m, v, "pipeline: ingest pipelines are not set by logferry");
     if ((v = opt(c, "loadbalance")))
         my_take(v);
+    if ((v = opt(c, "allow_older_versions")))
+        my_take(v); /* logferry's _bulk requests work with every version it supports */
     if ((v = opt(c, "preset")))
         mig_info(c->m, v, "preset: logferry's defaults are its own");
 }
