@@ -35,6 +35,7 @@ static void usage(FILE *f)
         "  logferry test-output -c FILE        check that every output is reachable and writable\n"
         "  logferry setup -c FILE              install index templates and policies\n"
         "  logferry status -c FILE             show the running agent's files, lag and outputs\n"
+        "  logferry migrate filebeat -c filebeat.yml [--registry DIR] [-o agent.conf]\n"
         "  logferry --help | --version\n\n"
         "Default FILE: /etc/logferry/agent.conf. See README.md for the configuration reference.\n",
         LOGFERRY_VERSION);

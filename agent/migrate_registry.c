@@ -24,11 +24,31 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The report quotes paths and keys out of Filebeat's registry and the file system: file names
+ * are chosen by whoever writes the logs, so control characters (terminal escapes) are shown
+ * as '?'. */
+static void rep(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rep(FILE *f, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n')
+            *p = '?';
+        else if (*p == 0x7f)
+            *p = '?';
+    fputs(line, f);
+}
 
 struct cand { /* a file some converted input reads */
     char *path;
@@ -219,7 +239,7 @@ static void fp_settings(const struct migrate *m, const char *id, size_t idlen, u
         }
 }
 
-int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_dir, FILE *rep,
+int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_dir, FILE *rf,
                  char *err, size_t errsz)
 {
     char ours[4200];
@@ -245,13 +265,13 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
         int fs = strncmp(key, "filestream::", 12) == 0;
         int lg = strncmp(key, "filebeat::logs::", 16) == 0;
         if (!fs && !lg) {
-            fprintf(rep, "registry: %s: not a file state (skipped)\n", key);
+            rep(rf, "registry: %s: not a file state (skipped)\n", key);
             continue;
         }
         json_t *ttl = json_object_get(v, "ttl");
         if (json_is_integer(ttl) && (json_integer_value(ttl) == 0 ||
                                      json_integer_value(ttl) == -2)) {
-            fprintf(rep, "registry: %s: removed or taken over by another input in Filebeat "
+            rep(rf, "registry: %s: removed or taken over by another input in Filebeat "
                     "(skipped)\n", key);
             continue;
         }
@@ -261,7 +281,7 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
         json_t *offj = fs ? json_object_get(json_object_get(v, "cursor"), "offset")
                           : json_object_get(v, "offset");
         if (!json_is_integer(offj) || json_integer_value(offj) < 0) {
-            fprintf(rep, "registry: %s: no acknowledged offset: %s is read from its start\n", key,
+            rep(rf, "registry: %s: no acknowledged offset: %s is read from its start\n", key,
                     src ? src : "the file");
             continue;
         }
@@ -272,7 +292,7 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
         if (nat) {
             unsigned long long ino, dev;
             if (sscanf(nat + 8, "%llu-%llu", &ino, &dev) != 2) {
-                fprintf(rep, "registry: %s: unreadable identity (skipped)\n", key);
+                rep(rf, "registry: %s: unreadable identity (skipped)\n", key);
                 continue;
             }
             for (int i = 0; i < nc && !hit; i++)
@@ -290,24 +310,24 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
                     hit = &c[i];
             }
         } else {
-            fprintf(rep, "registry: %s: identity kind not supported (only native and "
+            rep(rf, "registry: %s: identity kind not supported (only native and "
                     "fingerprint): %s is read from its start\n", key, src ? src : "the file");
             continue;
         }
         if (!hit) {
-            fprintf(rep, "registry: %s: %s no longer exists with the same identity or is not "
+            rep(rf, "registry: %s: %s no longer exists with the same identity or is not "
                     "read by the converted inputs (skipped)\n", key, src ? src : "the file");
             continue;
         }
         if (off > (uint64_t)hit->st.st_size) {
-            fprintf(rep, "registry: %s: %s is shorter (%lld bytes) than Filebeat's offset %llu "
+            rep(rf, "registry: %s: %s is shorter (%lld bytes) than Filebeat's offset %llu "
                     "(truncated since): read from its start\n", key, hit->path,
                     (long long)hit->st.st_size, (unsigned long long)off);
             hit->have = -1;
             continue;
         }
         if (hit->have == 1 && off != hit->best)
-            fprintf(rep, "registry: %s: several Filebeat entries (offsets %llu and %llu); "
+            rep(rf, "registry: %s: several Filebeat entries (offsets %llu and %llu); "
                     "resuming at the lower one, so nothing is skipped\n", hit->path,
                     (unsigned long long)hit->best, (unsigned long long)off);
         if (hit->have == 0 || (hit->have == 1 && off < hit->best)) {
@@ -315,18 +335,21 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
             hit->have = 1;
         }
         if (src && strcmp(src, hit->path) != 0)
-            fprintf(rep, "registry: %s: Filebeat read it as %s; found (same identity) at %s\n",
+            rep(rf, "registry: %s: Filebeat read it as %s; found (same identity) at %s\n",
                     key, src, hit->path);
     }
     r = reg_open(data_dir, err, errsz);
     if (!r)
         goto out;
     for (int i = 0; i < nc; i++) {
+        if (c[i].have == 0)
+            rep(rf, "registry: %s: no matching Filebeat entry: read from its start ([input %s])\n",
+                c[i].path, m->in[c[i].input].name);
         if (c[i].have != 1)
             continue;
         int fd = open(c[i].path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            fprintf(rep, "registry: %s: cannot open: %s (read from its start)\n", c[i].path,
+            rep(rf, "registry: %s: cannot open: %s (read from its start)\n", c[i].path,
                     strerror(errno));
             continue;
         }
@@ -338,13 +361,22 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
             snprintf(err, errsz, "%s: cannot fingerprint or record it", c[i].path);
             goto out;
         }
-        fprintf(rep, "registry: %s: resumes at byte %llu of %lld ([input %s])\n", c[i].path,
+        rep(rf, "registry: %s: resumes at byte %llu of %lld ([input %s])\n", c[i].path,
                 (unsigned long long)c[i].best, (long long)c[i].st.st_size, m->in[c[i].input].name);
         carried++;
     }
     r->dirty = 1;
     if (reg_save(r, err, errsz) != 0)
         goto out;
+    /* Run as root for a service that runs as its own user (the package's logferry): the
+     * registry must belong to data_dir's owner, or the agent could not replace it. */
+    struct stat dst;
+    if (geteuid() == 0 && stat(data_dir, &dst) == 0 && dst.st_uid != 0 &&
+        chown(ours, dst.st_uid, dst.st_gid) != 0) {
+        snprintf(err, errsz, "cannot give %s to data_dir's owner (uid %u): %s", ours,
+                 (unsigned)dst.st_uid, strerror(errno));
+        goto out;
+    }
     rc = carried;
 out:
     reg_close(r);

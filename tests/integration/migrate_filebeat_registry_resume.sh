@@ -32,6 +32,8 @@ cat >>"$T/fbreg/log.json" <<JSON
 {"k":"filestream::first-id::native::$A_ID","v":{"ttl":-1,"updated":[1,2],"cursor":{"offset":$A_OFF},"meta":{"source":"$T/take-over/a.log","identifier_name":"native"}}}
 {"op":"set","id":10}
 {"k":"filestream::first-id::native::$C_ID","v":{"ttl":-1,"updated":[1,2],"cursor":{"offset":100},"meta":{"source":"$T/take-over/c.log","identifier_name":"native"}}}
+{"op":"set","id":11}
+{"k":"filestream::first-id::native::1-1","v":{"ttl":-1,"updated":[1,2],"cursor":{"offset":5},"meta":{"source":"$T/take-over/\u001b[2J\u001b]0;owned\u0007.log","identifier_name":"native"}}}
 JSON
 
 rc=0
@@ -45,6 +47,11 @@ grep -q "02.log: resumes at byte 296 of 296" "$T/migrate.err" || fail "02.log no
 grep -q "a.log: resumes at byte $A_OFF of" "$T/migrate.err" || fail "a.log not resumed at Filebeat's offset"
 grep -q "native::$C_ID: $T/take-over/c.log no longer exists with the same identity" "$T/migrate.err" \
     || fail "c.log's stale entry not reported"
+grep -q "c.log: no matching Filebeat entry: read from its start" "$T/migrate.err" \
+    || fail "c.log not reported as read from its start"
+grep -q "native::1-1: $T/take-over/?\[2J?\]0;owned?.log no longer exists" "$T/migrate.err" \
+    || fail "a gone file's entry not reported (with its control characters shown as ?)"
+LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f]' "$T/migrate.err" && fail "control characters from the registry reached stderr"
 # a second conversion must not overwrite a registry logferry already owns
 "$LOGFERRY" migrate filebeat -c "$T/filebeat.yml" --registry "$T/fbreg" --data-dir "$T/data" \
     -o "$T/again.conf" 2>"$T/again.err" && fail "second migrate over an existing registry succeeded"
