@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MIG_MAX_YAML (16u << 20)
-
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: logferry migrate filebeat -c filebeat.yml [--registry DIR] [-o agent.conf]"
@@ -44,26 +42,6 @@ static void print_note(FILE *f, const struct migrate *m, const struct mig_note *
     fprintf(f, "%s: ", kind[n->kind]);
     clean_line(f, n->msg);
     fputc('\n', f);
-}
-
-static char *read_all(const char *path, size_t *len, char *err, size_t errsz)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errsz, "cannot read %s: %m", path);
-        return NULL;
-    }
-    char *buf = malloc(MIG_MAX_YAML + 1);
-    size_t n = buf ? fread(buf, 1, MIG_MAX_YAML + 1, f) : 0;
-    fclose(f);
-    if (!buf || n > MIG_MAX_YAML) {
-        snprintf(err, errsz, "%s: %s", path, buf ? "larger than 16 MiB" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 static int write_conf(struct migrate *m, FILE *f, const char *data_dir)
@@ -118,7 +96,7 @@ int cmd_migrate(int argc, char **argv)
     buf_init(&m.outputs, 1 << 20);
     char err[1024];
     size_t len;
-    char *text = read_all(yml, &len, err, sizeof err);
+    char *text = mig_read_file(yml, &len, err, sizeof err);
     if (!text) {
         fprintf(stderr, "logferry migrate: %s\n", err);
         return 1;

@@ -103,6 +103,9 @@ void mig_kv(struct migrate *m, struct buf *b, const struct my_node *n, const cha
 /* A Filebeat duration ("10s", "1m30s", "5", 90) in our syntax; NULL if it does not parse. */
 char *mig_duration(const char *s);
 
+/* Reads a whole YAML file (at most 16 MiB), NUL-terminated; NULL with err set. Caller frees. */
+char *mig_read_file(const char *path, size_t *len, char *err, size_t errsz);
+
 /* The steps, in order. Each records notes; 0 = done, -1 = out of memory. */
 int mig_inputs(struct migrate *m);
 int mig_outputs(struct migrate *m);

@@ -7,6 +7,7 @@
 #include "agent/migrate.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,30 @@ char *mig_duration(const char *s)
     else
         snprintf(out, sizeof out, "%lldms", ms);
     return strdup(out);
+}
+
+#define MIG_MAX_YAML (16u << 20)
+
+char *mig_read_file(const char *path, size_t *len, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MIG_MAX_YAML + 1);
+    size_t n = buf ? fread(buf, 1, MIG_MAX_YAML + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || n > MIG_MAX_YAML || bad) {
+        snprintf(err, errsz, "%s: %s", path, !buf ? "out of memory" : bad ? "read error"
+                                                 : "larger than 16 MiB");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }
 
 static int any_used(const struct my_node *n)

@@ -558,23 +558,24 @@ static void module_files(struct migrate *m, struct my_node *cm, struct buf *gfie
     glob_t g;
     if (glob(p, 0, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++) {
-            FILE *f = fopen(g.gl_pathv[i], "r");
-            if (!f)
-                continue;
-            static char text[1 << 20];
-            size_t n = fread(text, 1, sizeof text - 1, f);
-            fclose(f);
-            text[n] = '\0';
             char err[512];
+            size_t n;
+            char *text = mig_read_file(g.gl_pathv[i], &n, err, sizeof err);
+            if (!text) {
+                mig_note(m, MIG_ERROR, 0, "%s", err);
+                continue;
+            }
             /* a modules.d file is a list; my_parse wants a mapping at the top */
             size_t wl = n + 8;
             char *wrapped = malloc(wl);
             struct my_node *doc = NULL;
             if (wrapped) {
-                int w = snprintf(wrapped, wl, "m:\n%s", text);
-                doc = my_parse(wrapped, (size_t)w, err, sizeof err);
+                memcpy(wrapped, "m:\n", 3);
+                memcpy(wrapped + 3, text, n + 1);
+                doc = my_parse(wrapped, n + 3, err, sizeof err);
                 free(wrapped);
             }
+            free(text);
             if (!doc) {
                 int eline = atoi(err);
                 const char *colon = strchr(err, ':');
