@@ -154,6 +154,11 @@ static void b64(const char *s, struct buf *o)
 static void ssl_common(struct out_ctx *c, const char *ca_key, const char *cert_key,
                        const char *key_key)
 {
+    struct my_node *en = opt(c, "ssl.enabled");
+    if (en && my_bool(en) == 0) { /* TLS explicitly off: its other settings mean nothing */
+        my_take(opt(c, "ssl"));
+        return;
+    }
     struct my_node *ca = opt(c, "ssl.certificate_authorities");
     if (ca) {
         my_take(ca);
@@ -316,9 +321,19 @@ static void kafka(struct out_ctx *c)
                      info[i]);
 }
 
+/* Filebeat's default Logstash port when none is given. */
+static void ls_host(struct out_ctx *c, const char *h, struct buf *o)
+{
+    (void)c;
+    const char *rb = strrchr(h, ']');
+    buf_adds(o, h);
+    if (!strchr(rb ? rb : h, ':'))
+        buf_adds(o, ":5044");
+}
+
 static void logstash(struct out_ctx *c)
 {
-    hosts(c, "hosts", ", ", NULL);
+    hosts(c, "hosts", ", ", ls_host);
     struct my_node *v;
     if ((v = opt(c, "loadbalance"))) {
         int b = my_bool(my_take(v));

@@ -56,6 +56,10 @@ struct cand { /* a file some converted input reads */
     uint64_t best;   /* lowest Filebeat offset found for it */
     int have;
     int input;       /* index in m->in */
+    /* fingerprint of the last (offset, length) asked for: one read per file, not per entry */
+    uint32_t fp_off, fp_len;
+    int fp_state;    /* 0 not computed, 1 fp_hex valid, -1 too short or unreadable */
+    char fp_hex[65];
 };
 
 static int excluded(const struct mig_fb_input *in, const char *path)
@@ -91,7 +95,10 @@ static int collect(const struct migrate *m, struct cand **out, int *nout)
                     return -1;
                 }
                 *out = nc;
-                nc[*nout] = (struct cand){strdup(g.gl_pathv[k]), st, 0, 0, i};
+                memset(&nc[*nout], 0, sizeof nc[*nout]);
+                nc[*nout].path = strdup(g.gl_pathv[k]);
+                nc[*nout].st = st;
+                nc[*nout].input = i;
                 if (!nc[*nout].path) {
                     globfree(&g);
                     return -1;
@@ -163,6 +170,25 @@ static json_t *load_store(const char *dir, char *err, size_t errsz)
     }
     snprintf(path, sizeof path, "%s/log.json", dir);
     FILE *f = fopen(path, "r");
+    if (!f && !have) {
+        /* Filebeat 6.x-7.8 kept one data.json: an array of log-input states */
+        snprintf(path, sizeof path, "%s/data.json", dir);
+        json_t *arr = json_load_file(path, 0, NULL);
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e) {
+            json_t *os = json_object_get(e, "FileStateOS");
+            json_t *ino = json_object_get(os, "inode"), *dev = json_object_get(os, "device");
+            if (!json_is_integer(ino) || !json_is_integer(dev))
+                continue;
+            char k[96];
+            snprintf(k, sizeof k, "filebeat::logs::native::%lld-%lld",
+                     (long long)json_integer_value(ino), (long long)json_integer_value(dev));
+            json_object_set(state, k, e);
+        }
+        json_decref(arr);
+        return state;
+    }
     if (!f)
         return state;
     char *line = NULL;
@@ -304,9 +330,13 @@ int mig_registry(const struct migrate *m, const char *fb_dir, const char *data_d
             uint32_t fo, fl;
             fp_settings(m, key + 12, (size_t)(fpk - key - 12), &fo, &fl);
             for (int i = 0; i < nc && !hit; i++) {
-                char h[65];
-                if ((uint64_t)c[i].st.st_size >= (uint64_t)fo + fl &&
-                    hex_of_file(c[i].path, fo, fl, h) == 0 && strncmp(h, hex, 64) == 0)
+                if (c[i].fp_state == 0 || c[i].fp_off != fo || c[i].fp_len != fl) {
+                    c[i].fp_off = fo;
+                    c[i].fp_len = fl;
+                    c[i].fp_state = (uint64_t)c[i].st.st_size >= (uint64_t)fo + fl &&
+                                    hex_of_file(c[i].path, fo, fl, c[i].fp_hex) == 0 ? 1 : -1;
+                }
+                if (c[i].fp_state == 1 && strncmp(c[i].fp_hex, hex, 64) == 0)
                     hit = &c[i];
             }
         } else {

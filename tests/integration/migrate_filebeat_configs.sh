@@ -183,4 +183,12 @@ import json, sys
 files = json.load(open(sys.argv[1]))["files"]
 assert len(files) == 1 and files[0]["offset"] == int(sys.argv[2]), files
 PY
+# Filebeat 6.x-7.8 kept its registry as one data.json array (source, offset, FileStateOS).
+mkdir -p "$T/old"
+OID=$(stat -c %i "$T/containers/app.log"); ODEV=$(stat -c %d "$T/containers/app.log")
+printf '[{"source":"%s","offset":1234,"timestamp":"2020-01-01T00:00:00Z","ttl":-1,"type":"log","meta":null,"FileStateOS":{"inode":%s,"device":%s}}]\n' \
+    "$T/containers/app.log" "$OID" "$ODEV" >"$T/old/data.json"
+"$LOGFERRY" migrate filebeat -c "$T/c.yml" --registry "$T/old" --data-dir "$T/olddata" \
+    -o "$T/old.conf" 2>"$T/old.err" || { cat "$T/old.err"; fail "data.json conversion failed"; }
+grep -q "app.log: resumes at byte 1234 of" "$T/old.err" || { cat "$T/old.err"; fail "data.json offset not carried over"; }
 echo "PASS"

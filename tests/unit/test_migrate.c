@@ -279,6 +279,19 @@ static void kafka_and_elasticsearch_outputs(void **state)
     mig_free(&m);
 }
 
+static void logstash_defaults_and_tls_off(void **state)
+{
+    (void)state;
+    struct migrate m;
+    char *out = convert("output.logstash:\n  hosts: [ls1, 'ls2:6000', '[::1]']\n"
+                        "  ssl.enabled: false\n  ssl.certificate_authorities: [/ca.pem]\n", &m);
+    assert_non_null(strstr(out, "hosts = ls1:5044, ls2:6000, [::1]:5044\n"));
+    assert_null(strstr(out, "ca_file"));
+    assert_int_equal(mig_drops(&m), 0);
+    free(out);
+    mig_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +306,7 @@ int main(void)
         cmocka_unit_test(values_keep_variables_and_refuse_comments),
         cmocka_unit_test(unknown_settings_are_reported_with_their_line),
         cmocka_unit_test(kafka_and_elasticsearch_outputs),
+        cmocka_unit_test(logstash_defaults_and_tls_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
