@@ -62,6 +62,16 @@ static int write_conf(struct migrate *m, FILE *f, const char *data_dir)
     return ferror(f) ? -1 : 0;
 }
 
+/* Notes in the order of filebeat.yml's lines (notes from other files, line 0, last). */
+static int note_cmp(const void *a, const void *b)
+{
+    const struct mig_note *x = a, *y = b;
+    int lx = x->line ? x->line : 1 << 30, ly = y->line ? y->line : 1 << 30;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int cmd_migrate(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "filebeat") != 0) {
@@ -116,6 +126,10 @@ int cmd_migrate(int argc, char **argv)
         goto done;
     }
     mig_sweep(&m);
+    for (int i = 0; i < m.nnotes; i++)
+        m.notes[i].seq = i;
+    if (m.nnotes)
+        qsort(m.notes, (size_t)m.nnotes, sizeof *m.notes, note_cmp);
     for (int i = 0; i < m.nnotes; i++)
         print_note(stderr, &m, &m.notes[i], "");
     if (mig_errors(&m)) {

@@ -55,6 +55,7 @@ struct mig_note {
     enum mig_note_kind kind;
     int line;
     char *msg;
+    int seq; /* order of recording, to sort stably */
 };
 
 struct mig_fb_input { /* what the registry conversion needs to know of each input */

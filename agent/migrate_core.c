@@ -30,7 +30,8 @@ void mig_note(struct migrate *m, enum mig_note_kind kind, int line, const char *
     char *d = strdup(msg);
     if (!d)
         return;
-    m->notes[m->nnotes++] = (struct mig_note){kind, line, d};
+    m->notes[m->nnotes] = (struct mig_note){kind, line, d, m->nnotes};
+    m->nnotes++;
 }
 
 static void vnote(struct migrate *m, enum mig_note_kind kind, struct my_node *n, const char *fmt,
@@ -271,10 +272,10 @@ static void sweep(struct migrate *m, struct my_node *n, char *path, size_t len, 
         return;
     if (len && !any_used(n)) {
         if (file)
-            mig_note(m, MIG_DROP, 0, "%s:%d: %s: not carried over (no logferry equivalent)", file,
+            mig_note(m, MIG_DROP, 0, "%s:%d: %s: no logferry equivalent", file,
                      n->line + line_adj, path);
         else
-            mig_drop(m, n, "%s: not carried over (no logferry equivalent)", path);
+            mig_drop(m, n, "%s: no logferry equivalent", path);
         my_take(n);
         return;
     }

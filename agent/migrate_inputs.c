@@ -394,16 +394,27 @@ static void one_input(struct migrate *m, struct my_node *n, int idx, struct buf 
     struct buf pf;
     buf_init(&pf, 1 << 20);
     mig_processors(m, my_get(n, "processors"), &pf, 0);
+    /* one note per input naming what it does not need, so nothing goes unmentioned */
+    char seen[512] = "";
+    int first_line = 0;
     for (int i = 0; harmless[i]; i++)
-        if ((v = my_path(n, harmless[i]))) {
+        if ((v = my_path(n, harmless[i])) && !v->used) {
             const char *enc = strcmp(harmless[i], "encoding") == 0 ? my_str(v) : NULL;
             if (enc && strcmp(enc, "plain") && strcmp(enc, "utf-8") && strcmp(enc, "utf8")) {
                 mig_drop(m, v, "encoding %s: logferry reads UTF-8 (invalid bytes are repaired)",
                          enc);
                 continue;
             }
+            if (!first_line || v->line < first_line)
+                first_line = v->line;
+            size_t l = strlen(seen);
+            snprintf(seen + l, sizeof seen - l, "%s%s", l ? ", " : "", harmless[i]);
             my_take(v);
         }
+    if (seen[0])
+        mig_note(m, MIG_INFO, first_line, "[input %s]: %s: not needed by logferry (inotify, "
+                 "device+inode+first-bytes identity; renamed and removed files are drained, "
+                 "then closed)", name, seen);
     if ((v = my_path(n, "prospector.scanner.fingerprint"))) {
         const struct my_node *o = my_get(v, "offset"), *l = my_get(v, "length");
         if (my_str(o))

@@ -242,9 +242,9 @@ static void unknown_settings_are_reported_with_their_line(void **state)
     char *out = convert("filebeat.inputs:\n- type: log\n  paths: [/a]\n  frobnicate: 3\n"
                         "- type: journald\n  id: j\nmonitoring.enabled: true\n"
                         "output.console: {pretty: true}\n", &m);
-    assert_true(has_note(&m, MIG_DROP, 4, "filebeat.inputs[0].frobnicate: not carried over"));
+    assert_true(has_note(&m, MIG_DROP, 4, "filebeat.inputs[0].frobnicate: no logferry equivalent"));
     assert_true(has_note(&m, MIG_DROP, 5, "input type 'journald'"));
-    assert_true(has_note(&m, MIG_DROP, 7, "monitoring: not carried over"));
+    assert_true(has_note(&m, MIG_DROP, 7, "monitoring: no logferry equivalent"));
     assert_true(has_note(&m, MIG_DROP, 8, "output.console: not supported"));
     assert_int_equal(mig_errors(&m), 0);
     free(out);
