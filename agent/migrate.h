@@ -101,6 +101,9 @@ char *mig_value(struct migrate *m, const struct my_node *n, const char *s);
 /* Appends "key = value\n" to b when value is representable (else a note on n). */
 void mig_kv(struct migrate *m, struct buf *b, const struct my_node *n, const char *key,
             const char *value);
+/* 1 when s can be written as an event field name in agent.conf or a `when` ([A-Za-z0-9_@.-]+):
+ * keys come from filebeat.yml and must not smuggle a newline or `=` into agent.conf. */
+int mig_field_name_ok(const char *s);
 /* A Filebeat duration ("10s", "1m30s", "5", 90) in our syntax; NULL if it does not parse. */
 char *mig_duration(const char *s);
 

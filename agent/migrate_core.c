@@ -173,6 +173,16 @@ void mig_kv(struct migrate *m, struct buf *b, const struct my_node *n, const cha
     free(v);
 }
 
+int mig_field_name_ok(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_@.-", *s))
+            return 0;
+    return 1;
+}
+
 char *mig_duration(const char *s)
 {
     if (!s || !*s)

@@ -271,9 +271,9 @@ static void parsers(struct in_ctx *c, struct my_node *list, int *have_ml, int *h
             }
             multiline(c, cfg);
         } else if (strcmp(name, "container") == 0) {
-            const char *fmt = my_str(my_get(cfg, "format"));
+            struct my_node *fn = my_get(cfg, "format");
             const char *stream = my_str(my_get(cfg, "stream"));
-            buf_printf(c->b, "format = %s\n", fmt ? fmt : "auto");
+            mig_kv(c->m, c->b, fn ? fn : p, "format", my_str(fn) ? my_str(fn) : "auto");
             (*have_fmt)++;
             if (stream && strcmp(stream, "all") != 0)
                 mig_drop(c->m, my_get(cfg, "stream"), "container stream %s: logferry reads both "
@@ -359,8 +359,8 @@ static void one_input(struct migrate *m, struct my_node *n, int idx, struct buf 
     if ((v = my_get(n, "parsers")))
         parsers(&c, v, &have_ml, &have_fmt);
     if (strcmp(type, "container") == 0 && !have_fmt) {
-        const char *fmt = my_str(my_take(my_get(n, "format")));
-        buf_printf(&b, "format = %s\n", fmt ? fmt : "auto");
+        struct my_node *fn = my_take(my_get(n, "format"));
+        mig_kv(m, &b, fn ? fn : n, "format", my_str(fn) ? my_str(fn) : "auto");
         const char *stream = my_str(v = my_get(n, "stream"));
         if (stream && strcmp(stream, "all") != 0)
             mig_drop(m, v, "container stream %s: logferry reads both streams", stream);
@@ -626,8 +626,9 @@ static void globals(struct migrate *m)
     if (http && my_bool(my_get(http, "enabled")) == 1) {
         const char *host = my_str(my_get(http, "host"));
         const char *port = my_str(my_get(http, "port"));
-        buf_printf(&m->agent, "http_listen = %s:%s\n", host ? host : "127.0.0.1",
-                   port ? port : "5066");
+        char listen[300];
+        snprintf(listen, sizeof listen, "%s:%s", host ? host : "127.0.0.1", port ? port : "5066");
+        mig_kv(m, &m->agent, http, "http_listen", listen);
         my_take(http);
         mig_info(m, http, "http: the endpoint serves logferry's /metrics, /status, /healthz "
                  "(not Filebeat's /stats)");

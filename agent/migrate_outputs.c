@@ -276,8 +276,11 @@ static void kafka(struct out_ctx *c)
     if ((v = opt(c, "key"))) {
         const char *s = my_str(my_take(v));
         size_t n = s ? strlen(s) : 0;
-        if (n > 5 && !strncmp(s, "%{[", 3) && !strcmp(s + n - 2, "]}") && !strchr(s + 3, '%'))
-            buf_printf(c->b, "key = %.*s\n", (int)(n - 5), s + 3);
+        char field[256];
+        snprintf(field, sizeof field, "%.*s", n > 5 ? (int)(n - 5) : 0, n > 5 ? s + 3 : "");
+        if (n > 5 && !strncmp(s, "%{[", 3) && !strcmp(s + n - 2, "]}") &&
+            mig_field_name_ok(field))
+            mig_kv(c->m, c->b, v, "key", field);
         else
             mig_drop(c->m, v, "key: only a single %%{[field]} is carried over");
     }
@@ -298,8 +301,9 @@ static void kafka(struct out_ctx *c)
     if (sasl) {
         kv(c, "kafka.sasl.username", "username");
         kv(c, "kafka.sasl.password", "password");
-        const char *mech = my_str(my_take(opt(c, "sasl.mechanism")));
-        buf_printf(c->b, "kafka.sasl.mechanism = %s\n", mech ? mech : "PLAIN");
+        struct my_node *mn = my_take(opt(c, "sasl.mechanism"));
+        mig_kv(c->m, c->b, mn ? mn : c->n, "kafka.sasl.mechanism",
+               my_str(mn) ? my_str(mn) : "PLAIN");
     }
     if (sasl || tls)
         buf_printf(c->b, "kafka.security.protocol = %s\n",
@@ -373,8 +377,10 @@ static void file(struct out_ctx *c)
     struct my_node *v;
     if ((v = opt(c, "permissions"))) {
         const char *s = my_str(my_take(v));
-        if (s)
+        if (s && strspn(s, "01234567") == strlen(s) && strlen(s) <= 4)
             buf_printf(c->b, "file_mode = %s%s\n", s[0] == '0' ? "" : "0", s);
+        else
+            mig_drop(c->m, v, "permissions: expected an octal mode such as 0600");
     }
     static const char *const info[] = {"rotate_every_kb", "number_of_files", "rotate_on_startup",
                                        "codec", NULL};
@@ -424,7 +430,7 @@ int mig_outputs(struct migrate *m)
         if (b.len)
             buf_add(&m->outputs, b.p, b.len);
         if (m->drop_when)
-            buf_printf(&m->outputs, "when = %s\n", m->drop_when);
+            mig_kv(m, &m->outputs, NULL, "when", m->drop_when);
         buf_free(&b);
     }
     if (!enabled)

@@ -26,16 +26,25 @@ static int never_produced(const char *f)
     return 0;
 }
 
-/* A when-language string literal. */
-static void quote(struct buf *b, const char *s)
+/* A when-language string literal (one line: \n \t \r escaped); -1 for other control bytes. */
+static int quote(struct buf *b, const char *s)
 {
     buf_addc(b, '"');
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
             buf_addc(b, '\\');
-        buf_addc(b, *s);
+        if (c == '\n' || c == '\t' || c == '\r') {
+            buf_addc(b, '\\');
+            buf_addc(b, c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return -1;
+        buf_addc(b, (char)c);
     }
     buf_addc(b, '"');
+    return 0;
 }
 
 static int is_number(const char *s)
@@ -74,12 +83,12 @@ static int cmp_leaf(struct buf *b, const char *field, const struct my_node *v, v
 {
     const char *op = arg;
     const char *s = my_str(v);
-    if (!s)
+    if (!s || !mig_field_name_ok(field))
         return -1;
     buf_printf(b, "%s %s ", field, op);
     if (strcmp(op, "==") == 0 && !v->quoted && is_number(s))
-        buf_adds(b, s);
-    else if (strcmp(op, "contains") == 0) {
+        return buf_adds(b, s);
+    if (strcmp(op, "contains") == 0) {
         /* substring: a regex of the escaped literal */
         b->len -= strlen("contains ");
         buf_adds(b, "=~ ");
@@ -90,15 +99,11 @@ static int cmp_leaf(struct buf *b, const char *field, const struct my_node *v, v
                 buf_addc(&re, '\\');
             buf_addc(&re, *p);
         }
-        if (buf_cstr(&re) != 0) {
-            buf_free(&re);
-            return -1;
-        }
-        quote(b, re.p);
+        int rc = buf_cstr(&re) == 0 ? quote(b, re.p) : -1;
         buf_free(&re);
-    } else
-        quote(b, s);
-    return 0;
+        return rc;
+    }
+    return quote(b, s);
 }
 
 static int range_leaf(struct buf *b, const char *field, const struct my_node *v, void *arg)
@@ -110,7 +115,7 @@ static int range_leaf(struct buf *b, const char *field, const struct my_node *v,
         return -1;
     static const char *const ops[][2] = {{"gte", ">="}, {"gt", ">"}, {"lte", "<="}, {"lt", "<"}};
     const char *s = my_str(v);
-    if (!s || !is_number(s))
+    if (!s || !is_number(s) || !mig_field_name_ok(field))
         return -1;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(dot + 1, ops[i][0]) == 0) {
@@ -139,7 +144,7 @@ int mig_condition(const struct my_node *c, struct buf *b)
     if (strcmp(op, "has_fields") == 0 && arg->kind == MY_SEQ && arg->n) {
         for (int i = 0; i < arg->n; i++) {
             const char *f = my_str(arg->kids[i]);
-            if (!f || strpbrk(f, " \"()"))
+            if (!mig_field_name_ok(f))
                 return -1;
             buf_printf(b, "%s%s", i ? " and " : "", f);
         }
@@ -173,6 +178,11 @@ int mig_fields(struct migrate *m, struct my_node *map, const char *prefix, struc
         struct my_node *v = map->kids[i];
         char key[512];
         snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", map->keys[i]);
+        if (!mig_field_name_ok(map->keys[i])) {
+            mig_drop(m, v, "fields: '%s' is not a field name logferry can write "
+                     "(letters, digits, _ @ . -)", map->keys[i]);
+            continue;
+        }
         if (v->kind == MY_MAP) {
             mig_fields(m, v, key, out);
             continue;

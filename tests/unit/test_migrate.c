@@ -292,6 +292,37 @@ static void logstash_defaults_and_tls_off(void **state)
     mig_free(&m);
 }
 
+/* filebeat.yml is the operator's, but a key or value must still never become a second line
+ * (a section or a key) of agent.conf. */
+static void keys_and_values_cannot_inject_lines(void **state)
+{
+    (void)state;
+    struct migrate m;
+    char *out = convert("filebeat.inputs:\n- type: log\n  paths: [/a]\n"
+                        "  fields: {\"x\\n[output file]\\npath\": 1, ok: 2}\n"
+                        "processors:\n- drop_event.when.equals: {message: \"a\\n[b]\"}\n"
+                        "output.kafka:\n  hosts: [k]\n  topic: t\n  key: \"%{[a\\nb]}\"\n"
+                        "  sasl.mechanism: \"PLAIN\\n[output file]\"\n  username: u\n", &m);
+    assert_non_null(strstr(out, "fields.fields.ok = 2\n"));
+    assert_non_null(strstr(out, "when = not (message == \"a\\n[b]\")\n"));
+    /* every line is a section header or KEY = VALUE */
+    int sections = 0;
+    for (char *line = out; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len && line[0] == '[')
+            sections++;
+        else if (len)
+            assert_non_null(memmem(line, len, " = ", 3));
+        line += len + (nl ? 1 : 0);
+    }
+    assert_int_equal(sections, 2); /* [input log-1], [output kafka] */
+    assert_true(has_note(&m, MIG_DROP, 4, "not a field name"));
+    assert_true(has_note(&m, MIG_DROP, 10, "key: only a single"));
+    free(out);
+    mig_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +338,7 @@ int main(void)
         cmocka_unit_test(unknown_settings_are_reported_with_their_line),
         cmocka_unit_test(kafka_and_elasticsearch_outputs),
         cmocka_unit_test(logstash_defaults_and_tls_off),
+        cmocka_unit_test(keys_and_values_cannot_inject_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
