@@ -137,26 +137,44 @@ int cmd_migrate(int argc, char **argv)
                 mig_errors(&m) == 1 ? "" : "s");
         goto done;
     }
+    /* The registry first: when it cannot be converted, nothing is written at all. */
+    char regfile[4200] = "";
+    if (reg) {
+        int n = mig_registry(&m, reg, data_dir, stderr, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "logferry migrate: registry: %s (nothing written)\n", err);
+            goto done;
+        }
+        snprintf(regfile, sizeof regfile, "%s/registry.json", data_dir);
+        fprintf(stderr, "registry: %d file%s resume where Filebeat stopped (%s)\n", n,
+                n == 1 ? "" : "s", regfile);
+    }
+    int bad;
     if (out) {
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s.tmp", out);
         FILE *f = fopen(tmp, "w");
-        if (!f || write_conf(&m, f, data_dir) != 0 || fclose(f) != 0 || rename(tmp, out) != 0) {
+        bad = !f;
+        if (f) {
+            bad = write_conf(&m, f, data_dir) != 0;
+            bad |= fclose(f) != 0;
+        }
+        if (!bad)
+            bad = rename(tmp, out) != 0;
+        if (bad) {
             fprintf(stderr, "logferry migrate: cannot write %s: %m\n", out);
             unlink(tmp);
-            goto done;
         }
-    } else if (write_conf(&m, stdout, data_dir) != 0 || fflush(stdout) != 0) {
-        goto done;
+    } else {
+        bad = write_conf(&m, stdout, data_dir) != 0 || fflush(stdout) != 0;
+        if (bad)
+            fprintf(stderr, "logferry migrate: cannot write agent.conf to stdout: %m\n");
     }
-    if (reg) {
-        int n = mig_registry(&m, reg, data_dir, stderr, err, sizeof err);
-        if (n < 0) {
-            fprintf(stderr, "logferry migrate: registry: %s\n", err);
-            goto done;
-        }
-        fprintf(stderr, "registry: %d file%s resume where Filebeat stopped (%s/registry.json)\n",
-                n, n == 1 ? "" : "s", data_dir);
+    if (bad) {
+        /* the registry we just created belongs to a configuration that was not written */
+        if (regfile[0] && unlink(regfile) == 0)
+            fprintf(stderr, "logferry migrate: removed %s again\n", regfile);
+        goto done;
     }
     int drops = mig_drops(&m);
     fprintf(stderr, "%s: %s\n", yml, drops ? "converted; some settings were not carried over "

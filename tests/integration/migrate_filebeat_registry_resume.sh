@@ -36,6 +36,13 @@ cat >>"$T/fbreg/log.json" <<JSON
 {"k":"filestream::first-id::native::1-1","v":{"ttl":-1,"updated":[1,2],"cursor":{"offset":5},"meta":{"source":"$T/take-over/\u001b[2J\u001b]0;owned\u0007.log","identifier_name":"native"}}}
 JSON
 
+# agent.conf cannot be written: exit 1 and no registry left behind either
+rc=0
+"$LOGFERRY" migrate filebeat -c "$T/filebeat.yml" --registry "$T/fbreg" --data-dir "$T/data-x" \
+    -o "$T/no/such/dir/agent.conf" 2>"$T/x.err" || rc=$?
+[ "$rc" = 1 ] || fail "migrate with an unwritable -o exited $rc, expected 1"
+[ -e "$T/data-x/registry.json" ] && fail "registry.json left behind although agent.conf was not written"
+
 rc=0
 "$LOGFERRY" migrate filebeat -c "$T/filebeat.yml" --registry "$T/fbreg" --data-dir "$T/data" \
     -o "$T/agent.conf" 2>"$T/migrate.err" || rc=$?
@@ -56,6 +63,7 @@ LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f]' "$T/migrate.err" && fail "control chara
 "$LOGFERRY" migrate filebeat -c "$T/filebeat.yml" --registry "$T/fbreg" --data-dir "$T/data" \
     -o "$T/again.conf" 2>"$T/again.err" && fail "second migrate over an existing registry succeeded"
 grep -q "registry.json exists" "$T/again.err" || fail "no message about the existing registry"
+[ -e "$T/again.conf" ] && fail "agent.conf written although the registry conversion failed"
 
 # lines written between Filebeat's stop and logferry's start
 gen_lines "$T/take-over/01.log" 1 50 line
