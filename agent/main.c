@@ -20,6 +20,7 @@
 
 int cmd_parse(struct agent *a, const char *input, const char *path);
 int cmd_status(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 static void usage(FILE *f)
 {
@@ -34,6 +35,7 @@ static void usage(FILE *f)
         "  logferry test-output -c FILE        check that every output is reachable and writable\n"
         "  logferry setup -c FILE              install index templates and policies\n"
         "  logferry status -c FILE             show the running agent's files, lag and outputs\n"
+        "  logferry migrate filebeat -c filebeat.yml [--registry DIR] [-o agent.conf]\n"
         "  logferry --help | --version\n\n"
         "Default FILE: /etc/logferry/agent.conf. See README.md for the configuration reference.\n",
         LOGFERRY_VERSION);
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "status") == 0)
         return cmd_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(argc - 1, argv + 1);
     const char *conf = "/etc/logferry/agent.conf", *input = NULL, *path = "-";
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
