@@ -41,6 +41,25 @@ static const struct conf_key slack_keys[] = {
     {"max_groups", CT_INT, "1000", offsetof(struct slack_conf, max_groups),
      "groups tracked at once; lines of further groups are counted in one overflow summary",
      NULL},
+    {"group_path_ids", CT_BOOL, "true", offsetof(struct slack_conf, group_path_ids),
+     "with url.path in group_by, path segments that are numbers, UUIDs or hex of 8+ "
+     "characters group as {id} (/orders/123 and /orders/124 are one group)", NULL},
+    {"cause_from", CT_LIST, "", offsetof(struct slack_conf, cause_from),
+     "inputs whose ERROR/FATAL events (or events with error.stack_trace) explain alerts: "
+     "their exception is shown in the alert; their events never alert themselves", NULL},
+    {"cause_window", CT_DURATION, "2s", offsetof(struct slack_conf, cause_window_ms),
+     "without a common trace.id, a cause is the nearest candidate within this time of the "
+     "alert line (before or after)", NULL},
+    {"cause_wait", CT_DURATION, "300ms", offsetof(struct slack_conf, cause_wait_ms),
+     "a first alert whose cause is not there yet waits at most this long for it", NULL},
+    {"cause_frames", CT_INT, "3", offsetof(struct slack_conf, cause_frames),
+     "stack frames of the application's own code shown with a cause", NULL},
+    {"cause_frames_skip", CT_LIST,
+     "java., javax., jakarta., sun., jdk., org.springframework., org.apache., com.zaxxer., "
+     "org.hibernate.", offsetof(struct slack_conf, cause_frames_skip),
+     "frames starting with these prefixes are not the application's own", NULL},
+    {"cause_ring", CT_INT, "128", offsetof(struct slack_conf, cause_ring),
+     "candidate causes kept per host (about 3 KiB each, at most 8 hosts)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -95,6 +114,34 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
                  "min_interval: must be between 0 and 60s");
         n++;
     }
+    for (int i = 0; i < sc->cause_from.n; i++) {
+        int found = 0;
+        for (int j = 0; j < c->n && !found; j++)
+            found = strcmp(c->s[j].type, "input") == 0 && strcmp(c->s[j].name, sc->cause_from.v[i]) == 0;
+        if (!found) {
+            conf_err(errs, c->file, key_line(s, "cause_from"),
+                     "cause_from: there is no [input %s]", sc->cause_from.v[i]);
+            n++;
+        }
+    }
+    if (sc->cause_window_ms < 0 || sc->cause_window_ms > 60000) {
+        conf_err(errs, c->file, key_line(s, "cause_window"),
+                 "cause_window: must be between 0 and 60s");
+        n++;
+    }
+    if (sc->cause_wait_ms < 0 || sc->cause_wait_ms > 10000) {
+        conf_err(errs, c->file, key_line(s, "cause_wait"), "cause_wait: must be between 0 and 10s");
+        n++;
+    }
+    if (sc->cause_frames < 0 || sc->cause_frames > SL_CAUSE_FRAMES_MAX) {
+        conf_err(errs, c->file, key_line(s, "cause_frames"),
+                 "cause_frames: must be between 0 and %d", SL_CAUSE_FRAMES_MAX);
+        n++;
+    }
+    if (sc->cause_ring < 8 || sc->cause_ring > 4096) {
+        conf_err(errs, c->file, key_line(s, "cause_ring"), "cause_ring: must be between 8 and 4096");
+        n++;
+    }
     if (sc->max_groups < 1 || sc->max_groups > 100000) {
         conf_err(errs, c->file, key_line(s, "max_groups"),
                  "max_groups: must be between 1 and 100000");
@@ -131,7 +178,7 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
             goto fail;
         st->when = st->own_when;
     }
-    if (sl_groups_init(st) != 0) {
+    if (sl_groups_init(st) != 0 || sl_cause_init(st) != 0) {
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
@@ -198,6 +245,57 @@ static long status_of(const struct field *f)
     return v;
 }
 
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A path segment that names one object: a number, a UUID, or hex of 8+ characters. */
+static int id_segment(const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t digits = 0, hex = 0;
+    for (size_t i = 0; i < n; i++) {
+        digits += p[i] >= '0' && p[i] <= '9';
+        hex += is_hex(p[i]);
+    }
+    if (digits == n || (hex == n && n >= 8))
+        return 1;
+    if (n != 36)
+        return 0;
+    for (size_t i = 0; i < 36; i++)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? p[i] != '-' : !is_hex(p[i]))
+            return 0;
+    return 1;
+}
+
+size_t sl_path_template(const char *p, size_t n, char *out, size_t outsz)
+{
+    const char *q = p ? memchr(p, '?', n) : NULL;
+    if (q)
+        n = (size_t)(q - p);
+    size_t o = 0, i = 0;
+    if (outsz == 0)
+        return 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && p[j] != '/')
+            j++;
+        const char *seg = id_segment(p + i, j - i) ? "{id}" : p + i;
+        size_t sl = seg == p + i ? j - i : 4;
+        if (o + sl + 1 >= outsz)
+            break;
+        memcpy(out + o, seg, sl);
+        o += sl;
+        if (j < n)
+            out[o++] = '/';
+        i = j + 1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* One pass over the event's fields picks what an alert shows (views into the batch, copied
  * only if the line starts a group), then builds the group key. */
 static void fill_line(struct slack_out *st, const struct event_batch *b, const struct event *ev,
@@ -221,9 +319,13 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
             continue;
         struct sl_str v = sv(f->v.s, f->len);
         switch (k->len) {
-        case 8: if (KEY_IS(k, "url.path")) l->path = v; break;
+        case 8:
+            if (KEY_IS(k, "url.path")) l->path = v;
+            else if (KEY_IS(k, "trace.id")) l->trace = v;
+            break;
         case 9:
-            if (KEY_IS(k, "source.ip")) l->client = v;
+            if (KEY_IS(k, "host.name")) l->host = v; /* fields.host.name: logs of another host */
+            else if (KEY_IS(k, "source.ip")) l->client = v;
             else if (KEY_IS(k, "client.ip") && !client2.n) client2 = v;
             break;
         case 12:
@@ -253,7 +355,10 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
         struct sl_str val;
         if (strcmp(name, "host.name") == 0)
             val = l->host;
-        else if (strcmp(name, "url.path") == 0)
+        else if (strcmp(name, "url.path") == 0 && st->conf->group_path_ids) {
+            size_t n = sl_path_template(l->path.p, l->path.n, v, sizeof v);
+            val = sv(v, n);
+        } else if (strcmp(name, "url.path") == 0)
             val = l->path;
         else {
             field_str(b, ev, name, v, sizeof v);
@@ -282,6 +387,22 @@ static void slack_send(void *vst, struct event_batch *b)
     struct sl_line l;
     char key[SL_KEY_MAX];
     int64_t now = sl_mono_ms();
+    if (sl_cause_input(st, b)) {
+        /* the application's log explains alerts; it never alerts itself */
+        struct sl_cause c;
+        for (uint32_t i = 0; i < b->n; i++) {
+            if (!sl_cause_extract(st, b, &b->ev[i], &c, now))
+                continue;
+            pthread_mutex_lock(&st->mu);
+            if (sl_cause_add(st, &c))
+                pthread_cond_broadcast(&st->cond); /* a first alert waited for it */
+            pthread_mutex_unlock(&st->mu);
+        }
+        METRIC_ADD(st->env->m->events_skipped, b->n);
+        METRIC_ADD(st->env->m->batches_acked, 1);
+        st->env->ack(st->env, b);
+        return;
+    }
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (!when_eval(st->when, b, ev)) {
@@ -349,6 +470,7 @@ static void slack_destroy(void *vst)
                "(stopped before Slack accepted them)", st->env->name,
                (unsigned long long)st->undelivered, st->masked);
     sl_groups_free(st);
+    sl_cause_free(st);
     when_free(st->own_when);
     pthread_cond_destroy(&st->cond);
     pthread_mutex_destroy(&st->mu);

@@ -10,6 +10,9 @@
  *                 size limits (sender thread; pure functions)
  *   slack_send.c  the sender thread: pacing, libcurl POST on a persistent connection, 429 /
  *                 5xx / 4xx handling, folding undelivered alerts back (sender thread)
+ *   slack_cause.c the cause index (`cause_from`): candidate exceptions of the application's
+ *                 log per host, what they show, and matching them to alert lines (output
+ *                 thread, and the sender thread when it takes a first alert; under mu)
  *
  * The counting invariant: every matching line is added to exactly one aggregate (a group's
  * first-alert sample, a group's window aggregate, the overflow group or the backlog); a
@@ -34,6 +37,13 @@ struct slack_conf {
     long timeout_ms;
     long min_interval_ms;
     long max_groups;
+    int group_path_ids;          /* url.path in group_by groups by a path template */
+    struct conf_list cause_from; /* inputs whose error events explain alerts */
+    long cause_window_ms;
+    long cause_wait_ms;
+    long cause_frames;
+    struct conf_list cause_frames_skip;
+    long cause_ring;             /* candidates kept per host */
 };
 
 #define SL_DEFAULT_WHEN "http.response.status_code >= 500"
@@ -51,6 +61,29 @@ struct sl_str {
     size_t n;
 };
 
+#define SL_CAUSE_FRAMES_MAX 10
+#define SL_CAUSE_SLOTS 6
+#define SL_CAUSE_KEY 160
+#define SL_TRACE_MAX 64
+
+/* One candidate cause: an ERROR/FATAL event (or one with a stack trace) of a `cause_from`
+ * input, reduced to what a message shows. Fixed size (about 3 KiB), raw log text (escaped
+ * only when rendered), each string cut on a character boundary. */
+struct sl_cause {
+    int64_t ts_ms;   /* event time */
+    int64_t seen_ms; /* monotonic ms it reached the output */
+    int used;        /* already matched to an alert line (one exception explains one line) */
+    char host[SL_HOST_MAX];
+    char trace[SL_TRACE_MAX];
+    char type[160];    /* error.type, or the stack trace's first line's class */
+    char message[400]; /* error.message, or the rest of that line, or log.message */
+    char root[320];    /* the last "Caused by: " line, without the prefix */
+    char logger[160];
+    char where[96];    /* "OrderService.java:42": file and line of the first own frame */
+    char frames[SL_CAUSE_FRAMES_MAX][160];
+    int nframes;
+};
+
 /* One line's details, shown in a first alert. Strings are NUL-terminated raw log content
  * (unescaped, possibly cut); `line` is malloc'd (NULL when the sample is empty). */
 struct sl_sample {
@@ -66,6 +99,8 @@ struct sl_sample {
     char *line;
     size_t line_len;
     int line_cut; /* the raw line was longer than max_line_chars */
+    struct sl_cause *cause; /* malloc'd; NULL: none found (yet) */
+    char cause_how[64];     /* "trace.id", "+100 ms" */
 };
 
 /* What a message (or a window of a group) covers: exact count, bounded histograms. */
@@ -81,7 +116,20 @@ struct sl_agg {
     char hosts[SL_HOST_SLOTS][SL_HOST_MAX];
     int nhosts;
     int hosts_more;
+    /* causes of the lines covered (cause_from), by sl_cause_key(); exact up to the slots */
+    struct { char key[SL_CAUSE_KEY]; uint64_t n; } causes[SL_CAUSE_SLOTS];
+    int ncauses;
+    uint64_t causes_other;
 };
+
+/* An alert line still waiting for its cause (cause_from): kept per group, bounded. */
+struct sl_pend {
+    int64_t ts_ms, seen_ms;
+    int first; /* the group's first alert waits for it */
+    uint32_t hosth; /* hash of its host.name */
+    char trace[SL_TRACE_MAX];
+};
+#define SL_PEND_MAX 64
 
 struct sl_group {
     struct sl_group *next; /* hash chain */
@@ -89,6 +137,9 @@ struct sl_group {
     int overflow;        /* the catch-all group used when the table is full */
     int first_pending;   /* `first` waits to be posted */
     int64_t window_end;  /* monotonic ms */
+    int64_t first_wait;  /* monotonic ms the first alert waits for its cause until (0: none) */
+    struct sl_pend *pend; /* SL_PEND_MAX entries, malloc'd on first use */
+    int npend;
     struct sl_sample first;
     struct sl_agg agg;   /* lines folded since the last message of this group */
     char key[];
@@ -133,6 +184,8 @@ struct slack_out {
     int64_t retry_at;      /* monotonic ms: 429 Retry-After or backoff */
     long backoff_ms;
     int failing;
+
+    struct sl_cause_index *causes; /* NULL without cause_from */
 };
 
 int64_t sl_mono_ms(void);
@@ -153,7 +206,7 @@ struct sl_line {
     size_t keylen;
     int64_t ts_ms;
     long status; /* -1: none */
-    struct sl_str host, service, file, method, path, client, agent, raw;
+    struct sl_str host, service, file, method, path, client, agent, raw, trace;
 };
 /* Folds one matching line into the state. Returns 1 when the line starts a group (a first
  * alert to post now), 2 when it opened a new deadline the sender must learn (the first line
@@ -167,6 +220,33 @@ int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m);
 void sl_fold_back(struct slack_out *st, struct sl_msg *m, int keep_sample);
 void sl_groups_free(struct slack_out *st);
 int sl_groups_init(struct slack_out *st);
+
+/* FNV-1a of n bytes: group keys, host names. */
+uint32_t sl_hash(const char *k, size_t n);
+/* Copies n bytes of src into dst (cut on a character boundary, NULs shown as spaces). */
+void sl_copy_strn(char *dst, size_t dstsz, const char *src, size_t n);
+void sl_agg_add_cause(struct sl_agg *a, const char *key, uint64_t n);
+
+/* slack.c: url.path with ids as {id} ("/orders/{id}/items/{id}"); returns its length. */
+size_t sl_path_template(const char *p, size_t n, char *out, size_t outsz);
+
+/* slack_cause.c (sl_cause_extract without the lock; the others under st->mu) */
+int sl_cause_init(struct slack_out *st);
+void sl_cause_free(struct slack_out *st);
+/* 1 when events of batch b come from a `cause_from` input. */
+int sl_cause_input(const struct slack_out *st, const struct event_batch *b);
+/* 1 when ev is a candidate cause (ERROR/FATAL or a stack trace); fills *c. */
+int sl_cause_extract(const struct slack_out *st, const struct event_batch *b,
+                     const struct event *ev, struct sl_cause *c, int64_t now);
+/* Indexes a candidate and gives it to the line waiting for it, if any. Returns 1 when a
+ * first alert that was waiting for its cause is now due. */
+int sl_cause_add(struct slack_out *st, const struct sl_cause *c);
+/* Matches a folded alert line of group g: attaches the cause to g's first alert or counts
+ * it in g's window, or leaves the line waiting (first: the first alert waits cause_wait). */
+void sl_cause_line(struct slack_out *st, struct sl_group *g, const struct sl_line *l, int first,
+                   int64_t now);
+/* "NullPointerException at OrderService.java:42": what summaries count causes by. */
+void sl_cause_key(const struct sl_cause *c, char *out, size_t outsz);
 
 /* slack_msg.c */
 /* Fallback text (plain, escaped for Slack) into text; the full JSON payload into json. */

@@ -20,12 +20,18 @@
 #include <string.h>
 
 #define SECTION_MAX 3000
+
+static int section(struct buf *j, const char *mrkdwn, size_t n);
 #define FIELD_VALUE_MAX 300
 
-/* Appends s escaped; keep_nl keeps newlines and tabs (code blocks), otherwise they become
- * spaces. At most maxchars characters are appended, the last being "…" when s was cut. */
-static int escape(struct buf *b, const char *s, size_t n, size_t maxchars, int keep_nl)
+#define ESC_KEEP_NL 1  /* keep newlines and tabs (code blocks) */
+#define ESC_NO_TICKS 2 /* backticks become ˋ (U+02CB): a "```" in log text cannot end a block */
+
+/* Appends s escaped; newlines and tabs become spaces unless ESC_KEEP_NL. At most maxchars
+ * characters are appended, the last being "…" when s was cut. */
+static int escape(struct buf *b, const char *s, size_t n, size_t maxchars, int flags)
 {
+    int keep_nl = flags & ESC_KEEP_NL;
     size_t used = 0, i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -38,6 +44,8 @@ static int escape(struct buf *b, const char *s, size_t n, size_t maxchars, int k
             rep = "&lt;", replen = 4;
         else if (c == '>')
             rep = "&gt;", replen = 4;
+        else if (c == '`' && (flags & ESC_NO_TICKS))
+            rep = "ˋ", replen = strlen("ˋ");
         else if (c < 0x20 || c == 0x7f) {
             one[0] = (keep_nl && (c == '\n' || c == '\t')) ? (char)c : ' ';
             rep = one;
@@ -46,7 +54,7 @@ static int escape(struct buf *b, const char *s, size_t n, size_t maxchars, int k
                 clen++;
         }
         /* characters this piece costs (entities count as sent); keep room for the "…" */
-        size_t cost = rep ? replen : 1;
+        size_t cost = rep ? (c == '`' ? 1 : replen) : 1;
         int last = i + clen >= n;
         if (used + cost > maxchars - 1 && !(last && used + cost <= maxchars))
             return buf_add(b, "…", strlen("…"));
@@ -110,21 +118,29 @@ static int hosts_text(struct buf *b, const struct sl_agg *a, const char *fallbac
     return a->hosts_more ? buf_adds(b, " and others") : 0;
 }
 
-/* Indexes of the paths sorted by count, highest first. */
-static int top_paths(const struct sl_agg *a, int idx[SL_PATH_SLOTS])
+/* Indexes 0..n-1 sorted by counts[], highest first (n is a handful: insertion sort). */
+static int sort_by_count(const uint64_t *counts, int n, int *idx)
 {
-    int n = a->npaths;
     for (int i = 0; i < n; i++)
         idx[i] = i;
     for (int i = 1; i < n; i++) {
         int t = idx[i], j = i - 1;
-        while (j >= 0 && a->paths[idx[j]].n < a->paths[t].n) {
+        while (j >= 0 && counts[idx[j]] < counts[t]) {
             idx[j + 1] = idx[j];
             j--;
         }
         idx[j + 1] = t;
     }
     return n;
+}
+
+/* Indexes of the paths sorted by count, highest first. */
+static int top_paths(const struct sl_agg *a, int idx[SL_PATH_SLOTS])
+{
+    uint64_t c[SL_PATH_SLOTS] = {0};
+    for (int i = 0; i < a->npaths; i++)
+        c[i] = a->paths[i].n;
+    return sort_by_count(c, a->npaths, idx);
 }
 
 static long span_s(const struct sl_msg *m)
@@ -179,6 +195,61 @@ static int is_first_alert(const struct sl_msg *m)
     return m->agg.count == 1 && m->has_sample;
 }
 
+static int esc_code(struct buf *b, const char *s, size_t maxchars)
+{
+    return escape(b, s, strlen(s), maxchars, ESC_NO_TICKS);
+}
+
+/* "NullPointerException at OrderService.java:42 (30), SQLTransientConnectionException (7)",
+ * most frequent first. */
+static int causes_list(struct buf *b, const struct sl_agg *a, const char *sep, int bullets)
+{
+    int idx[SL_CAUSE_SLOTS], n = a->ncauses, rc = 0;
+    uint64_t c[SL_CAUSE_SLOTS] = {0};
+    for (int i = 0; i < n; i++)
+        c[i] = a->causes[i].n;
+    sort_by_count(c, n, idx);
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = buf_printf(b, "%s%s", i ? sep : "", bullets ? "• " : "");
+        if (rc == 0)
+            rc = esc_str(b, a->causes[idx[i]].key, SL_CAUSE_KEY);
+        if (rc == 0)
+            rc = buf_printf(b, " (%llu)", (unsigned long long)a->causes[idx[i]].n);
+    }
+    if (rc == 0 && a->causes_other)
+        rc = buf_printf(b, "%s%sother causes (%llu)", n ? sep : "", bullets ? "• " : "",
+                        (unsigned long long)a->causes_other);
+    return rc;
+}
+
+/* The cause of a first alert as one mrkdwn section: the exception and its message, the root
+ * cause, the application's frames in a code block (where mrkdwn is inert), the logger. Each
+ * piece is escaped and capped so the whole stays under Slack's 3,000 characters. */
+static int cause_section(struct buf *j, struct buf *tmp, const struct sl_sample *s)
+{
+    const struct sl_cause *c = s->cause;
+    buf_reset(tmp);
+    int rc = buf_adds(tmp, "*Cause*");
+    if (s->cause_how[0])
+        rc |= buf_printf(tmp, " (%s)", s->cause_how);
+    if (c->logger[0])
+        rc |= buf_adds(tmp, " · logger `") | esc_code(tmp, c->logger, 120) | buf_adds(tmp, "`");
+    rc |= buf_adds(tmp, "\n```");
+    if (c->type[0])
+        rc |= esc_code(tmp, c->type, 160);
+    if (c->type[0] && c->message[0])
+        rc |= buf_adds(tmp, ": ");
+    if (c->message[0])
+        rc |= esc_code(tmp, c->message, 500);
+    if (c->root[0])
+        rc |= buf_adds(tmp, "\nCaused by: ") | esc_code(tmp, c->root, 400);
+    size_t per = c->nframes ? 1000 / (size_t)c->nframes : 0;
+    for (int i = 0; i < c->nframes; i++)
+        rc |= buf_adds(tmp, "\n    at ") | esc_code(tmp, c->frames[i], per);
+    rc |= buf_adds(tmp, "```");
+    return rc ? -1 : section(j, tmp->p, tmp->len);
+}
+
 static int fallback_text(const struct sl_msg *m, struct buf *t)
 {
     char label[64], ts1[32], ts2[32];
@@ -210,6 +281,13 @@ static int fallback_text(const struct sl_msg *m, struct buf *t)
         }
         json_format_ts(s->ts_ms, ts1);
         rc |= buf_printf(t, " at %s", ts1);
+        if (s->cause) {
+            char key[SL_CAUSE_KEY];
+            sl_cause_key(s->cause, key, sizeof key);
+            rc |= buf_adds(t, " — cause: ") | esc_str(t, key, SL_CAUSE_KEY);
+            if (s->cause->message[0])
+                rc |= buf_adds(t, ": ") | esc_code(t, s->cause->message, 200);
+        }
         return rc ? -1 : 0;
     }
     rc |= buf_printf(t, " in the last %ld s", span_s(m));
@@ -219,6 +297,8 @@ static int fallback_text(const struct sl_msg *m, struct buf *t)
         rc |= buf_adds(t, ": statuses ") | summary_lists(t, &m->agg, ", ", 0);
     if (m->agg.npaths || m->agg.paths_other)
         rc |= buf_adds(t, "; top paths ") | paths_list(t, &m->agg, ", ", 0, 3);
+    if (m->agg.ncauses || m->agg.causes_other)
+        rc |= buf_adds(t, "; causes ") | causes_list(t, &m->agg, ", ", 0);
     json_format_ts(m->agg.first_ms, ts1);
     json_format_ts(m->agg.last_ms, ts2);
     rc |= buf_printf(t, "; first %s, last %s", ts1, ts2);
@@ -256,7 +336,7 @@ static int code_block(struct buf *j, struct buf *tmp, const char *title,
     buf_reset(tmp);
     size_t budget = SECTION_MAX - 40;
     int rc = buf_printf(tmp, "%s%s\n```", title, s->line_cut ? " (cut)" : "") |
-             escape(tmp, s->line, s->line_len, budget, 1) | buf_adds(tmp, "```");
+             escape(tmp, s->line, s->line_len, budget, ESC_KEEP_NL | ESC_NO_TICKS) | buf_adds(tmp, "```");
     return rc ? -1 : section(j, tmp->p, tmp->len);
 }
 
@@ -322,6 +402,9 @@ int sl_format(const struct sl_msg *m, struct buf *text, struct buf *json)
         buf_reset(&fv);
         rc |= hosts_text(&fv, &m->agg, "?") | buf_cstr(&fv);
         rc |= field_obj(json, &tmp, &nf, "Hosts", fv.p, 0);
+        buf_reset(&fv);
+        rc |= causes_list(&fv, &m->agg, "\n", 1) | buf_cstr(&fv);
+        rc |= field_obj(json, &tmp, &nf, "Causes", fv.p, 0);
         json_format_ts(m->agg.first_ms, ts);
         rc |= field_obj(json, &tmp, &nf, "First", ts, 0);
         json_format_ts(m->agg.last_ms, ts);
@@ -331,6 +414,8 @@ int sl_format(const struct sl_msg *m, struct buf *text, struct buf *json)
     if (nf == 0)
         rc |= field_obj(json, &tmp, &nf, "Lines", "see above", 0);
     rc |= buf_adds(json, "]}");
+    if (m->has_sample && is_first_alert(m) && m->sample.cause)
+        rc |= cause_section(json, &tmp, &m->sample);
     if (m->has_sample)
         rc |= code_block(json, &tmp, is_first_alert(m) ? "*Line*" : "*First line*", &m->sample);
     buf_reset(&tmp);
