@@ -400,7 +400,9 @@ static void take_group(struct slack_out *st, struct sl_group *g, int64_t now, st
         move_sample(m, &g->first);
         g->first_pending = 0;
     }
-    if (g->agg.count > 0 && (took_first || window_over)) {
+    /* A first alert delayed by the pace takes the lines that came meanwhile; one that waited
+     * for its cause stays a first alert (with its cause), and they go to the summary. */
+    if (g->agg.count > 0 && ((took_first && !st->causes) || window_over)) {
         sl_agg_merge(&m->agg, &g->agg);
         sl_agg_init(&g->agg);
         if (window_over && !took_first)

@@ -294,9 +294,11 @@ static int64_t time_dist(int64_t alert_ts, int64_t cause_ts)
     return 0;
 }
 
-/* Lower is better; -1: not a match. The same trace id is the best match; different trace ids
- * never match; otherwise event time within cause_window, ties broken by arrival time. */
-static int64_t score(const struct slack_out *st, int64_t ts, int64_t seen, const char *trace,
+/* Lower is better; -1: not a match. The same trace id is the best match (0); different trace
+ * ids never match; otherwise 1 + the distance in event time, within cause_window. Callers
+ * break ties by arrival: a line takes the candidate that arrived nearest to it, a candidate
+ * the line that has waited longest. */
+static int64_t score(const struct slack_out *st, int64_t ts, const char *trace,
                      const struct sl_cause *c)
 {
     if (trace[0] && c->trace[0])
@@ -304,8 +306,17 @@ static int64_t score(const struct slack_out *st, int64_t ts, int64_t seen, const
     int64_t d = time_dist(ts, c->ts_ms);
     if (d > st->conf->cause_window_ms)
         return -1;
-    int64_t a = seen > c->seen_ms ? seen - c->seen_ms : c->seen_ms - seen;
-    return 1 + d * 1000000 + (a < 999999 ? a : 999999);
+    /* A time without a fraction cannot say which of two candidates a few ms apart is nearer:
+     * count whole seconds, and let arrival order decide within them. */
+    return 1 + (ts % 1000 == 0 ? d / 1000 : d);
+}
+
+/* A score with a tie-break (0..999999, lower wins) folded in. */
+static int64_t ranked(int64_t score, int64_t tie)
+{
+    if (tie < 0)
+        tie = -tie;
+    return score * 1000000 + (tie < 999999 ? tie : 999999);
 }
 
 static void how(char *out, size_t outsz, int64_t ts, const char *trace, const struct sl_cause *c)
@@ -387,8 +398,9 @@ void sl_cause_line(struct slack_out *st, struct sl_group *g, const struct sl_lin
         struct sl_cause *c = &r->v[i];
         if (c->used)
             continue;
-        int64_t s = score(st, l->ts_ms, now, trace, c);
-        if (s >= 0 && s < best_s) {
+        /* equally near in event time: the candidate that arrived nearest to the line */
+        int64_t s = score(st, l->ts_ms, trace, c);
+        if (s >= 0 && (s = ranked(s, now - c->seen_ms)) < best_s) {
             best_s = s;
             best = c;
         }
@@ -445,8 +457,10 @@ int sl_cause_add(struct slack_out *st, const struct sl_cause *c)
                 const struct sl_pend *p = &g->pend[i];
                 if (p->hosth != hh)
                     continue;
-                int64_t s = score(st, p->ts_ms, p->seen_ms, p->trace, c);
-                if (s >= 0 && s < best_s) {
+                /* among lines equally near in event time the one waiting longest takes it:
+                 * applications log their failures in the order they happen */
+                int64_t s = score(st, p->ts_ms, p->trace, c), age = c->seen_ms - p->seen_ms;
+                if (s >= 0 && (s = ranked(s, 999999 - (age < 999999 ? age : 999999))) < best_s) {
                     best_s = s;
                     bg = g;
                     bi = i;
