@@ -58,6 +58,14 @@ static const struct conf_key slack_keys[] = {
      "java., javax., jakarta., sun., jdk., org.springframework., org.apache., com.zaxxer., "
      "org.hibernate.", offsetof(struct slack_conf, cause_frames_skip),
      "frames starting with these prefixes are not the application's own", NULL},
+    {"threshold", CT_STR, "", offsetof(struct slack_conf, threshold),
+     "rate alerts instead of first alerts: 'PERCENT% of CONDITION' (the share of the events "
+     "matching CONDITION that match `when`) or a COUNT of matching lines, over `window`; one "
+     "firing message, reminders every `repeat`, one resolved message", NULL},
+    {"repeat", CT_DURATION, "1h", offsetof(struct slack_conf, repeat_ms),
+     "while a rate alert stays firing, a reminder this often", NULL},
+    {"min_events", CT_INT, "20", offsetof(struct slack_conf, min_events),
+     "no ratio alert on a window with fewer events matching the threshold's CONDITION", NULL},
     {"cause_ring", CT_INT, "128", offsetof(struct slack_conf, cause_ring),
      "candidate causes kept per host (about 3 KiB each, at most 8 hosts)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
@@ -142,6 +150,20 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
         conf_err(errs, c->file, key_line(s, "cause_ring"), "cause_ring: must be between 8 and 4096");
         n++;
     }
+    if (sc->threshold && *sc->threshold) {
+        struct sl_threshold t;
+        char terr[300];
+        if (sl_threshold_parse(sc->threshold, &t, terr, sizeof terr) != 0) {
+            conf_err(errs, c->file, key_line(s, "threshold"), "%s", terr);
+            n++;
+        }
+        when_free(t.of);
+    }
+    if (sc->repeat_ms < 1000 || sc->min_events < 0) {
+        conf_err(errs, c->file, key_line(s, sc->min_events < 0 ? "min_events" : "repeat"),
+                 "repeat must be at least 1s and min_events at least 0");
+        n++;
+    }
     if (sc->max_groups < 1 || sc->max_groups > 100000) {
         conf_err(errs, c->file, key_line(s, "max_groups"),
                  "max_groups: must be between 1 and 100000");
@@ -178,7 +200,10 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
             goto fail;
         st->when = st->own_when;
     }
-    if (sl_groups_init(st) != 0 || sl_cause_init(st) != 0) {
+    if (st->conf->threshold && *st->conf->threshold &&
+        sl_threshold_parse(st->conf->threshold, &st->thr, err, errsz) != 0)
+        goto fail;
+    if (sl_groups_init(st) != 0 || sl_cause_init(st) != 0 || sl_rate_init(st) != 0) {
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
@@ -379,6 +404,48 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
     l->keylen = kl;
 }
 
+/* Acked at once: the alert state holds its own copies, and an alert must never hold the
+ * registry back. The lines are shipped by the other outputs regardless. `wake`: the sender
+ * has something new to look at. */
+static void ack_batch(struct slack_out *st, struct event_batch *b, uint64_t matched,
+                      uint64_t skipped, int wake)
+{
+    METRIC_ADD(st->env->m->events_sent, matched);
+    METRIC_ADD(st->env->m->events_skipped, skipped);
+    METRIC_ADD(st->env->m->batches_acked, 1);
+    st->env->ack(st->env, b);
+    if (wake) {
+        pthread_mutex_lock(&st->mu);
+        pthread_cond_broadcast(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+/* Rate alerts: every event matching `when` or the threshold's `of` counts in its group's
+ * window; only state changes (firing, reminder, resolved) wake the sender. */
+static void slack_send_rate(struct slack_out *st, struct event_batch *b, int64_t now)
+{
+    uint64_t matched = 0, skipped = 0;
+    int wake = 0;
+    struct sl_line l;
+    char key[SL_KEY_MAX];
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct event *ev = &b->ev[i];
+        int num = when_eval(st->when, b, ev);
+        int den = st->thr.ratio && when_eval(st->thr.of, b, ev);
+        if (!num && !den) {
+            skipped++;
+            continue;
+        }
+        matched += num;
+        fill_line(st, b, ev, &l, key, sizeof key);
+        pthread_mutex_lock(&st->mu);
+        wake |= sl_rate_fold(st, &l, num, den, now);
+        pthread_mutex_unlock(&st->mu);
+    }
+    ack_batch(st, b, matched, skipped, wake);
+}
+
 static void slack_send(void *vst, struct event_batch *b)
 {
     struct slack_out *st = vst;
@@ -398,9 +465,11 @@ static void slack_send(void *vst, struct event_batch *b)
                 pthread_cond_broadcast(&st->cond); /* a first alert waited for it */
             pthread_mutex_unlock(&st->mu);
         }
-        METRIC_ADD(st->env->m->events_skipped, b->n);
-        METRIC_ADD(st->env->m->batches_acked, 1);
-        st->env->ack(st->env, b);
+        ack_batch(st, b, 0, b->n, 0);
+        return;
+    }
+    if (st->rate) {
+        slack_send_rate(st, b, now);
         return;
     }
     for (uint32_t i = 0; i < b->n; i++) {
@@ -426,17 +495,7 @@ static void slack_send(void *vst, struct event_batch *b)
         }
         pthread_mutex_unlock(&st->mu);
     }
-    /* Acked at once: the alert state holds its own copies, and an alert must never hold the
-     * registry back. The lines are shipped by the other outputs regardless. */
-    METRIC_ADD(st->env->m->events_sent, matched);
-    METRIC_ADD(st->env->m->events_skipped, skipped);
-    METRIC_ADD(st->env->m->batches_acked, 1);
-    st->env->ack(st->env, b);
-    if (wake_again) {
-        pthread_mutex_lock(&st->mu);
-        pthread_cond_broadcast(&st->cond);
-        pthread_mutex_unlock(&st->mu);
-    }
+    ack_batch(st, b, matched, skipped, wake_again);
 }
 
 /* Shutdown: every window counts as ended; wait (up to timeout_ms) until the sender has
@@ -471,6 +530,8 @@ static void slack_destroy(void *vst)
                (unsigned long long)st->undelivered, st->masked);
     sl_groups_free(st);
     sl_cause_free(st);
+    sl_rate_free(st);
+    when_free(st->thr.of);
     when_free(st->own_when);
     pthread_cond_destroy(&st->cond);
     pthread_mutex_destroy(&st->mu);

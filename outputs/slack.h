@@ -10,6 +10,8 @@
  *                 size limits (sender thread; pure functions)
  *   slack_send.c  the sender thread: pacing, libcurl POST on a persistent connection, 429 /
  *                 5xx / 4xx handling, folding undelivered alerts back (sender thread)
+ *   slack_rate.c  rate alerts (`threshold`): sliding-window counts per group, firing /
+ *                 reminder / resolved notices (output thread and sender thread, under mu)
  *   slack_cause.c the cause index (`cause_from`): candidate exceptions of the application's
  *                 log per host, what they show, and matching them to alert lines (output
  *                 thread, and the sender thread when it takes a first alert; under mu)
@@ -44,6 +46,9 @@ struct slack_conf {
     long cause_frames;
     struct conf_list cause_frames_skip;
     long cause_ring;             /* candidates kept per host */
+    const char *threshold;       /* "" or NULL: first alert + summaries; else rate alerts */
+    long repeat_ms;
+    long min_events;
 };
 
 #define SL_DEFAULT_WHEN "http.response.status_code >= 500"
@@ -59,6 +64,27 @@ struct slack_conf {
 struct sl_str {
     const char *p;
     size_t n;
+};
+
+/* A parsed `threshold`: "2% of CONDITION" (ratio) or "COUNT". */
+struct sl_threshold {
+    int ratio;          /* 1: pct of the events matching `of`; 0: count */
+    double pct;
+    uint64_t count;
+    struct when *of;    /* the denominator's condition (ratio) */
+};
+/* Parses s; 0, or -1 with err filled ("threshold: ..."). */
+int sl_threshold_parse(const char *s, struct sl_threshold *t, char *err, size_t errsz);
+
+enum sl_kind { SL_ALERT = 0, SL_FIRING, SL_REMINDER, SL_RESOLVED };
+
+/* A rate alert's state change, queued for the sender. */
+struct sl_notice {
+    enum sl_kind kind;
+    uint64_t num, den;     /* matching lines and (ratio) requests in the window */
+    long window_s;
+    int64_t since_wall_ms; /* firing since (wall clock) */
+    char label[SL_KEY_MAX]; /* the group's values, space separated */
 };
 
 #define SL_CAUSE_FRAMES_MAX 10
@@ -152,6 +178,9 @@ struct sl_msg {
     int has_sample;
     int ngroups;
     long window_s; /* the configured window, for the summary wording */
+    enum sl_kind kind; /* SL_ALERT: a first alert or summary; else `notice` */
+    struct sl_notice notice;
+    const struct sl_threshold *thr;
 };
 
 struct slack_out {
@@ -186,6 +215,8 @@ struct slack_out {
     int failing;
 
     struct sl_cause_index *causes; /* NULL without cause_from */
+    struct sl_rate *rate;          /* NULL without threshold */
+    struct sl_threshold thr;
 };
 
 int64_t sl_mono_ms(void);
@@ -229,6 +260,20 @@ void sl_agg_add_cause(struct sl_agg *a, const char *key, uint64_t n);
 
 /* slack.c: url.path with ids as {id} ("/orders/{id}/items/{id}"); returns its length. */
 size_t sl_path_template(const char *p, size_t n, char *out, size_t outsz);
+
+/* slack_rate.c (under st->mu) */
+int sl_rate_init(struct slack_out *st);
+void sl_rate_free(struct slack_out *st);
+/* Counts one event of group `key` (num: it matches `when`; den: it matches the threshold's
+ * `of`). Returns 1 when a notice was queued (wake the sender). */
+int sl_rate_fold(struct slack_out *st, const struct sl_line *l, int num, int den, int64_t now);
+/* Re-evaluates the groups as time passes (windows slide without events); earliest monotonic
+ * ms something is due (now: a notice waits). */
+int64_t sl_rate_due(struct slack_out *st, int64_t now);
+/* Takes the oldest notice into m (0: none). */
+int sl_rate_take(struct slack_out *st, struct sl_msg *m);
+/* Puts a notice that could not be delivered back at the head of the queue. */
+void sl_rate_fold_back(struct slack_out *st, const struct sl_msg *m);
 
 /* slack_cause.c (sl_cause_extract without the lock; the others under st->mu) */
 int sl_cause_init(struct slack_out *st);

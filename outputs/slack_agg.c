@@ -358,7 +358,7 @@ int64_t sl_next_due(struct slack_out *st, int64_t now)
 {
     if (st->backlog.count > 0)
         return now;
-    int64_t due = INT64_MAX;
+    int64_t due = sl_rate_due(st, now);
     for (uint32_t i = 0; i < st->nbuckets; i++)
         for (struct sl_group *g = st->tab[i]; g; g = g->next) {
             int64_t d = group_due(st, g);
@@ -413,6 +413,8 @@ static void take_group(struct slack_out *st, struct sl_group *g, int64_t now, st
 
 int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
 {
+    if (sl_rate_take(st, m))
+        return 1;
     memset(m, 0, sizeof *m);
     sl_agg_init(&m->agg);
     m->window_s = (st->conf->window_ms + 999) / 1000;
@@ -469,6 +471,10 @@ int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
 
 void sl_fold_back(struct slack_out *st, struct sl_msg *m, int keep_sample)
 {
+    if (m->kind != SL_ALERT) {
+        sl_rate_fold_back(st, m);
+        return;
+    }
     sl_agg_merge(&st->backlog, &m->agg);
     if (m->has_sample && keep_sample && !st->backlog_has_sample) {
         st->backlog_sample = m->sample;

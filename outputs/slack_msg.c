@@ -340,8 +340,89 @@ static int code_block(struct buf *j, struct buf *tmp, const char *title,
     return rc ? -1 : section(j, tmp->p, tmp->len);
 }
 
+/* 1204 -> "1,204" */
+static void thousands(uint64_t v, char out[32])
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = tmp[i];
+    }
+    out[o] = '\0';
+}
+
+/* 300 -> "5 min", 7200 -> "2 h", 90 -> "90 s" */
+static void span_text(long s, char *out, size_t outsz)
+{
+    if (s >= 3600 && s % 3600 == 0)
+        snprintf(out, outsz, "%ld h", s / 3600);
+    else if (s >= 60 && s % 60 == 0)
+        snprintf(out, outsz, "%ld min", s / 60);
+    else
+        snprintf(out, outsz, "%ld s", s);
+}
+
+/* "37 of 1,204 requests (3.1 %) on was-1 /api/orders in the last 5 min (threshold 2 %)" */
+static int notice_body(struct buf *t, const struct sl_msg *m)
+{
+    const struct sl_notice *n = &m->notice;
+    char a[32], b[32], win[32];
+    thousands(n->num, a);
+    thousands(n->den, b);
+    span_text(n->window_s, win, sizeof win);
+    int rc;
+    if (m->thr && m->thr->ratio)
+        rc = buf_printf(t, "%s of %s requests (%.1f %%)", a, b,
+                        n->den ? 100.0 * (double)n->num / (double)n->den : 0.0);
+    else
+        rc = buf_printf(t, "%s matching line%s", a, n->num == 1 ? "" : "s");
+    rc |= buf_adds(t, " on ") | esc_str(t, n->label[0] ? n->label : "all", 300);
+    rc |= buf_printf(t, " in the last %s", win);
+    if (m->thr && m->thr->ratio)
+        rc |= buf_printf(t, " (threshold %g %%)", m->thr->pct);
+    else if (m->thr)
+        rc |= buf_printf(t, " (threshold %llu)", (unsigned long long)m->thr->count);
+    return rc;
+}
+
+/* Firing, reminder and resolved messages of rate alerts. */
+static int format_notice(const struct sl_msg *m, struct buf *text, struct buf *json)
+{
+    const struct sl_notice *n = &m->notice;
+    char since[32], win[32];
+    json_format_ts(n->since_wall_ms, since);
+    span_text(n->window_s, win, sizeof win);
+    static const char *const word[] = {"", "FIRING", "STILL FIRING", "RESOLVED"};
+    static const char *const icon[] = {"", ":red_circle:", ":red_circle:", ":large_green_circle:"};
+    int rc = buf_printf(text, "%s: ", word[n->kind]) | notice_body(text, m);
+    if (n->kind == SL_REMINDER)
+        rc |= buf_printf(text, "; firing since %s", since);
+    if (n->kind == SL_RESOLVED)
+        rc |= buf_printf(text, "; under the threshold for %s (firing since %s)", win, since);
+    struct buf tmp;
+    buf_init(&tmp, 8192);
+    rc |= buf_printf(&tmp, "%s *%s*: ", icon[n->kind], word[n->kind]) | notice_body(&tmp, m);
+    rc |= buf_adds(json, "{\"text\":") | json_write_string(json, text->p, text->len) |
+          buf_adds(json, ",\"unfurl_links\":false,\"unfurl_media\":false,\"blocks\":[") |
+          buf_adds(json, "{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":") |
+          json_write_string(json, tmp.p, tmp.len) | buf_adds(json, "}}");
+    buf_reset(&tmp);
+    rc |= buf_printf(&tmp, "logferry · rate alert · firing since %s", since);
+    rc |= buf_adds(json, ",{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":") |
+          json_write_string(json, tmp.p, tmp.len) | buf_adds(json, "}]}]}");
+    buf_free(&tmp);
+    return rc ? -1 : 0;
+}
+
 int sl_format(const struct sl_msg *m, struct buf *text, struct buf *json)
 {
+    if (m->kind != SL_ALERT) {
+        buf_reset(text);
+        buf_reset(json);
+        return format_notice(m, text, json);
+    }
     struct buf tmp;
     buf_init(&tmp, 64 * 1024);
     char label[64], ts[32];
