@@ -49,6 +49,9 @@ struct output_env {
     /* Becomes non-zero when shutdown_timeout has run out: a send() stuck retrying (broker
      * down) must then return without acking what it could not deliver. */
     const atomic_int *giving_up;
+    /* The whole configuration, read only (NULL in unit tests): an output may read other
+     * sections' keys declared for it (the Slack output reads [input] silence). */
+    struct conf *conf;
 };
 
 /* 1 if the output should ship this event (its `when` matches or it has none). */

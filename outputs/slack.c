@@ -207,6 +207,8 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
+    if (sl_silence_init(st, err, errsz) != 0)
+        goto fail;
     if (!st->to_stderr && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errsz, "curl_global_init failed");
         goto fail;
@@ -454,6 +456,12 @@ static void slack_send(void *vst, struct event_batch *b)
     struct sl_line l;
     char key[SL_KEY_MAX];
     int64_t now = sl_mono_ms();
+    if (st->nsilent && b->n && b->src && b->src->input) {
+        pthread_mutex_lock(&st->mu);
+        if (sl_silence_line(st, b->src->input, b->src->path, now))
+            pthread_cond_broadcast(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
     if (sl_cause_input(st, b)) {
         /* the application's log explains alerts; it never alerts itself */
         struct sl_cause c;
@@ -531,6 +539,7 @@ static void slack_destroy(void *vst)
     sl_groups_free(st);
     sl_cause_free(st);
     sl_rate_free(st);
+    sl_silence_free(st);
     when_free(st->thr.of);
     when_free(st->own_when);
     pthread_cond_destroy(&st->cond);

@@ -76,15 +76,30 @@ struct sl_threshold {
 /* Parses s; 0, or -1 with err filled ("threshold: ..."). */
 int sl_threshold_parse(const char *s, struct sl_threshold *t, char *err, size_t errsz);
 
-enum sl_kind { SL_ALERT = 0, SL_FIRING, SL_REMINDER, SL_RESOLVED };
+enum sl_kind { SL_ALERT = 0, SL_FIRING, SL_REMINDER, SL_RESOLVED, SL_SILENCE, SL_RESUMED };
 
-/* A rate alert's state change, queued for the sender. */
+/* A state change queued for the sender: a rate alert's firing / reminder / resolved, or an
+ * input's silence / resumed. */
 struct sl_notice {
     enum sl_kind kind;
-    uint64_t num, den;     /* matching lines and (ratio) requests in the window */
-    long window_s;
-    int64_t since_wall_ms; /* firing since (wall clock) */
-    char label[SL_KEY_MAX]; /* the group's values, space separated */
+    uint64_t num, den;      /* rate: matching lines and (ratio) requests in the window */
+    long window_s;          /* rate: the window; silence: the configured silence */
+    int64_t since_wall_ms;  /* firing since / silent since (last line) */
+    char label[SL_KEY_MAX]; /* rate: the group's values, space separated; silence: input */
+    char path[256];         /* silence: the file of the input's last line ("" if none) */
+    char host[SL_HOST_MAX]; /* silence: [agent] name */
+};
+#define SL_NOTICES 32
+
+/* An input watched for silence ([input] silence). */
+struct sl_silent {
+    const char *input;
+    long silence_ms;
+    int64_t last_mono;  /* its last line (monotonic ms; the output's start at first) */
+    int64_t last_wall;
+    char path[256];
+    int silent;         /* the silence alert was queued; lines will queue `resumed` */
+    int seen;           /* a line arrived since the start */
 };
 
 #define SL_CAUSE_FRAMES_MAX 10
@@ -217,6 +232,10 @@ struct slack_out {
     struct sl_cause_index *causes; /* NULL without cause_from */
     struct sl_rate *rate;          /* NULL without threshold */
     struct sl_threshold thr;
+    struct sl_notice nq[SL_NOTICES]; /* notices waiting for the sender (slack_notice.c) */
+    int nq_head, nq_n;
+    struct sl_silent *silent;      /* inputs watched for silence by this output */
+    int nsilent;
 };
 
 int64_t sl_mono_ms(void);
@@ -270,10 +289,19 @@ int sl_rate_fold(struct slack_out *st, const struct sl_line *l, int num, int den
 /* Re-evaluates the groups as time passes (windows slide without events); earliest monotonic
  * ms something is due (now: a notice waits). */
 int64_t sl_rate_due(struct slack_out *st, int64_t now);
+
+/* slack_notice.c: the notice queue and silence watch (under st->mu, except init/free) */
+int sl_silence_init(struct slack_out *st, char *err, size_t errsz);
+void sl_silence_free(struct slack_out *st);
+/* A batch of `input` arrived (path: its file): 1 when a `resumed` notice was queued. */
+int sl_silence_line(struct slack_out *st, const char *input, const char *path, int64_t now);
+/* Queues silence notices that are due; earliest monotonic ms one will be. */
+int64_t sl_silence_due(struct slack_out *st, int64_t now);
+void sl_notice_push(struct slack_out *st, const struct sl_notice *n);
 /* Takes the oldest notice into m (0: none). */
-int sl_rate_take(struct slack_out *st, struct sl_msg *m);
+int sl_notice_take(struct slack_out *st, struct sl_msg *m);
 /* Puts a notice that could not be delivered back at the head of the queue. */
-void sl_rate_fold_back(struct slack_out *st, const struct sl_msg *m);
+void sl_notice_fold_back(struct slack_out *st, const struct sl_msg *m);
 
 /* slack_cause.c (sl_cause_extract without the lock; the others under st->mu) */
 int sl_cause_init(struct slack_out *st);

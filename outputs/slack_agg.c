@@ -358,7 +358,13 @@ int64_t sl_next_due(struct slack_out *st, int64_t now)
 {
     if (st->backlog.count > 0)
         return now;
-    int64_t due = sl_rate_due(st, now);
+    if (st->nq_n)
+        return now;
+    int64_t due = sl_rate_due(st, now), ds = sl_silence_due(st, now);
+    if (st->nq_n)
+        return now;
+    if (ds < due)
+        due = ds;
     for (uint32_t i = 0; i < st->nbuckets; i++)
         for (struct sl_group *g = st->tab[i]; g; g = g->next) {
             int64_t d = group_due(st, g);
@@ -413,7 +419,7 @@ static void take_group(struct slack_out *st, struct sl_group *g, int64_t now, st
 
 int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
 {
-    if (sl_rate_take(st, m))
+    if (sl_notice_take(st, m))
         return 1;
     memset(m, 0, sizeof *m);
     sl_agg_init(&m->agg);
@@ -472,7 +478,7 @@ int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
 void sl_fold_back(struct slack_out *st, struct sl_msg *m, int keep_sample)
 {
     if (m->kind != SL_ALERT) {
-        sl_rate_fold_back(st, m);
+        sl_notice_fold_back(st, m);
         return;
     }
     sl_agg_merge(&st->backlog, &m->agg);

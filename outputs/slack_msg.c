@@ -387,29 +387,54 @@ static int notice_body(struct buf *t, const struct sl_msg *m)
     return rc;
 }
 
-/* Firing, reminder and resolved messages of rate alerts. */
+/* "no lines from input access on was-1 for 5 min (last: /var/log/nginx/access.log at …)",
+ * "lines from input access on was-1 again (silent since …)" */
+static int silence_body(struct buf *t, const struct sl_notice *n, const char *win,
+                        const char *since)
+{
+    int rc = buf_adds(t, n->kind == SL_SILENCE ? "no lines from input " : "lines from input ");
+    rc |= esc_str(t, n->label, 100) | buf_adds(t, " on ") | esc_str(t, n->host, 100);
+    if (n->kind == SL_RESUMED)
+        return rc | buf_printf(t, " again (silent since %s)", since);
+    rc |= buf_printf(t, " for %s (last: ", win);
+    if (n->path[0])
+        rc |= esc_str(t, n->path, 200) | buf_printf(t, " at %s)", since);
+    else
+        rc |= buf_printf(t, "none since the start at %s)", since);
+    return rc;
+}
+
+/* Rate alerts' firing, reminder and resolved messages; inputs' silence and resumed. */
 static int format_notice(const struct sl_msg *m, struct buf *text, struct buf *json)
 {
     const struct sl_notice *n = &m->notice;
     char since[32], win[32];
     json_format_ts(n->since_wall_ms, since);
     span_text(n->window_s, win, sizeof win);
-    static const char *const word[] = {"", "FIRING", "STILL FIRING", "RESOLVED"};
-    static const char *const icon[] = {"", ":red_circle:", ":red_circle:", ":large_green_circle:"};
-    int rc = buf_printf(text, "%s: ", word[n->kind]) | notice_body(text, m);
+    static const char *const word[] = {"", "FIRING", "STILL FIRING", "RESOLVED", "SILENT",
+                                       "RESUMED"};
+    static const char *const icon[] = {"", ":red_circle:", ":red_circle:", ":large_green_circle:",
+                                       ":mute:", ":sound:"};
+    int silence = n->kind == SL_SILENCE || n->kind == SL_RESUMED;
+    int rc = buf_printf(text, "%s: ", word[n->kind]);
+    rc |= silence ? silence_body(text, n, win, since) : notice_body(text, m);
     if (n->kind == SL_REMINDER)
         rc |= buf_printf(text, "; firing since %s", since);
     if (n->kind == SL_RESOLVED)
         rc |= buf_printf(text, "; under the threshold for %s (firing since %s)", win, since);
     struct buf tmp;
     buf_init(&tmp, 8192);
-    rc |= buf_printf(&tmp, "%s *%s*: ", icon[n->kind], word[n->kind]) | notice_body(&tmp, m);
+    rc |= buf_printf(&tmp, "%s *%s*: ", icon[n->kind], word[n->kind]);
+    rc |= silence ? silence_body(&tmp, n, win, since) : notice_body(&tmp, m);
     rc |= buf_adds(json, "{\"text\":") | json_write_string(json, text->p, text->len) |
           buf_adds(json, ",\"unfurl_links\":false,\"unfurl_media\":false,\"blocks\":[") |
           buf_adds(json, "{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":") |
           json_write_string(json, tmp.p, tmp.len) | buf_adds(json, "}}");
     buf_reset(&tmp);
-    rc |= buf_printf(&tmp, "logferry · rate alert · firing since %s", since);
+    if (silence)
+        rc |= buf_printf(&tmp, "logferry · silence alert · last line %s", since);
+    else
+        rc |= buf_printf(&tmp, "logferry · rate alert · firing since %s", since);
     rc |= buf_adds(json, ",{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":") |
           json_write_string(json, tmp.p, tmp.len) | buf_adds(json, "}]}]}");
     buf_free(&tmp);

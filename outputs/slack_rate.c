@@ -8,12 +8,11 @@
  *
  * The window is SL_RATE_BUCKETS buckets of window/SL_RATE_BUCKETS ms (monotonic arrival
  * time), so it slides in steps of 1/60 of the window and memory per group is fixed (about
- * 1 KiB with its key); at most max_groups groups (quiet, non-firing groups are dropped first);
- * at most SL_NOTICES notices wait for the sender (the oldest reminder gives way first).
+ * 1 KiB with its key); at most max_groups groups (quiet, non-firing groups are dropped first).
+ * Notices go through the queue of slack_notice.c.
  *
- * Threads: sl_rate_fold() on the output thread (send), sl_rate_due()/sl_rate_take()/
- * sl_rate_fold_back() on the sender thread; every function except sl_threshold_parse() is
- * called with slack_out.mu held.
+ * Threads: sl_rate_fold() on the output thread (send), sl_rate_due() on the sender thread;
+ * every function except sl_threshold_parse() and init/free is called with slack_out.mu held.
  */
 #include "outputs/slack.h"
 
@@ -24,7 +23,6 @@
 #include <sys/time.h>
 
 #define SL_RATE_BUCKETS 60
-#define SL_NOTICES 32
 
 struct sl_rgroup {
     struct sl_rgroup *next;
@@ -44,8 +42,6 @@ struct sl_rate {
     uint32_t nbuckets;
     long ngroups;
     int64_t bucket_ms;
-    struct sl_notice q[SL_NOTICES];
-    int qhead, qn;
 };
 
 int sl_threshold_parse(const char *s, struct sl_threshold *t, char *err, size_t errsz)
@@ -176,29 +172,15 @@ static int over(const struct slack_out *st, uint64_t num, uint64_t den)
 static int queue(struct slack_out *st, const struct sl_rgroup *g, enum sl_kind kind,
                  uint64_t num, uint64_t den)
 {
-    struct sl_rate *r = st->rate;
-    if (r->qn == SL_NOTICES) {
-        /* full (Slack has been unreachable for long): a state change matters more than a
-         * reminder; drop the oldest reminder, else the oldest notice */
-        int drop = 0;
-        for (int i = 0; i < r->qn; i++)
-            if (r->q[(r->qhead + i) % SL_NOTICES].kind == SL_REMINDER) {
-                drop = i;
-                break;
-            }
-        for (int i = drop; i > 0; i--)
-            r->q[(r->qhead + i) % SL_NOTICES] = r->q[(r->qhead + i - 1) % SL_NOTICES];
-        r->qhead = (r->qhead + 1) % SL_NOTICES;
-        r->qn--;
-    }
-    struct sl_notice *n = &r->q[(r->qhead + r->qn) % SL_NOTICES];
-    r->qn++;
-    n->kind = kind;
-    n->num = num;
-    n->den = den;
-    n->window_s = (st->conf->window_ms + 999) / 1000;
-    n->since_wall_ms = g->since_wall;
-    memcpy(n->label, g->label, sizeof n->label);
+    struct sl_notice n;
+    memset(&n, 0, sizeof n);
+    n.kind = kind;
+    n.num = num;
+    n.den = den;
+    n.window_s = (st->conf->window_ms + 999) / 1000;
+    n.since_wall_ms = g->since_wall;
+    memcpy(n.label, g->label, sizeof n.label);
+    sl_notice_push(st, &n);
     return 1;
 }
 
@@ -304,7 +286,7 @@ int64_t sl_rate_due(struct slack_out *st, int64_t now)
     if (!r)
         return INT64_MAX;
     if (st->draining) /* shutdown: only what is queued counts */
-        return r->qn ? now : INT64_MAX;
+        return INT64_MAX;
     int firing = 0;
     for (uint32_t i = 0; i < r->nbuckets; i++)
         for (struct sl_rgroup *g = r->tab[i]; g; g = g->next)
@@ -312,34 +294,6 @@ int64_t sl_rate_due(struct slack_out *st, int64_t now)
                 evaluate(st, g, now);
                 firing |= g->firing;
             }
-    if (r->qn)
-        return now;
     /* while a group fires, look again each time the window slides a step */
     return firing ? (now / r->bucket_ms + 1) * r->bucket_ms : INT64_MAX;
-}
-
-int sl_rate_take(struct slack_out *st, struct sl_msg *m)
-{
-    struct sl_rate *r = st->rate;
-    if (!r || !r->qn)
-        return 0;
-    memset(m, 0, sizeof *m);
-    sl_agg_init(&m->agg);
-    m->notice = r->q[r->qhead];
-    m->kind = m->notice.kind;
-    m->thr = &st->thr;
-    m->window_s = m->notice.window_s;
-    r->qhead = (r->qhead + 1) % SL_NOTICES;
-    r->qn--;
-    return 1;
-}
-
-void sl_rate_fold_back(struct slack_out *st, const struct sl_msg *m)
-{
-    struct sl_rate *r = st->rate;
-    if (!r || r->qn == SL_NOTICES)
-        return; /* newer notices filled the queue: they say more than this one */
-    r->qhead = (r->qhead + SL_NOTICES - 1) % SL_NOTICES;
-    r->q[r->qhead] = m->notice;
-    r->qn++;
 }
