@@ -185,6 +185,7 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
     st->conf = vconf;
     st->env = env;
     st->to_stderr = !st->conf->webhook_url || !*st->conf->webhook_url;
+    st->webhook = env->type && strcmp(env->type, "webhook") == 0;
     lf_mask_url(st->conf->webhook_url, st->masked, sizeof st->masked);
     pthread_mutex_init(&st->mu, NULL);
     pthread_condattr_t ca;
@@ -579,6 +580,19 @@ static int slack_test(const void *vconf, const struct output_env *env, char *msg
 
 const struct output_desc out_slack_desc = {
     .type = "slack",
+    .conf_table = slack_keys,
+    .conf_size = sizeof(struct slack_conf),
+    .check = slack_check,
+    .init = slack_init,
+    .send = slack_send,
+    .flush = slack_flush,
+    .destroy = slack_destroy,
+    .test = slack_test,
+};
+
+/* [output webhook]: the same alerts as generic JSON (slack_webhook.c) to any URL. */
+const struct output_desc out_webhook_desc = {
+    .type = "webhook",
     .conf_table = slack_keys,
     .conf_size = sizeof(struct slack_conf),
     .check = slack_check,

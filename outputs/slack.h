@@ -85,7 +85,7 @@ struct sl_notice {
     uint64_t num, den;      /* rate: matching lines and (ratio) requests in the window */
     long window_s;          /* rate: the window; silence: the configured silence */
     int64_t since_wall_ms;  /* firing since / silent since (last line) */
-    char label[SL_KEY_MAX]; /* rate: the group's values, space separated; silence: input */
+    char label[SL_KEY_MAX]; /* rate: the group's values, \x1f-separated; silence: input */
     char path[256];         /* silence: the file of the input's last line ("" if none) */
     char host[SL_HOST_MAX]; /* silence: [agent] name */
 };
@@ -194,6 +194,8 @@ struct sl_msg {
     int ngroups;
     long window_s; /* the configured window, for the summary wording */
     enum sl_kind kind; /* SL_ALERT: a first alert or summary; else `notice` */
+    char group[SL_KEY_MAX]; /* the group's values, \x1f-separated ("": several groups) */
+    const struct conf_list *group_by;
     struct sl_notice notice;
     const struct sl_threshold *thr;
 };
@@ -236,6 +238,7 @@ struct slack_out {
     int nq_head, nq_n;
     struct sl_silent *silent;      /* inputs watched for silence by this output */
     int nsilent;
+    int webhook;                   /* type "webhook": the JSON of slack_webhook.c */
 };
 
 int64_t sl_mono_ms(void);
@@ -302,6 +305,10 @@ void sl_notice_push(struct slack_out *st, const struct sl_notice *n);
 int sl_notice_take(struct slack_out *st, struct sl_msg *m);
 /* Puts a notice that could not be delivered back at the head of the queue. */
 void sl_notice_fold_back(struct slack_out *st, const struct sl_msg *m);
+
+/* slack_webhook.c: the message as generic JSON ({"kind","count","group","cause","text"...});
+ * text gets the same fallback text as sl_format(). */
+int sl_format_webhook(const struct sl_msg *m, struct buf *text, struct buf *json);
 
 /* slack_cause.c (sl_cause_extract without the lock; the others under st->mu) */
 int sl_cause_init(struct slack_out *st);

@@ -394,6 +394,10 @@ static void move_sample(struct sl_msg *m, struct sl_sample *s)
 
 static void take_group(struct slack_out *st, struct sl_group *g, int64_t now, struct sl_msg *m)
 {
+    if (m->ngroups == 0)
+        sl_copy_strn(m->group, sizeof m->group, g->key, strlen(g->key));
+    else
+        m->group[0] = '\0';
     int window_over = st->draining || now >= g->window_end;
     int took_first = g->first_pending;
     if (g->first_pending) {
@@ -424,6 +428,7 @@ int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
     memset(m, 0, sizeof *m);
     sl_agg_init(&m->agg);
     m->window_s = (st->conf->window_ms + 999) / 1000;
+    m->group_by = &st->conf->group_by;
     int ndue = 0;
     struct sl_group *best = NULL;
     int64_t best_key = INT64_MAX;

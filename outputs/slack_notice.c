@@ -157,6 +157,7 @@ int sl_notice_take(struct slack_out *st, struct sl_msg *m)
     m->kind = m->notice.kind;
     m->thr = &st->thr;
     m->window_s = m->notice.window_s;
+    m->group_by = &st->conf->group_by;
     st->nq_head = (st->nq_head + 1) % SL_NOTICES;
     st->nq_n--;
     return 1;

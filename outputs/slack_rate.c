@@ -33,7 +33,7 @@ struct sl_rgroup {
     int64_t below_since; /* monotonic ms it went back under while firing (0: over) */
     int64_t cur;         /* absolute number of the newest bucket */
     uint32_t num[SL_RATE_BUCKETS], den[SL_RATE_BUCKETS];
-    char label[SL_KEY_MAX];
+    char label[SL_KEY_MAX]; /* the group's values, \x1f-separated */
     char key[];
 };
 
@@ -262,11 +262,11 @@ int sl_rate_fold(struct slack_out *st, const struct sl_line *l, int num, int den
         memcpy(g->key, l->key, l->keylen);
         g->hash = h;
         g->cur = now / r->bucket_ms;
-        /* the label: the group's values, \x1f-separated in the key, shown space-separated */
-        size_t o = 0;
-        for (size_t i = 0; i < l->keylen && o + 1 < sizeof g->label; i++)
-            g->label[o++] = l->key[i] == '\x1f' ? ' ' : l->key[i];
-        while (o > 0 && g->label[o - 1] == ' ')
+        /* the label: the key without its last separator (messages show the \x1f between
+         * values as a space, the webhook splits on it) */
+        size_t o = l->keylen < sizeof g->label ? l->keylen : sizeof g->label - 1;
+        memcpy(g->label, l->key, o);
+        while (o > 0 && g->label[o - 1] == '\x1f')
             o--;
         g->label[o] = '\0';
         g->next = *bucket;

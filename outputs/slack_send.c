@@ -219,7 +219,9 @@ static void *sender_main(void *arg)
 
             enum outcome o = SENT;
             long delay = 0;
-            if (sl_format(&m, &text, &json) != 0 || buf_cstr(&text) != 0 || buf_cstr(&json) != 0) {
+            int frc = st->webhook ? sl_format_webhook(&m, &text, &json)
+                                  : sl_format(&m, &text, &json);
+            if (frc != 0 || buf_cstr(&text) != 0 || buf_cstr(&json) != 0) {
                 LF_LOG(LF_ERROR, "out.slack", "[%s] message too large to format; its %llu "
                        "line(s) fold into the next one", st->env->name,
                        (unsigned long long)m.agg.count);

@@ -2,7 +2,7 @@
 # labels: slack
 # timeout: 90
 # Silence alerts ([input] silence) in the real agent, against two webhook stand-ins:
-#   silence_then_resumed: input web (silence = 1s) gets lines for 1 s, then none for 3 s, then
+#   silence_then_resumed: input web (silence = 2s) gets lines for 1 s, then none for 3 s, then
 #     lines again: each Slack output posts exactly one "SILENT: no lines from input web on
 #     was-1 for 1 s (last: <its file> at ...)" and, after the new lines, one "RESUMED";
 #   busy_input_never_silent: input app gets a line every 100 ms throughout: never reported;
@@ -24,13 +24,13 @@ rescan_interval = 250ms
 [input web]
 paths = $T/logs/access.log
 parser = nginx_combined
-silence = 1s
+silence = 2s
 [input app]
 paths = $T/logs/app.log
-silence = 1s
+silence = 2s
 [input other]
 paths = $T/logs/other.log
-silence = 1s
+silence = 2s
 silence_to = b
 [output slack]
 webhook_url = http://127.0.0.1:$(cat "$T/port_a")/services/T0LF/B0LF/SECRETxTOKENxQ7
@@ -39,7 +39,10 @@ min_interval = 0
 webhook_url = http://127.0.0.1:$(cat "$T/port_b")/services/T0LF/B0LF/SECRETxTOKENxQ8
 min_interval = 0
 CONF
-: >"$T/logs/access.log"; : >"$T/logs/app.log"
+# a first line in each file before the start, so a slow start of the writer below is not
+# taken for a silence
+echo '10.1.2.3 - - [06/Dec/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"' >"$T/logs/access.log"
+echo "app line start" >"$T/logs/app.log"
 start_agent "$T/agent.conf"
 wait_for "grep -q 'reading $T/logs/app.log' $T/agent.log" 10 || fail "agent did not open the logs"
 python3 - "$T/logs" <<'PY' || fail "writer"
@@ -49,10 +52,10 @@ def web():
     t = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
     with open(f"{d}/access.log", "a") as f:
         f.write(f'10.1.2.3 - - [{t}] "GET / HTTP/1.1" 200 12 "-" "gen"\n')
-for k in range(70):  # 7 s of app lines; web: 1 s on, 3 s off, then on
+for k in range(90):  # 9 s of app lines; web: 1 s on, 5 s off, then on
     with open(f"{d}/app.log", "a") as f:
         f.write(f"app line {k}\n")
-    if k < 10 or k >= 40:
+    if k < 10 or k >= 60:
         web()
     time.sleep(0.1)
 PY
@@ -64,7 +67,7 @@ def texts(p):
 a, b, path = texts(sys.argv[1]), texts(sys.argv[2]), sys.argv[3]
 for t in a: print("a:", t)
 for t in b: print("b:", t)
-pat = r"SILENT: no lines from input web on was-1 for 1 s \(last: " + re.escape(path) + r" at 20\d\d-\S+Z\)"
+pat = r"SILENT: no lines from input web on was-1 for 2 s \(last: " + re.escape(path) + r" at 20\d\d-\S+Z\)"
 for out in (a, b):
     web = [t for t in out if "input web" in t]
     assert len(web) == 2 and re.fullmatch(pat, web[0]), web
