@@ -278,7 +278,8 @@ static void start_first(struct slack_out *st, struct sl_group *g, struct sl_line
     }
     s->line = malloc(n + 1);
     if (s->line) {
-        memcpy(s->line, l->raw.p, n);
+        if (n)
+            memcpy(s->line, l->raw.p, n);
         s->line[n] = '\0';
         s->line_len = n;
         s->line_cut = n < l->raw.n;

@@ -2,7 +2,9 @@
 # labels: slack
 # timeout: 150
 # The application's exception in the alert (`cause_from`), with the nginx access log and the
-# Spring Boot log both tailed as files by the real agent, against the webhook stand-in:
+# Spring Boot log both tailed as files by the real agent, against the webhook stand-in.
+# multiline.timeout is 1.5 s (cause_wait 2.5 s): a slow machine (ASan) reading the 5 MB trace
+# must not see its 50 ms pause between two reads as the end of the record.
 #   cause_after_by_time: the app's ERROR + stack trace written 100 ms after the 500 is in the
 #     first alert: class, message, root cause (last "Caused by:"), the first 3 frames of the
 #     application's own code (framework frames skipped), the logger;
@@ -44,7 +46,7 @@ parser = nginx_trace
 paths = $T/logs/app.log
 parser = spring_boot
 multiline = java
-multiline.timeout = 50ms
+multiline.timeout = 1500ms
 multiline.max_lines = 1000000
 multiline.max_bytes = 8MiB
 max_line_bytes = 8MiB
@@ -59,7 +61,7 @@ webhook_url = \${SLACK_WEBHOOK_URL}
 window = 60s
 min_interval = 0
 cause_from = app, app2
-cause_wait = 1s
+cause_wait = 2500ms
 CONF
 for f in access access_trace app app2; do : >"$T/logs/$f.log"; done
 start_agent "$T/agent.conf"
@@ -94,17 +96,17 @@ access("/api/after")
 time.sleep(0.1)
 app("java.lang.NullPointerException", 'Cannot invoke "Order.getId()" because "order" is null', FR,
     caused="java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available")
-time.sleep(3.5)
+time.sleep(4)
 # 2: the exception 100 ms before the 500
 app("java.lang.IllegalStateException", "stock below zero", FR[1:2])
 time.sleep(0.1)
 access("/api/before")
-time.sleep(3.5)
+time.sleep(4)
 # 3: an exception of another host next to a 500 of this one
 app("com.shop.WrongHostException", "not yours", FR[1:2], f="app2.log")
 time.sleep(0.05)
 access("/api/wronghost")
-time.sleep(3.5)
+time.sleep(4)
 # 4: hostile message, 5 MB trace, the only own frame and the root cause at its very end
 hostile = b"<!channel> *bold* _it_ ~st~ ```x``` <https://evil|click> \xff\xfe bad utf8"
 big = ["org.apache.catalina.core.StandardWrapperValve.invoke(StandardWrapperValve.java:%d)" % i
@@ -114,7 +116,7 @@ app("com.shop.HostileException", None, big + ["com.shop.deep.Bottom.call(Bottom.
     caused="com.shop.RootOfAll: <!here> at the end")
 time.sleep(0.8) # 5 MB to read and join: let it arrive first on a loaded machine
 access("/api/hostile")
-time.sleep(3.5)
+time.sleep(4)
 # 5: trace id beats time: the right exception 0.5 s before, a decoy 50 ms before
 tr = "4bf92f3577b34da6a3ce929d0e0e4736"
 app("com.shop.TraceMatchedException", "the right one", FR[1:2], trace=tr)

@@ -39,26 +39,36 @@ min_interval = 0
 webhook_url = http://127.0.0.1:$(cat "$T/port_b")/services/T0LF/B0LF/SECRETxTOKENxQ8
 min_interval = 0
 CONF
-# a first line in each file before the start, so a slow start of the writer below is not
-# taken for a silence
-echo '10.1.2.3 - - [06/Dec/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"' >"$T/logs/access.log"
-echo "app line start" >"$T/logs/app.log"
-start_agent "$T/agent.conf"
-wait_for "grep -q 'reading $T/logs/app.log' $T/agent.log" 10 || fail "agent did not open the logs"
-python3 - "$T/logs" <<'PY' || fail "writer"
-import sys, time, datetime
-d = sys.argv[1]
+# The writer runs before the agent starts and writes both files every 100 ms until the agent
+# has opened them (flag file), so a slow start on a loaded machine is never a silence.
+: >"$T/logs/access.log"; : >"$T/logs/app.log"
+python3 - "$T/logs" "$T/started" <<'PY' &
+import os, sys, time, datetime
+d, flag = sys.argv[1], sys.argv[2]
 def web():
     t = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
     with open(f"{d}/access.log", "a") as f:
         f.write(f'10.1.2.3 - - [{t}] "GET / HTTP/1.1" 200 12 "-" "gen"\n')
-for k in range(90):  # 9 s of app lines; web: 1 s on, 5 s off, then on
+def app(k):
     with open(f"{d}/app.log", "a") as f:
         f.write(f"app line {k}\n")
+open(flag + ".writing", "w").close()
+k = 0
+while not os.path.exists(flag) and k < 600:
+    app(k); web(); k += 1
+    time.sleep(0.1)
+for k in range(90):  # 9 s of app lines; web: 1 s on, 5 s off, then on
+    app(k)
     if k < 10 or k >= 60:
         web()
     time.sleep(0.1)
 PY
+WRITER=$!
+wait_for "[ -f $T/started.writing ]" 30 || fail "writer did not start"
+start_agent "$T/agent.conf"
+wait_for "grep -q 'reading $T/logs/app.log' $T/agent.log" 10 || fail "agent did not open the logs"
+touch "$T/started"
+wait "$WRITER" || fail "writer"
 stop_agent
 python3 - "$T/slack_a.jsonl" "$T/slack_b.jsonl" "$T/logs/access.log" <<'PY' || fail "silence messages"
 import json, re, sys
