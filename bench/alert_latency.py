@@ -6,8 +6,9 @@ tailed file to the arrival of the webhook request at a local Slack stand-in
 (tests/tools/slack_standin.py, which records time.monotonic_ns() when the request's headers
 have been read). Both clocks are CLOCK_MONOTONIC on the same machine.
 
-Each alert uses a new url.path, so with the default group_by (host.name, url.path) every
-line is the first of its group and is posted at once. Alerts are spaced a little more than
+Each alert uses a new url.path (/bench/TAG/N; group_path_ids = false, or N would make them
+one /bench/TAG/{id} group), so with the default group_by (host.name, url.path) every line is
+the first of its group and is posted at once. Alerts are spaced a little more than
 the output's min_interval apart so the pace never delays one (pass --min-interval to shorten
 a sanity run; the shipped default is 1s).
 
@@ -133,6 +134,7 @@ path = {args.out}
 webhook_url = http://127.0.0.1:{port}/services/TBENCH/BBENCH/benchsecret
 min_interval = {args.min_interval}
 window = 60s
+group_path_ids = false
 """ + (f"cause_from = app\n{cause_conf(app)}" if cause else ""))
     agent_log = open(os.path.join(tmp, f"agent-{name}.log"), "w")
     agent = subprocess.Popen([logferry, "-c", conf], stdout=agent_log, stderr=subprocess.STDOUT)
@@ -255,6 +257,7 @@ path = {args.out}
 webhook_url = http://127.0.0.1:{port}/services/TBENCH/BBENCH/benchsecret
 min_interval = {args.min_interval}
 window = 60s
+group_path_ids = false
 """ + ("cause_from = app\n" if with_cause else ""))
     logp = os.path.join(d, "agent.log")
     agent_log = open(logp, "w")
