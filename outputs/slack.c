@@ -66,6 +66,12 @@ static const struct conf_key slack_keys[] = {
      "while a rate alert stays firing, a reminder this often", NULL},
     {"min_events", CT_INT, "20", offsetof(struct slack_conf, min_events),
      "no ratio alert on a window with fewer events matching the threshold's CONDITION", NULL},
+    {"kibana_url", CT_STR, "", offsetof(struct slack_conf, kibana_url),
+     "adds an 'Open in Kibana' link to each alert: Discover filtered on its host and path over "
+     "its time range", NULL},
+    {"kibana_data_view", CT_STR, "logferry-data-view",
+     offsetof(struct slack_conf, kibana_data_view),
+     "the data view the link opens (the id of logferry's saved objects)", NULL},
     {"cause_ring", CT_INT, "128", offsetof(struct slack_conf, cause_ring),
      "candidate causes kept per host (about 3 KiB each, at most 8 hosts)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
@@ -148,6 +154,16 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
     }
     if (sc->cause_ring < 8 || sc->cause_ring > 4096) {
         conf_err(errs, c->file, key_line(s, "cause_ring"), "cause_ring: must be between 8 and 4096");
+        n++;
+    }
+    const char *k = sc->kibana_url;
+    if (k && *k && strncmp(k, "https://", 8) != 0 && strncmp(k, "http://", 7) != 0) {
+        conf_err(errs, c->file, key_line(s, "kibana_url"), "kibana_url: not an http(s) URL");
+        n++;
+    }
+    if (k && *k && strpbrk(k, "<>| \"")) {
+        conf_err(errs, c->file, key_line(s, "kibana_url"),
+                 "kibana_url: must not contain <, >, |, spaces or quotes");
         n++;
     }
     if (sc->threshold && *sc->threshold) {

@@ -49,6 +49,8 @@ struct slack_conf {
     const char *threshold;       /* "" or NULL: first alert + summaries; else rate alerts */
     long repeat_ms;
     long min_events;
+    const char *kibana_url;      /* "" or NULL: no link */
+    const char *kibana_data_view;
 };
 
 #define SL_DEFAULT_WHEN "http.response.status_code >= 500"
@@ -196,6 +198,7 @@ struct sl_msg {
     enum sl_kind kind; /* SL_ALERT: a first alert or summary; else `notice` */
     char group[SL_KEY_MAX]; /* the group's values, \x1f-separated ("": several groups) */
     const struct conf_list *group_by;
+    const char *kibana_url, *kibana_view; /* conf strings; "Open in Kibana" when set */
     struct sl_notice notice;
     const struct sl_threshold *thr;
 };
@@ -309,6 +312,10 @@ void sl_notice_fold_back(struct slack_out *st, const struct sl_msg *m);
 /* slack_webhook.c: the message as generic JSON ({"kind","count","group","cause","text"...});
  * text gets the same fallback text as sl_format(). */
 int sl_format_webhook(const struct sl_msg *m, struct buf *text, struct buf *json);
+
+/* slack_link.c: appends the "Open in Kibana" Discover URL of m (nothing without kibana_url
+ * or for notices). */
+int sl_kibana_link(const struct sl_msg *m, struct buf *out);
 
 /* slack_cause.c (sl_cause_extract without the lock; the others under st->mu) */
 int sl_cause_init(struct slack_out *st);

@@ -430,6 +430,8 @@ int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
     sl_agg_init(&m->agg);
     m->window_s = (st->conf->window_ms + 999) / 1000;
     m->group_by = &st->conf->group_by;
+    m->kibana_url = st->conf->kibana_url;
+    m->kibana_view = st->conf->kibana_data_view;
     int ndue = 0;
     struct sl_group *best = NULL;
     int64_t best_key = INT64_MAX;

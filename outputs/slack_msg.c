@@ -516,7 +516,6 @@ int sl_format(const struct sl_msg *m, struct buf *text, struct buf *json)
         json_format_ts(m->agg.last_ms, ts);
         rc |= field_obj(json, &tmp, &nf, "Last", ts, 0);
     }
-    buf_free(&fv);
     if (nf == 0)
         rc |= field_obj(json, &tmp, &nf, "Lines", "see above", 0);
     rc |= buf_adds(json, "]}");
@@ -524,6 +523,17 @@ int sl_format(const struct sl_msg *m, struct buf *text, struct buf *json)
         rc |= cause_section(json, &tmp, &m->sample);
     if (m->has_sample)
         rc |= code_block(json, &tmp, is_first_alert(m) ? "*Line*" : "*First line*", &m->sample);
+    if (m->kibana_url && *m->kibana_url) {
+        /* the link's text is ours; its URL is fully percent-encoded (slack_link.c) */
+        buf_reset(&fv);
+        if (sl_kibana_link(m, &fv) == 0 && fv.len) {
+            buf_reset(&tmp);
+            rc |= buf_adds(&tmp, "<") | buf_add(&tmp, fv.p, fv.len) |
+                  buf_adds(&tmp, "|Open in Kibana>");
+            rc |= section(json, tmp.p, tmp.len);
+        }
+    }
+    buf_free(&fv);
     buf_reset(&tmp);
     rc |= buf_printf(&tmp, "logferry · %llu matching line%s", (unsigned long long)m->agg.count,
                      m->agg.count == 1 ? "" : "s");

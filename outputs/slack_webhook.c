@@ -91,6 +91,13 @@ static int alert_fields(struct buf *j, const struct sl_msg *m)
         rc |= buf_printf(j, "%s{\"cause\":\"other\",\"count\":%llu}", a->ncauses ? "," : "",
                          (unsigned long long)a->causes_other);
     rc |= buf_addc(j, ']');
+    if (m->kibana_url && *m->kibana_url) {
+        struct buf link;
+        buf_init(&link, 64 * 1024);
+        if (sl_kibana_link(m, &link) == 0 && link.len)
+            rc |= buf_adds(j, ",\"kibana\":") | json_write_string(j, link.p, link.len);
+        buf_free(&link);
+    }
     if (m->has_sample)
         rc |= jstr(j, "host", m->sample.host) | jstr(j, "path", m->sample.path) |
               (m->sample.line ? buf_adds(j, ",\"line\":") |

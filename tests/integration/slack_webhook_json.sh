@@ -10,6 +10,7 @@
 #     count 4, statuses {"500":4} and the causes counted;
 #   webhook_rate_firing: a second webhook output with `threshold = 3` posts "firing" with
 #     rate.matching >= 3 and its group;
+#   kibana_link: with kibana_url, the first alert carries a Discover link on its host and path;
 #   hostile text stays data: <!channel> in the path is kept as is inside JSON strings, and
 #     every body is valid JSON.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +39,7 @@ webhook_url = http://127.0.0.1:$(cat "$T/port_a")/hooks/alerts?token=SECRETxTOKE
 window = 60s
 min_interval = 0
 cause_from = app
+kibana_url = https://kibana.example
 [output webhook rate]
 webhook_url = http://127.0.0.1:$(cat "$T/port_b")/hooks/rate
 threshold = 3
@@ -77,6 +79,8 @@ assert f["cause"]["type"] == "java.lang.NullPointerException" and f["cause"]["me
 assert f["cause"]["frames"] == ["com.shop.OrderService.place(OrderService.java:42)"], f
 assert f["path"].startswith("/api/orders/100") and f["text"].startswith("1× HTTP 500 on was-1"), f
 assert s["count"] == 4 and s["statuses"] == {"500": 4}, s
+assert f["kibana"].startswith("https://kibana.example/app/discover#/?_g=%28time%3A%28from%3A"), f["kibana"]
+assert "url.path%3A%22%2Fapi%2Forders%2F100%22" in f["kibana"], f["kibana"]
 assert s["causes"] == [{"cause": "NullPointerException at OrderService.java:42", "count": 4}], s
 assert "<!channel>" in f["line"], f["line"]  # data, not Slack mrkdwn
 assert "<!channel>" not in f["text"]          # the Slack fallback text never has it raw
