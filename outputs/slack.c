@@ -72,6 +72,15 @@ static const struct conf_key slack_keys[] = {
     {"kibana_data_view", CT_STR, "logferry-data-view",
      offsetof(struct slack_conf, kibana_data_view),
      "the data view the link opens (the id of logferry's saved objects)", NULL},
+    {"kibana_objects", CT_STR, "/usr/share/logferry/kibana/logferry-kibana.ndjson",
+     offsetof(struct slack_conf, kibana_objects),
+     "`logferry setup` imports these saved objects into kibana_url", NULL},
+    {"kibana_username", CT_STR, "", offsetof(struct slack_conf, kibana_username),
+     "Kibana user for `logferry setup` (basic authentication)", NULL},
+    {"kibana_password", CT_STR, "", offsetof(struct slack_conf, kibana_password),
+     "its password (a secret: use ${KIBANA_PASSWORD})", NULL},
+    {"kibana_api_key", CT_STR, "", offsetof(struct slack_conf, kibana_api_key),
+     "Kibana API key for `logferry setup` (a secret; instead of username/password)", NULL},
     {"cause_ring", CT_INT, "128", offsetof(struct slack_conf, cause_ring),
      "candidate causes kept per host (about 3 KiB each, at most 8 hosts)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
@@ -594,6 +603,13 @@ static int slack_test(const void *vconf, const struct output_env *env, char *msg
     return 0;
 }
 
+static int slack_setup(const void *vconf, const struct output_env *env, char *msg,
+                       size_t msgsz)
+{
+    (void)env;
+    return sl_setup_kibana(vconf, msg, msgsz);
+}
+
 const struct output_desc out_slack_desc = {
     .type = "slack",
     .conf_table = slack_keys,
@@ -604,6 +620,7 @@ const struct output_desc out_slack_desc = {
     .flush = slack_flush,
     .destroy = slack_destroy,
     .test = slack_test,
+    .setup = slack_setup,
 };
 
 /* [output webhook]: the same alerts as generic JSON (slack_webhook.c) to any URL. */
@@ -617,4 +634,5 @@ const struct output_desc out_webhook_desc = {
     .flush = slack_flush,
     .destroy = slack_destroy,
     .test = slack_test,
+    .setup = slack_setup,
 };

@@ -51,6 +51,8 @@ struct slack_conf {
     long min_events;
     const char *kibana_url;      /* "" or NULL: no link */
     const char *kibana_data_view;
+    const char *kibana_objects;  /* `logferry setup`: the saved objects to import */
+    const char *kibana_username, *kibana_password, *kibana_api_key; /* secrets */
 };
 
 #define SL_DEFAULT_WHEN "http.response.status_code >= 500"
@@ -312,6 +314,9 @@ void sl_notice_fold_back(struct slack_out *st, const struct sl_msg *m);
 /* slack_webhook.c: the message as generic JSON ({"kind","count","group","cause","text"...});
  * text gets the same fallback text as sl_format(). */
 int sl_format_webhook(const struct sl_msg *m, struct buf *text, struct buf *json);
+
+/* slack_setup.c: `logferry setup` imports the Kibana saved objects (kibana_url). */
+int sl_setup_kibana(const struct slack_conf *sc, char *msg, size_t msgsz);
 
 /* slack_link.c: appends the "Open in Kibana" Discover URL of m (nothing without kibana_url
  * or for notices). */
