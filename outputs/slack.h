@@ -349,6 +349,8 @@ int sl_escape(struct buf *b, const char *s, size_t n, size_t maxchars);
 
 /* slack_send.c */
 int sl_sender_start(struct slack_out *st, char *err, size_t errsz);
+/* A server's answer for a message: printable ASCII, one line, capped to outsz. */
+void sl_printable(const char *in, char *out, size_t outsz);
 void sl_sender_stop(struct slack_out *st);
 
 #endif

@@ -90,8 +90,8 @@ static void set_state(struct slack_out *st, int state, const char *err)
                  (int)(sizeof m->last_error - 1), err);
 }
 
-/* Printable form of Slack's answer for the log: ASCII only, capped. */
-static void printable(const char *in, char *out, size_t outsz)
+/* Printable form of a server's answer for the log: ASCII only, capped. */
+void sl_printable(const char *in, char *out, size_t outsz)
 {
     size_t o = 0;
     for (size_t i = 0; in[i] && o + 1 < outsz; i++)
@@ -143,7 +143,7 @@ static enum outcome post(struct slack_out *st, CURL *c, struct resp *r, const st
     }
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    printable(r->body, answer, sizeof answer);
+    sl_printable(r->body, answer, sizeof answer);
     if (code >= 200 && code < 300)
         return SENT;
     if (code == 429) {

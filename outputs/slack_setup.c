@@ -35,15 +35,6 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-/* Printable, one line, capped: Kibana's answer in a message. */
-static void printable(const char *in, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (size_t i = 0; in[i] && o + 1 < outsz; i++)
-        out[o++] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : ' ';
-    out[o] = '\0';
-}
-
 int sl_setup_kibana(const struct slack_conf *sc, char *msg, size_t msgsz)
 {
     if (!sc->kibana_url || !*sc->kibana_url) {
@@ -104,7 +95,7 @@ int sl_setup_kibana(const struct slack_conf *sc, char *msg, size_t msgsz)
     curl_mime_free(mime);
     curl_easy_cleanup(c);
     char answer[300];
-    printable(a.body, answer, sizeof answer);
+    sl_printable(a.body, answer, sizeof answer);
     if (rc != CURLE_OK) {
         snprintf(msg, msgsz, "importing the Kibana saved objects into %s failed: %s", masked,
                  curl_easy_strerror(rc));
