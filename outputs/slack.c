@@ -13,9 +13,11 @@
 #include "outputs/slack.h"
 #include "agent/json.h"
 #include "agent/log.h"
+#include "agent/status.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,9 @@ static const struct conf_key slack_keys[] = {
      "candidate causes kept per host (about 3 KiB each, at most 8 hosts)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
+
+/* Which Slack/webhook output feeds the status page's events per input (0: none yet). */
+static atomic_int series_feeder;
 
 static int key_line(struct conf_section *s, const char *key)
 {
@@ -235,6 +240,8 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
     }
     if (sl_silence_init(st, err, errsz) != 0)
         goto fail;
+    int none = 0;
+    st->feeds_events = atomic_compare_exchange_strong(&series_feeder, &none, 1);
     if (!st->to_stderr && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errsz, "curl_global_init failed");
         goto fail;
@@ -474,14 +481,30 @@ static void slack_send_rate(struct slack_out *st, struct event_batch *b, int64_t
     ack_batch(st, b, matched, skipped, wake);
 }
 
+/* The status page's alert lines per minute of a group: "OUTPUT: was-1 /api/orders/{id}". */
+static void series_group(const struct slack_out *st, const char *key, size_t keylen, uint64_t n)
+{
+    char name[SL_KEY_MAX + 64];
+    size_t o = (size_t)snprintf(name, sizeof name, "%s: ", st->env->name);
+    for (size_t i = 0; i < keylen && o + 1 < sizeof name; i++)
+        name[o++] = key[i] == '\x1f' ? ' ' : key[i];
+    while (o > 0 && name[o - 1] == ' ')
+        o--;
+    lf_status_series_add("5xx", name, o, n);
+}
+
 static void slack_send(void *vst, struct event_batch *b)
 {
     struct slack_out *st = vst;
     uint64_t matched = 0, skipped = 0;
     int woke = 0, wake_again = 0;
     struct sl_line l;
-    char key[SL_KEY_MAX];
+    char key[SL_KEY_MAX], run_key[SL_KEY_MAX];
+    size_t run_len = 0;
+    uint64_t run_n = 0;
     int64_t now = sl_mono_ms();
+    if (st->feeds_events && b->n && b->src && b->src->input)
+        lf_status_series_add("events", b->src->input, strlen(b->src->input), b->n);
     if (st->nsilent && b->n && b->src && b->src->input) {
         pthread_mutex_lock(&st->mu);
         if (sl_silence_line(st, b->src->input, b->src->path, now))
@@ -514,6 +537,16 @@ static void slack_send(void *vst, struct event_batch *b)
         }
         matched++;
         fill_line(st, b, ev, &l, key, sizeof key);
+        /* runs of one group count once on the status page's chart */
+        if (run_n && (run_len != l.keylen || memcmp(run_key, key, run_len) != 0)) {
+            series_group(st, run_key, run_len, run_n);
+            run_n = 0;
+        }
+        if (!run_n) {
+            memcpy(run_key, key, l.keylen);
+            run_len = l.keylen;
+        }
+        run_n++;
         pthread_mutex_lock(&st->mu);
         int r = sl_fold(st, &l, now);
         if (r == 1) {
@@ -529,6 +562,8 @@ static void slack_send(void *vst, struct event_batch *b)
         }
         pthread_mutex_unlock(&st->mu);
     }
+    if (run_n)
+        series_group(st, run_key, run_len, run_n);
     ack_batch(st, b, matched, skipped, wake_again);
 }
 
@@ -566,6 +601,8 @@ static void slack_destroy(void *vst)
     sl_cause_free(st);
     sl_rate_free(st);
     sl_silence_free(st);
+    if (st->feeds_events)
+        atomic_store(&series_feeder, 0);
     when_free(st->thr.of);
     when_free(st->own_when);
     pthread_cond_destroy(&st->cond);

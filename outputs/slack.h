@@ -244,6 +244,8 @@ struct slack_out {
     struct sl_silent *silent;      /* inputs watched for silence by this output */
     int nsilent;
     int webhook;                   /* type "webhook": the JSON of slack_webhook.c */
+    int feeds_events;              /* this output feeds the status page's events per input
+                                    * (one output does: every output sees every batch) */
 };
 
 int64_t sl_mono_ms(void);

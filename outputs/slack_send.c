@@ -234,6 +234,7 @@ static void *sender_main(void *arg)
             }
             if (o == SENT) {
                 lf_status_note_alert(text.p);
+                lf_status_series_add("alerts", st->env->name, strlen(st->env->name), 1);
                 METRIC_ADD(st->env->m->alerts_sent, 1);
                 METRIC_ADD(st->env->m->events_acked, m.agg.count);
                 if (st->failing)
