@@ -335,9 +335,11 @@ def main():
             results.append(run_phase(ph, args, tmp, args.logferry, rec, f"{ph}{os.getpid()}"))
         costs = []
         if args.cause:
-            for rep in range(args.reps):  # alternated, so drift in the machine's load is shared
-                costs.append(run_cost(args, tmp, args.logferry, False, rep))
-                costs.append(run_cost(args, tmp, args.logferry, True, rep))
+            for rep in range(args.reps):
+                # alternated, and which goes first too (the first of a pair measured slower
+                # in every run), so drift in the machine's load is shared
+                for with_cause in ((False, True) if rep % 2 == 0 else (True, False)):
+                    costs.append(run_cost(args, tmp, args.logferry, with_cause, rep))
     finally:
         standin.terminate()
         standin.wait()
