@@ -48,6 +48,8 @@ struct input_conf {
     long close_renamed_ms;
     long close_inactive_ms;
     struct conf_kvlist fields;
+    long silence_ms;        /* read by the Slack outputs through output_env.conf */
+    const char *silence_to;
 };
 
 struct input {

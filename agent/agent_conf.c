@@ -55,6 +55,12 @@ static const struct conf_key input_keys[] = {
     {"close_inactive", CT_DURATION, "5m", IC(close_inactive_ms),
      "close a file with no new data for this long (reopened on change)", NULL},
     {"fields.", CT_PREFIX, NULL, IC(fields), "static fields: fields.service.name = shop", NULL},
+    {"silence", CT_DURATION, "0", IC(silence_ms),
+     "post a silence alert (Slack outputs) when no file of this input has had a new line for "
+     "this long, and a resumed alert when lines come again (0: off)", NULL},
+    {"silence_to", CT_STR, "", IC(silence_to),
+     "the Slack output that gets this input's silence alerts (default: every Slack output)",
+     NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -191,6 +197,7 @@ static int configure_output(struct agent *a, struct conf_section *s, struct conf
     o->env.shutdown_timeout_ms = a->ac.shutdown_timeout_ms;
     o->env.m = &o->m;
     o->env.core = o;
+    o->env.conf = a->conf;
     int n = 0;
     struct conf_entry *we = conf_find(s, "when");
     if (we) {

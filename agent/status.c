@@ -80,7 +80,7 @@ json_t *lf_status_json(void)
             "alerts_sent", (json_int_t)METRIC_GET(m->alerts_sent),
             "alerts_folded", (json_int_t)METRIC_GET(m->alerts_folded)));
     }
-    json_t *root = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
+    json_t *root = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
         "name", a->host_name, "version", LOGFERRY_VERSION,
         "uptime_s", (json_int_t)((wall_ms() - a->started_ms) / 1000), "config", a->conf_path,
         "files", files, "outputs", outs,
@@ -88,7 +88,7 @@ json_t *lf_status_json(void)
         "bytes", (json_int_t)METRIC_GET(lf_metrics.queue_bytes),
         "max_events", (json_int_t)a->ac.queue_max_events,
         "max_bytes", (json_int_t)a->ac.queue_max_bytes,
-        "alerts", lf_status_alerts());
+        "alerts", lf_status_alerts(), "series", lf_status_series());
     pthread_mutex_unlock(&reg_mu);
     return root;
 }

@@ -13,7 +13,8 @@
  *                 "state_since_ms": 1700000000000, "last_error": "...",
  *                 "queue_batches": 3, "events_acked": 100, "events_dead": 0, ...}],
  *    "queue": {"events": 10, "bytes": 65536, "max_events": 100000, "max_bytes": 16777216},
- *    "alerts": [{"time": "...", "text": "1× HTTP 500 on was-1 ..."}]}
+ *    "alerts": [{"time": "...", "text": "1× HTTP 500 on was-1 ..."}],
+ *    "series": [{"kind": "events|5xx|alerts", "name": "nginx", "per_minute": [60 counts]}]}
  *
  * Returns a new reference (caller json_decref()s), or NULL when the agent is not running.
  */
@@ -21,6 +22,8 @@
 #define LF_STATUS_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 json_t *lf_status_json(void);
 
@@ -28,5 +31,12 @@ json_t *lf_status_json(void);
  * Thread-safe; keeps the last 20. `text` is copied. */
 void lf_status_note_alert(const char *text);
 json_t *lf_status_alerts(void);
+
+/* The last hour per minute for the page's charts (status_series.c): kind "events" (name: an
+ * input), "5xx" (an alert group), "alerts" (an output). Thread-safe; name is copied (cut to
+ * 127 bytes, invalid UTF-8 as '?'). lf_status_series(): [{"kind", "name", "per_minute":
+ * [60 counts, oldest first]}]. */
+void lf_status_series_add(const char *kind, const char *name, size_t namelen, uint64_t n);
+json_t *lf_status_series(void);
 
 #endif

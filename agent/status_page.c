@@ -233,6 +233,64 @@ static int section_outputs(struct buf *b, const json_t *outs, long long now_ms)
     return rc | buf_adds(b, "</table>");
 }
 
+/* 60 one-minute bars, oldest left, scaled to the hour's largest minute (inline SVG). */
+static int spark(struct buf *b, const json_t *per, long long *total, long long *last)
+{
+    size_t n = json_array_size(per);
+    long long max = 0;
+    *total = 0;
+    for (size_t i = 0; i < n; i++) {
+        long long v = (long long)json_integer_value(json_array_get(per, i));
+        *total += v;
+        if (v > max)
+            max = v;
+    }
+    *last = n ? (long long)json_integer_value(json_array_get(per, n - 1)) : 0;
+    int rc = buf_printf(b, "<svg width=\"%zu\" height=\"32\" viewBox=\"0 0 %zu 32\" "
+                           "fill=\"#3a6ea5\" role=\"img\"><title>max %lld per minute</title>",
+                        n * 4, n * 4, max);
+    for (size_t i = 0; i < n && max > 0; i++) {
+        long long v = (long long)json_integer_value(json_array_get(per, i));
+        long long h = v ? (v * 30 / max > 0 ? v * 30 / max : 1) : 0;
+        if (h)
+            rc |= buf_printf(b, "<rect x=\"%zu\" y=\"%lld\" width=\"3\" height=\"%lld\"/>",
+                             i * 4, 32 - h, h);
+    }
+    return rc | buf_adds(b, "</svg>");
+}
+
+/* The last hour: events per second per input, 5xx per minute per group, alerts sent, so a
+ * glance tells whether a flood is growing or over. */
+static int section_charts(struct buf *b, const json_t *series)
+{
+    size_t n = json_array_size(series);
+    if (n == 0)
+        return 0;
+    int rc = buf_adds(b, "<h2>Last hour</h2><table id=\"charts\"><tr><th>Series</th>"
+                         "<th>Per minute (oldest left)</th><th>Hour</th><th>Last minute</th></tr>");
+    static const char *const kinds[][2] = {{"events", "events/s of input "},
+                                           {"5xx", "alert lines/min of "},
+                                           {"alerts", "alerts sent by "}};
+    for (size_t k = 0; k < 3; k++)
+        for (size_t i = 0; i < n; i++) {
+            const json_t *s = json_array_get(series, i);
+            if (strcmp(jstr(s, "kind"), kinds[k][0]) != 0)
+                continue;
+            long long total, last;
+            rc |= buf_printf(b, "<tr><td class=\"p\">%s", kinds[k][1]);
+            rc |= lf_html_escape(b, jstr(s, "name"));
+            rc |= buf_adds(b, "</td><td>");
+            rc |= spark(b, json_object_get(s, "per_minute"), &total, &last);
+            if (k == 0)
+                rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%.1f/s</td>"
+                                    "</tr>", total, (double)last / 60.0);
+            else
+                rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+                                    "</tr>", total, last);
+        }
+    return rc | buf_adds(b, "</table>");
+}
+
 static int section_alerts(struct buf *b, const json_t *alerts)
 {
     size_t n = json_array_size(alerts);
@@ -288,6 +346,7 @@ int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms)
     rc |= buf_adds(b, "</div>");
     rc |= section_files(b, json_object_get(status, "files"));
     rc |= section_outputs(b, json_object_get(status, "outputs"), now_ms);
+    rc |= section_charts(b, json_object_get(status, "series"));
     rc |= section_alerts(b, json_object_get(status, "alerts"));
     rc |= buf_adds(b, "<p class=\"meta\">Machine-readable: <a href=\"/status\">/status</a> · "
                       "<a href=\"/metrics\">/metrics</a> · <a href=\"/healthz\">/healthz</a>"

@@ -6,6 +6,7 @@
 #
 #   bench/alert_latency.sh                      # recorded run: 50 alerts, min_interval 1s
 #   bench/alert_latency.sh --alerts 20 --min-interval 100ms   # quick sanity run
+#   bench/alert_latency.sh --cause --phases= --min-interval 100ms  # cause_from latency and cost
 #   LOGFERRY=/path/to/logferry bench/alert_latency.sh --json results.json
 #
 # Needs python3 and a built logferry (default build/logferry). Options: see alert_latency.py.

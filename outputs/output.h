@@ -50,6 +50,9 @@ struct output_env {
      * stuck retrying (broker down) or a flush() must then return without acking what it
      * could not deliver. destroy() must not wait on the network either. */
     const atomic_int *giving_up;
+    /* The whole configuration, read only (NULL in unit tests): an output may read other
+     * sections' keys declared for it (the Slack output reads [input] silence). */
+    struct conf *conf;
 };
 
 /* 1 if the output should ship this event (its `when` matches or it has none). */

@@ -13,9 +13,11 @@
 #include "outputs/slack.h"
 #include "agent/json.h"
 #include "agent/log.h"
+#include "agent/status.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +43,53 @@ static const struct conf_key slack_keys[] = {
     {"max_groups", CT_INT, "1000", offsetof(struct slack_conf, max_groups),
      "groups tracked at once; lines of further groups are counted in one overflow summary",
      NULL},
+    {"group_path_ids", CT_BOOL, "true", offsetof(struct slack_conf, group_path_ids),
+     "with url.path in group_by, path segments that are numbers, UUIDs or hex of 8+ "
+     "characters group as {id} (/orders/123 and /orders/124 are one group)", NULL},
+    {"cause_from", CT_LIST, "", offsetof(struct slack_conf, cause_from),
+     "inputs whose ERROR/FATAL events (or events with error.stack_trace) explain alerts: "
+     "their exception is shown in the alert; their events never alert themselves", NULL},
+    {"cause_window", CT_DURATION, "2s", offsetof(struct slack_conf, cause_window_ms),
+     "without a common trace.id, a cause is the nearest candidate within this time of the "
+     "alert line (before or after)", NULL},
+    {"cause_wait", CT_DURATION, "300ms", offsetof(struct slack_conf, cause_wait_ms),
+     "a first alert whose cause is not there yet waits at most this long for it", NULL},
+    {"cause_frames", CT_INT, "3", offsetof(struct slack_conf, cause_frames),
+     "stack frames of the application's own code shown with a cause", NULL},
+    {"cause_frames_skip", CT_LIST,
+     "java., javax., jakarta., sun., jdk., org.springframework., org.apache., com.zaxxer., "
+     "org.hibernate.", offsetof(struct slack_conf, cause_frames_skip),
+     "frames starting with these prefixes are not the application's own", NULL},
+    {"threshold", CT_STR, "", offsetof(struct slack_conf, threshold),
+     "rate alerts instead of first alerts: 'PERCENT% of CONDITION' (the share of the events "
+     "matching CONDITION that match `when`) or a COUNT of matching lines, over `window`; one "
+     "firing message, reminders every `repeat`, one resolved message", NULL},
+    {"repeat", CT_DURATION, "1h", offsetof(struct slack_conf, repeat_ms),
+     "while a rate alert stays firing, a reminder this often", NULL},
+    {"min_events", CT_INT, "20", offsetof(struct slack_conf, min_events),
+     "no ratio alert on a window with fewer events matching the threshold's CONDITION", NULL},
+    {"kibana_url", CT_STR, "", offsetof(struct slack_conf, kibana_url),
+     "adds an 'Open in Kibana' link to each alert: Discover filtered on its host and path over "
+     "its time range", NULL},
+    {"kibana_data_view", CT_STR, "logferry-data-view",
+     offsetof(struct slack_conf, kibana_data_view),
+     "the data view the link opens (the id of logferry's saved objects)", NULL},
+    {"kibana_objects", CT_STR, "/usr/share/logferry/kibana/logferry-kibana.ndjson",
+     offsetof(struct slack_conf, kibana_objects),
+     "`logferry setup` imports these saved objects into kibana_url", NULL},
+    {"kibana_username", CT_STR, "", offsetof(struct slack_conf, kibana_username),
+     "Kibana user for `logferry setup` (basic authentication)", NULL},
+    {"kibana_password", CT_STR, "", offsetof(struct slack_conf, kibana_password),
+     "its password (a secret: use ${KIBANA_PASSWORD})", NULL},
+    {"kibana_api_key", CT_STR, "", offsetof(struct slack_conf, kibana_api_key),
+     "Kibana API key for `logferry setup` (a secret; instead of username/password)", NULL},
+    {"cause_ring", CT_INT, "128", offsetof(struct slack_conf, cause_ring),
+     "candidate causes kept per host (about 3 KiB each, at most 8 hosts)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
+
+/* Which Slack/webhook output feeds the status page's events per input (0: none yet). */
+static atomic_int series_feeder;
 
 static int key_line(struct conf_section *s, const char *key)
 {
@@ -95,6 +142,58 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
                  "min_interval: must be between 0 and 60s");
         n++;
     }
+    for (int i = 0; i < sc->cause_from.n; i++) {
+        int found = 0;
+        for (int j = 0; j < c->n && !found; j++)
+            found = strcmp(c->s[j].type, "input") == 0 && strcmp(c->s[j].name, sc->cause_from.v[i]) == 0;
+        if (!found) {
+            conf_err(errs, c->file, key_line(s, "cause_from"),
+                     "cause_from: there is no [input %s]", sc->cause_from.v[i]);
+            n++;
+        }
+    }
+    if (sc->cause_window_ms < 0 || sc->cause_window_ms > 60000) {
+        conf_err(errs, c->file, key_line(s, "cause_window"),
+                 "cause_window: must be between 0 and 60s");
+        n++;
+    }
+    if (sc->cause_wait_ms < 0 || sc->cause_wait_ms > 10000) {
+        conf_err(errs, c->file, key_line(s, "cause_wait"), "cause_wait: must be between 0 and 10s");
+        n++;
+    }
+    if (sc->cause_frames < 0 || sc->cause_frames > SL_CAUSE_FRAMES_MAX) {
+        conf_err(errs, c->file, key_line(s, "cause_frames"),
+                 "cause_frames: must be between 0 and %d", SL_CAUSE_FRAMES_MAX);
+        n++;
+    }
+    if (sc->cause_ring < 8 || sc->cause_ring > 4096) {
+        conf_err(errs, c->file, key_line(s, "cause_ring"), "cause_ring: must be between 8 and 4096");
+        n++;
+    }
+    const char *k = sc->kibana_url;
+    if (k && *k && strncmp(k, "https://", 8) != 0 && strncmp(k, "http://", 7) != 0) {
+        conf_err(errs, c->file, key_line(s, "kibana_url"), "kibana_url: not an http(s) URL");
+        n++;
+    }
+    if (k && *k && strpbrk(k, "<>| \"")) {
+        conf_err(errs, c->file, key_line(s, "kibana_url"),
+                 "kibana_url: must not contain <, >, |, spaces or quotes");
+        n++;
+    }
+    if (sc->threshold && *sc->threshold) {
+        struct sl_threshold t;
+        char terr[300];
+        if (sl_threshold_parse(sc->threshold, &t, terr, sizeof terr) != 0) {
+            conf_err(errs, c->file, key_line(s, "threshold"), "%s", terr);
+            n++;
+        }
+        when_free(t.of);
+    }
+    if (sc->repeat_ms < 1000 || sc->min_events < 0) {
+        conf_err(errs, c->file, key_line(s, sc->min_events < 0 ? "min_events" : "repeat"),
+                 "repeat must be at least 1s and min_events at least 0");
+        n++;
+    }
     if (sc->max_groups < 1 || sc->max_groups > 100000) {
         conf_err(errs, c->file, key_line(s, "max_groups"),
                  "max_groups: must be between 1 and 100000");
@@ -116,6 +215,7 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
     st->conf = vconf;
     st->env = env;
     st->to_stderr = !st->conf->webhook_url || !*st->conf->webhook_url;
+    st->webhook = env->type && strcmp(env->type, "webhook") == 0;
     lf_mask_url(st->conf->webhook_url, st->masked, sizeof st->masked);
     pthread_mutex_init(&st->mu, NULL);
     pthread_condattr_t ca;
@@ -131,10 +231,17 @@ static void *slack_init(const void *vconf, const struct output_env *env, char *e
             goto fail;
         st->when = st->own_when;
     }
-    if (sl_groups_init(st) != 0) {
+    if (st->conf->threshold && *st->conf->threshold &&
+        sl_threshold_parse(st->conf->threshold, &st->thr, err, errsz) != 0)
+        goto fail;
+    if (sl_groups_init(st) != 0 || sl_cause_init(st) != 0 || sl_rate_init(st) != 0) {
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
+    if (sl_silence_init(st, err, errsz) != 0)
+        goto fail;
+    int none = 0;
+    st->feeds_events = atomic_compare_exchange_strong(&series_feeder, &none, 1);
     if (!st->to_stderr && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errsz, "curl_global_init failed");
         goto fail;
@@ -198,6 +305,57 @@ static long status_of(const struct field *f)
     return v;
 }
 
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A path segment that names one object: a number, a UUID, or hex of 8+ characters. */
+static int id_segment(const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t digits = 0, hex = 0;
+    for (size_t i = 0; i < n; i++) {
+        digits += p[i] >= '0' && p[i] <= '9';
+        hex += is_hex(p[i]);
+    }
+    if (digits == n || (hex == n && n >= 8))
+        return 1;
+    if (n != 36)
+        return 0;
+    for (size_t i = 0; i < 36; i++)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? p[i] != '-' : !is_hex(p[i]))
+            return 0;
+    return 1;
+}
+
+size_t sl_path_template(const char *p, size_t n, char *out, size_t outsz)
+{
+    const char *q = p ? memchr(p, '?', n) : NULL;
+    if (q)
+        n = (size_t)(q - p);
+    size_t o = 0, i = 0;
+    if (outsz == 0)
+        return 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && p[j] != '/')
+            j++;
+        const char *seg = id_segment(p + i, j - i) ? "{id}" : p + i;
+        size_t sl = seg == p + i ? j - i : 4;
+        if (o + sl + 1 >= outsz)
+            break;
+        memcpy(out + o, seg, sl);
+        o += sl;
+        if (j < n)
+            out[o++] = '/';
+        i = j + 1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* One pass over the event's fields picks what an alert shows (views into the batch, copied
  * only if the line starts a group), then builds the group key. */
 static void fill_line(struct slack_out *st, const struct event_batch *b, const struct event *ev,
@@ -221,9 +379,13 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
             continue;
         struct sl_str v = sv(f->v.s, f->len);
         switch (k->len) {
-        case 8: if (KEY_IS(k, "url.path")) l->path = v; break;
+        case 8:
+            if (KEY_IS(k, "url.path")) l->path = v;
+            else if (KEY_IS(k, "trace.id")) l->trace = v;
+            break;
         case 9:
-            if (KEY_IS(k, "source.ip")) l->client = v;
+            if (KEY_IS(k, "host.name")) l->host = v; /* fields.host.name: logs of another host */
+            else if (KEY_IS(k, "source.ip")) l->client = v;
             else if (KEY_IS(k, "client.ip") && !client2.n) client2 = v;
             break;
         case 12:
@@ -253,7 +415,10 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
         struct sl_str val;
         if (strcmp(name, "host.name") == 0)
             val = l->host;
-        else if (strcmp(name, "url.path") == 0)
+        else if (strcmp(name, "url.path") == 0 && st->conf->group_path_ids) {
+            size_t n = sl_path_template(l->path.p, l->path.n, v, sizeof v);
+            val = sv(v, n);
+        } else if (strcmp(name, "url.path") == 0)
             val = l->path;
         else {
             field_str(b, ev, name, v, sizeof v);
@@ -274,14 +439,96 @@ static void fill_line(struct slack_out *st, const struct event_batch *b, const s
     l->keylen = kl;
 }
 
+/* Acked at once: the alert state holds its own copies, and an alert must never hold the
+ * registry back. The lines are shipped by the other outputs regardless. `wake`: the sender
+ * has something new to look at. */
+static void ack_batch(struct slack_out *st, struct event_batch *b, uint64_t matched,
+                      uint64_t skipped, int wake)
+{
+    METRIC_ADD(st->env->m->events_sent, matched);
+    METRIC_ADD(st->env->m->events_skipped, skipped);
+    METRIC_ADD(st->env->m->batches_acked, 1);
+    st->env->ack(st->env, b);
+    if (wake) {
+        pthread_mutex_lock(&st->mu);
+        pthread_cond_broadcast(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+/* Rate alerts: every event matching `when` or the threshold's `of` counts in its group's
+ * window; only state changes (firing, reminder, resolved) wake the sender. */
+static void slack_send_rate(struct slack_out *st, struct event_batch *b, int64_t now)
+{
+    uint64_t matched = 0, skipped = 0;
+    int wake = 0;
+    struct sl_line l;
+    char key[SL_KEY_MAX];
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct event *ev = &b->ev[i];
+        int num = when_eval(st->when, b, ev);
+        int den = st->thr.ratio && when_eval(st->thr.of, b, ev);
+        if (!num && !den) {
+            skipped++;
+            continue;
+        }
+        matched += num;
+        fill_line(st, b, ev, &l, key, sizeof key);
+        pthread_mutex_lock(&st->mu);
+        wake |= sl_rate_fold(st, &l, num, den, now);
+        pthread_mutex_unlock(&st->mu);
+    }
+    ack_batch(st, b, matched, skipped, wake);
+}
+
+/* The status page's alert lines per minute of a group: "OUTPUT: was-1 /api/orders/{id}". */
+static void series_group(const struct slack_out *st, const char *key, size_t keylen, uint64_t n)
+{
+    char name[SL_KEY_MAX + 64];
+    size_t o = (size_t)snprintf(name, sizeof name, "%s: ", st->env->name);
+    for (size_t i = 0; i < keylen && o + 1 < sizeof name; i++)
+        name[o++] = key[i] == '\x1f' ? ' ' : key[i];
+    while (o > 0 && name[o - 1] == ' ')
+        o--;
+    lf_status_series_add("5xx", name, o, n);
+}
+
 static void slack_send(void *vst, struct event_batch *b)
 {
     struct slack_out *st = vst;
     uint64_t matched = 0, skipped = 0;
     int woke = 0, wake_again = 0;
     struct sl_line l;
-    char key[SL_KEY_MAX];
+    char key[SL_KEY_MAX], run_key[SL_KEY_MAX];
+    size_t run_len = 0;
+    uint64_t run_n = 0;
     int64_t now = sl_mono_ms();
+    if (st->feeds_events && b->n && b->src && b->src->input)
+        lf_status_series_add("events", b->src->input, strlen(b->src->input), b->n);
+    if (st->nsilent && b->n && b->src && b->src->input) {
+        pthread_mutex_lock(&st->mu);
+        if (sl_silence_line(st, b->src->input, b->src->path, now))
+            pthread_cond_broadcast(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
+    if (sl_cause_input(st, b)) {
+        /* the application's log explains alerts; it never alerts itself */
+        struct sl_cause c;
+        for (uint32_t i = 0; i < b->n; i++) {
+            if (!sl_cause_extract(st, b, &b->ev[i], &c, now))
+                continue;
+            pthread_mutex_lock(&st->mu);
+            if (sl_cause_add(st, &c))
+                pthread_cond_broadcast(&st->cond); /* a first alert waited for it */
+            pthread_mutex_unlock(&st->mu);
+        }
+        ack_batch(st, b, 0, b->n, 0);
+        return;
+    }
+    if (st->rate) {
+        slack_send_rate(st, b, now);
+        return;
+    }
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (!when_eval(st->when, b, ev)) {
@@ -290,6 +537,16 @@ static void slack_send(void *vst, struct event_batch *b)
         }
         matched++;
         fill_line(st, b, ev, &l, key, sizeof key);
+        /* runs of one group count once on the status page's chart */
+        if (run_n && (run_len != l.keylen || memcmp(run_key, key, run_len) != 0)) {
+            series_group(st, run_key, run_len, run_n);
+            run_n = 0;
+        }
+        if (!run_n) {
+            memcpy(run_key, key, l.keylen);
+            run_len = l.keylen;
+        }
+        run_n++;
         pthread_mutex_lock(&st->mu);
         int r = sl_fold(st, &l, now);
         if (r == 1) {
@@ -305,17 +562,9 @@ static void slack_send(void *vst, struct event_batch *b)
         }
         pthread_mutex_unlock(&st->mu);
     }
-    /* Acked at once: the alert state holds its own copies, and an alert must never hold the
-     * registry back. The lines are shipped by the other outputs regardless. */
-    METRIC_ADD(st->env->m->events_sent, matched);
-    METRIC_ADD(st->env->m->events_skipped, skipped);
-    METRIC_ADD(st->env->m->batches_acked, 1);
-    st->env->ack(st->env, b);
-    if (wake_again) {
-        pthread_mutex_lock(&st->mu);
-        pthread_cond_broadcast(&st->cond);
-        pthread_mutex_unlock(&st->mu);
-    }
+    if (run_n)
+        series_group(st, run_key, run_len, run_n);
+    ack_batch(st, b, matched, skipped, wake_again);
 }
 
 /* Shutdown: every window counts as ended; wait (up to timeout_ms) until the sender has
@@ -353,6 +602,12 @@ static void slack_destroy(void *vst)
                "(stopped before Slack accepted them)", st->env->name,
                (unsigned long long)st->undelivered, st->masked);
     sl_groups_free(st);
+    sl_cause_free(st);
+    sl_rate_free(st);
+    sl_silence_free(st);
+    if (st->feeds_events)
+        atomic_store(&series_feeder, 0);
+    when_free(st->thr.of);
     when_free(st->own_when);
     pthread_cond_destroy(&st->cond);
     pthread_mutex_destroy(&st->mu);
@@ -389,6 +644,13 @@ static int slack_test(const void *vconf, const struct output_env *env, char *msg
     return 0;
 }
 
+static int slack_setup(const void *vconf, const struct output_env *env, char *msg,
+                       size_t msgsz)
+{
+    (void)env;
+    return sl_setup_kibana(vconf, msg, msgsz);
+}
+
 const struct output_desc out_slack_desc = {
     .type = "slack",
     .conf_table = slack_keys,
@@ -399,4 +661,19 @@ const struct output_desc out_slack_desc = {
     .flush = slack_flush,
     .destroy = slack_destroy,
     .test = slack_test,
+    .setup = slack_setup,
+};
+
+/* [output webhook]: the same alerts as generic JSON (slack_webhook.c) to any URL. */
+const struct output_desc out_webhook_desc = {
+    .type = "webhook",
+    .conf_table = slack_keys,
+    .conf_size = sizeof(struct slack_conf),
+    .check = slack_check,
+    .init = slack_init,
+    .send = slack_send,
+    .flush = slack_flush,
+    .destroy = slack_destroy,
+    .test = slack_test,
+    .setup = slack_setup,
 };

@@ -29,7 +29,7 @@ int64_t sl_mono_ms(void)
 
 /* Copies a length-delimited value into a fixed array: cut on a character boundary, NULs
  * (which would cut it silently later) shown as spaces. */
-static void copy_strn(char *dst, size_t dstsz, const char *src, size_t n)
+void sl_copy_strn(char *dst, size_t dstsz, const char *src, size_t n)
 {
     if (!src || n == 0) {
         dst[0] = '\0';
@@ -56,6 +56,23 @@ void sl_agg_init(struct sl_agg *a)
     a->nst = a->npaths = a->nhosts = 0;
     a->st_other = a->paths_other = 0;
     a->hosts_more = 0;
+    a->ncauses = 0;
+    a->causes_other = 0;
+}
+
+void sl_agg_add_cause(struct sl_agg *a, const char *key, uint64_t n)
+{
+    for (int i = 0; i < a->ncauses; i++)
+        if (strcmp(a->causes[i].key, key) == 0) {
+            a->causes[i].n += n;
+            return;
+        }
+    if (a->ncauses < SL_CAUSE_SLOTS) {
+        sl_copy_strn(a->causes[a->ncauses].key, SL_CAUSE_KEY, key, strlen(key));
+        a->causes[a->ncauses++].n = n;
+    } else {
+        a->causes_other += n;
+    }
 }
 
 static void add_status(struct sl_agg *a, long status, uint64_t n)
@@ -88,7 +105,7 @@ static void add_path(struct sl_agg *a, struct sl_str path, uint64_t n)
             return;
         }
     if (a->npaths < SL_PATH_SLOTS) {
-        copy_strn(a->paths[a->npaths].path, SL_PATH_MAX, path.p, path.n);
+        sl_copy_strn(a->paths[a->npaths].path, SL_PATH_MAX, path.p, path.n);
         a->paths[a->npaths++].n = n;
     } else {
         a->paths_other += n;
@@ -101,7 +118,7 @@ static void add_host(struct sl_agg *a, struct sl_str host)
         if (same_str(a->hosts[i], SL_HOST_MAX, host))
             return;
     if (a->nhosts < SL_HOST_SLOTS)
-        copy_strn(a->hosts[a->nhosts++], SL_HOST_MAX, host.p, host.n);
+        sl_copy_strn(a->hosts[a->nhosts++], SL_HOST_MAX, host.p, host.n);
     else
         a->hosts_more = 1;
 }
@@ -132,11 +149,11 @@ void sl_agg_addn(struct sl_agg *a, int64_t ts_ms, long status, struct sl_str pat
 
 void sl_agg_merge(struct sl_agg *dst, const struct sl_agg *src)
 {
-    if (src->count == 0)
+    if (src->count == 0 && src->ncauses == 0 && src->causes_other == 0)
         return;
-    if (dst->count == 0 || src->first_ms < dst->first_ms)
+    if (src->count > 0 && (dst->count == 0 || src->first_ms < dst->first_ms))
         dst->first_ms = src->first_ms;
-    if (dst->count == 0 || src->last_ms > dst->last_ms)
+    if (src->count > 0 && (dst->count == 0 || src->last_ms > dst->last_ms))
         dst->last_ms = src->last_ms;
     dst->count += src->count;
     for (int i = 0; i < src->nst; i++)
@@ -151,6 +168,9 @@ void sl_agg_merge(struct sl_agg *dst, const struct sl_agg *src)
     for (int i = 0; i < src->nhosts; i++)
         add_host(dst, cstr(src->hosts[i]));
     dst->hosts_more |= src->hosts_more;
+    for (int i = 0; i < src->ncauses; i++)
+        sl_agg_add_cause(dst, src->causes[i].key, src->causes[i].n);
+    dst->causes_other += src->causes_other;
 }
 
 void sl_sample_free(struct sl_sample *s)
@@ -158,9 +178,11 @@ void sl_sample_free(struct sl_sample *s)
     free(s->line);
     s->line = NULL;
     s->line_len = 0;
+    free(s->cause);
+    s->cause = NULL;
 }
 
-static uint32_t hash_key(const char *k, size_t n)
+uint32_t sl_hash(const char *k, size_t n)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++) {
@@ -186,6 +208,7 @@ int sl_groups_init(struct slack_out *st)
 static void group_free(struct sl_group *g)
 {
     sl_sample_free(&g->first);
+    free(g->pend);
     free(g);
 }
 
@@ -238,13 +261,13 @@ static void start_first(struct slack_out *st, struct sl_group *g, struct sl_line
     memset(s, 0, sizeof *s);
     s->ts_ms = l->ts_ms;
     s->status = l->status;
-    copy_strn(s->host, sizeof s->host, l->host.p, l->host.n);
-    copy_strn(s->service, sizeof s->service, l->service.p, l->service.n);
-    copy_strn(s->file, sizeof s->file, l->file.p, l->file.n);
-    copy_strn(s->method, sizeof s->method, l->method.p, l->method.n);
-    copy_strn(s->path, sizeof s->path, l->path.p, l->path.n);
-    copy_strn(s->client, sizeof s->client, l->client.p, l->client.n);
-    copy_strn(s->agent, sizeof s->agent, l->agent.p, l->agent.n);
+    sl_copy_strn(s->host, sizeof s->host, l->host.p, l->host.n);
+    sl_copy_strn(s->service, sizeof s->service, l->service.p, l->service.n);
+    sl_copy_strn(s->file, sizeof s->file, l->file.p, l->file.n);
+    sl_copy_strn(s->method, sizeof s->method, l->method.p, l->method.n);
+    sl_copy_strn(s->path, sizeof s->path, l->path.p, l->path.n);
+    sl_copy_strn(s->client, sizeof s->client, l->client.p, l->client.n);
+    sl_copy_strn(s->agent, sizeof s->agent, l->agent.p, l->agent.n);
     /* cut to max_line_chars characters without splitting one */
     size_t max = (size_t)st->conf->max_line_chars, chars = 0, n = 0;
     while (n < l->raw.n && chars < max) {
@@ -255,18 +278,20 @@ static void start_first(struct slack_out *st, struct sl_group *g, struct sl_line
     }
     s->line = malloc(n + 1);
     if (s->line) {
-        memcpy(s->line, l->raw.p, n);
+        if (n)
+            memcpy(s->line, l->raw.p, n);
         s->line[n] = '\0';
         s->line_len = n;
         s->line_cut = n < l->raw.n;
     }
     g->first_pending = 1;
+    g->first_wait = 0;
     g->window_end = now + st->conf->window_ms;
 }
 
 int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
 {
-    uint32_t h = hash_key(l->key, l->keylen);
+    uint32_t h = sl_hash(l->key, l->keylen);
     struct sl_group **bucket = &st->tab[h & (st->nbuckets - 1)];
     struct sl_group *g = *bucket;
     while (g && !(g->hash == h && strlen(g->key) == l->keylen &&
@@ -275,11 +300,15 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
     st->undelivered++;
     if (g && group_idle(g, now)) {
         start_first(st, g, l, now);
+        if (st->causes)
+            sl_cause_line(st, g, l, 1, now);
         return 1;
     }
     if (g) {
         int new_deadline = g->agg.count == 0; /* the sender must learn this window's end */
         sl_agg_addn(&g->agg, l->ts_ms, l->status, l->path, l->host, 1);
+        if (st->causes)
+            sl_cause_line(st, g, l, 0, now);
         METRIC_ADD(st->env->m->alerts_folded, 1);
         return new_deadline ? 2 : 0;
     }
@@ -296,6 +325,8 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
         *bucket = g;
         st->ngroups++;
         start_first(st, g, l, now);
+        if (st->causes)
+            sl_cause_line(st, g, l, 1, now);
         return 1;
     }
     /* table full (or out of memory): the line still counts, in the overflow group */
@@ -318,7 +349,7 @@ int sl_fold(struct slack_out *st, struct sl_line *l, int64_t now)
 static int64_t group_due(const struct slack_out *st, const struct sl_group *g)
 {
     if (g->first_pending)
-        return 0;
+        return st->draining ? 0 : g->first_wait; /* waiting for its cause, or now */
     if (g->agg.count == 0)
         return INT64_MAX;
     return st->draining ? 0 : g->window_end;
@@ -328,7 +359,13 @@ int64_t sl_next_due(struct slack_out *st, int64_t now)
 {
     if (st->backlog.count > 0)
         return now;
-    int64_t due = INT64_MAX;
+    if (st->nq_n)
+        return now;
+    int64_t due = sl_rate_due(st, now), ds = sl_silence_due(st, now);
+    if (st->nq_n)
+        return now;
+    if (ds < due)
+        due = ds;
     for (uint32_t i = 0; i < st->nbuckets; i++)
         for (struct sl_group *g = st->tab[i]; g; g = g->next) {
             int64_t d = group_due(st, g);
@@ -353,18 +390,30 @@ static void move_sample(struct sl_msg *m, struct sl_sample *s)
     }
     s->line = NULL;
     s->line_len = 0;
+    s->cause = NULL;
 }
 
 static void take_group(struct slack_out *st, struct sl_group *g, int64_t now, struct sl_msg *m)
 {
+    if (m->ngroups == 0)
+        sl_copy_strn(m->group, sizeof m->group, g->key, strlen(g->key));
+    else
+        m->group[0] = '\0';
     int window_over = st->draining || now >= g->window_end;
     int took_first = g->first_pending;
     if (g->first_pending) {
         sl_agg_add(&m->agg, g->first.ts_ms, g->first.status, g->first.path, g->first.host, 1);
+        if (g->first.cause) {
+            char key[SL_CAUSE_KEY];
+            sl_cause_key(g->first.cause, key, sizeof key);
+            sl_agg_add_cause(&m->agg, key, 1);
+        }
         move_sample(m, &g->first);
         g->first_pending = 0;
     }
-    if (g->agg.count > 0 && (took_first || window_over)) {
+    /* A first alert delayed by the pace takes the lines that came meanwhile; one that waited
+     * for its cause stays a first alert (with its cause), and they go to the summary. */
+    if (g->agg.count > 0 && ((took_first && !st->causes) || window_over)) {
         sl_agg_merge(&m->agg, &g->agg);
         sl_agg_init(&g->agg);
         if (window_over && !took_first)
@@ -375,9 +424,14 @@ static void take_group(struct slack_out *st, struct sl_group *g, int64_t now, st
 
 int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
 {
+    if (sl_notice_take(st, m))
+        return 1;
     memset(m, 0, sizeof *m);
     sl_agg_init(&m->agg);
     m->window_s = (st->conf->window_ms + 999) / 1000;
+    m->group_by = &st->conf->group_by;
+    m->kibana_url = st->conf->kibana_url;
+    m->kibana_view = st->conf->kibana_data_view;
     int ndue = 0;
     struct sl_group *best = NULL;
     int64_t best_key = INT64_MAX;
@@ -431,6 +485,10 @@ int sl_take(struct slack_out *st, int64_t now, struct sl_msg *m)
 
 void sl_fold_back(struct slack_out *st, struct sl_msg *m, int keep_sample)
 {
+    if (m->kind != SL_ALERT) {
+        sl_notice_fold_back(st, m);
+        return;
+    }
     sl_agg_merge(&st->backlog, &m->agg);
     if (m->has_sample && keep_sample && !st->backlog_has_sample) {
         st->backlog_sample = m->sample;
@@ -440,4 +498,5 @@ void sl_fold_back(struct slack_out *st, struct sl_msg *m, int keep_sample)
     }
     m->has_sample = 0;
     m->sample.line = NULL;
+    m->sample.cause = NULL;
 }

@@ -90,8 +90,8 @@ static void set_state(struct slack_out *st, int state, const char *err)
                  (int)(sizeof m->last_error - 1), err);
 }
 
-/* Printable form of Slack's answer for the log: ASCII only, capped. */
-static void printable(const char *in, char *out, size_t outsz)
+/* Printable form of a server's answer for the log: ASCII only, capped. */
+void sl_printable(const char *in, char *out, size_t outsz)
 {
     size_t o = 0;
     for (size_t i = 0; in[i] && o + 1 < outsz; i++)
@@ -178,7 +178,7 @@ static enum outcome post(struct slack_out *st, CURL *c, struct resp *r, const st
     }
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    printable(r->body, answer, sizeof answer);
+    sl_printable(r->body, answer, sizeof answer);
     if (code >= 200 && code < 300)
         return SENT;
     if (code == 429) {
@@ -254,7 +254,9 @@ static void *sender_main(void *arg)
 
             enum outcome o = SENT;
             long delay = 0;
-            if (sl_format(&m, &text, &json) != 0 || buf_cstr(&text) != 0 || buf_cstr(&json) != 0) {
+            int frc = st->webhook ? sl_format_webhook(&m, &text, &json)
+                                  : sl_format(&m, &text, &json);
+            if (frc != 0 || buf_cstr(&text) != 0 || buf_cstr(&json) != 0) {
                 LF_LOG(LF_ERROR, "out.slack", "[%s] message too large to format; its %llu "
                        "line(s) fold into the next one", st->env->name,
                        (unsigned long long)m.agg.count);
@@ -267,6 +269,7 @@ static void *sender_main(void *arg)
             }
             if (o == SENT) {
                 lf_status_note_alert(text.p);
+                lf_status_series_add("alerts", st->env->name, strlen(st->env->name), 1);
                 METRIC_ADD(st->env->m->alerts_sent, 1);
                 METRIC_ADD(st->env->m->events_acked, m.agg.count);
                 if (st->failing)
