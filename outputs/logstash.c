@@ -1,0 +1,406 @@
+/*
+ * logstash.c - the Logstash output: Lumberjack v2 windows to Logstash's beats input, with
+ * failover or load balancing over hosts, partial ACKs, resends and slow start.
+ *
+ * Threads: everything here runs on the output's own thread; the core's env->ack is the only
+ * call that crosses threads (it is thread-safe). No lock is needed.
+ *
+ * Delivery: send() cuts the borrowed batch's wanted events into windows of at most `win`
+ * events and sends each on a connection, waiting for its ACKs. An ACK for sequence s means
+ * the first s events of the window are processed (Logstash ACKs part way through large
+ * windows and repeats its last ACK as a keep-alive: both count as life). A window whose
+ * connection fails, or that sees no ACK for `timeout`, is cut at the last ACK: the
+ * unACKed rest goes again, as a new window, on a new connection (to the next host), after
+ * the failed host's backoff. The batch is acked to the pipeline only when every one of its
+ * events is ACKed, so a crash or a shutdown in between loses nothing (the file's offset does
+ * not move): duplicates are only what was in flight.
+ *
+ * send() is synchronous: one window in flight at a time. Backpressure is therefore natural
+ * (a slow Logstash slows this thread, and the pipeline's budget pauses reading), and a
+ * window of 2048 events per round trip keeps loopback throughput well above the targets
+ * (bench/logstash.sh).
+ *
+ * Hosts: loadbalance = false keeps to the first reachable host and moves to the next one in
+ * order when it fails; loadbalance = true starts each window at the host after the previous
+ * window's, so windows spread over every reachable host. A failed host is retried after its
+ * backoff (backoff_init doubling to backoff_max, with jitter), reset by a fully ACKed
+ * window.
+ */
+#include "outputs/logstash.h"
+
+#include "agent/log.h"
+#include "outputs/output.h"
+
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#ifndef LOGFERRY_VERSION
+#define LOGFERRY_VERSION "0"
+#endif
+
+/* Frame buffers hold one window; a window is bounded by the pipeline's batch budget. */
+#define LJ_BUF_MAX ((size_t)1 << 30)
+/* How often a wait for an ACK looks at the shutdown deadline. */
+#define LJ_POLL_SLICE_MS 200
+
+struct lj_hstate {
+    struct lj_host h;
+    struct lj_conn c;
+    int up;
+    int64_t retry_at;  /* monotonic ms; 0 = may connect now */
+    long backoff_ms;   /* current delay; 0 after a success */
+    int errors_logged; /* consecutive failures logged at WARN */
+    /* counters for the summary line (only this thread writes them) */
+    uint64_t windows, events, resent, failures;
+    int64_t ack_ms_sum, ack_ms_max;
+};
+
+struct lj_out {
+    const struct lj_conf *lc;
+    const struct output_env *env;
+    SSL_CTX *ctx;
+    enum lj_verify verify;
+    struct lj_hstate *hs;
+    int nh;
+    int cur;      /* the host the next window starts looking at */
+    uint32_t win; /* current window size (slow start) */
+    struct buf meta, frames, plain;
+    uint32_t *idx; /* the batch's wanted events */
+    uint32_t idxcap;
+    unsigned rnd;
+};
+
+static int giving_up(const struct lj_out *lo)
+{
+    return lo->env->giving_up && atomic_load(lo->env->giving_up);
+}
+
+static void host_fail(struct lj_out *lo, struct lj_hstate *hs, const char *err)
+{
+    lj_conn_close(&hs->c);
+    hs->up = 0;
+    hs->failures++;
+    long b = hs->backoff_ms ? hs->backoff_ms * 2 : lo->lc->backoff_init_ms;
+    if (b > lo->lc->backoff_max_ms)
+        b = lo->lc->backoff_max_ms;
+    hs->backoff_ms = b;
+    /* jitter: 75% to 125% of the delay, so agents restarted together spread out */
+    long j = b * 3 / 4 + (long)(rand_r(&lo->rnd) % (unsigned)(b / 2 + 1));
+    hs->retry_at = lj_now_ms() + j;
+    /* err names the host already (logstash_conn.c and send() write it so) */
+    enum lf_level lvl = hs->errors_logged < 3 ? LF_WARN : LF_DEBUG;
+    LF_LOG(lvl, "out.logstash", "[%s] %s; next attempt to this host in %ld ms%s",
+           lo->env->name, err, j,
+           hs->errors_logged == 2 ? " (further failures of this host at debug level)" : "");
+    hs->errors_logged++;
+    out_metrics_set_state(lo->env->m, OUT_RETRYING, "%s", err);
+}
+
+/* A connection idle between windows must have nothing to read: a readable socket means
+ * the server closed it (Logstash's client_inactivity_timeout) or sent something stray.
+ * Either way a fresh connection is cheaper than a window sent into a dead one. */
+static int conn_idle_ok(struct lj_hstate *hs)
+{
+    struct pollfd p = {hs->c.fd, POLLIN, 0};
+    return poll(&p, 1, 0) == 0;
+}
+
+/* The index of a host ready to take a window, looking from `start` in order; waits for a
+ * backoff to expire when none is. -1 when the shutdown deadline passed. */
+static int pick_host(struct lj_out *lo, int start)
+{
+    for (;;) {
+        int64_t now = lj_now_ms(), next = INT64_MAX;
+        for (int k = 0; k < lo->nh; k++) {
+            int i = (start + k) % lo->nh;
+            struct lj_hstate *hs = &lo->hs[i];
+            if (hs->up && !conn_idle_ok(hs)) {
+                LF_LOG(LF_DEBUG, "out.logstash", "[%s] %s closed the idle connection; "
+                       "reconnecting", lo->env->name, hs->h.name);
+                lj_conn_close(&hs->c);
+                hs->up = 0;
+            }
+            if (hs->up)
+                return i;
+            if (now < hs->retry_at) {
+                if (hs->retry_at < next)
+                    next = hs->retry_at;
+                continue;
+            }
+            char err[512];
+            if (lj_conn_open(&hs->c, &hs->h, lo->ctx, lo->verify, lo->lc->timeout_ms, err,
+                             sizeof err) != 0) {
+                host_fail(lo, hs, err);
+                if (hs->retry_at < next)
+                    next = hs->retry_at;
+                now = lj_now_ms();
+                continue;
+            }
+            hs->up = 1;
+            LF_LOG(hs->errors_logged ? LF_INFO : LF_DEBUG, "out.logstash",
+                   "[%s] connected to %s%s", lo->env->name, hs->h.name,
+                   lo->ctx ? " (TLS)" : "");
+            return i;
+        }
+        if (giving_up(lo))
+            return -1;
+        int64_t wait = next - lj_now_ms();
+        if (wait > LJ_POLL_SLICE_MS)
+            wait = LJ_POLL_SLICE_MS;
+        if (wait > 0)
+            nanosleep(&(struct timespec){0, (long)wait * 1000000L}, NULL);
+    }
+}
+
+/* Builds the frames of one window: events idx[0..n) of b, numbered 1..n. */
+static int build_window(struct lj_out *lo, const struct event_batch *b, const uint32_t *idx,
+                        uint32_t n, char *err, size_t errsz)
+{
+    int level = (int)lo->lc->compression_level;
+    struct buf *j = level > 0 ? &lo->plain : &lo->frames;
+    buf_reset(&lo->frames);
+    buf_reset(&lo->plain);
+    if (lj_put_window(&lo->frames, n) != 0)
+        goto cap;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct event *ev = &b->ev[idx[i]];
+        if (lj_put_event(j, i + 1, lo->meta.p, lo->meta.len, ev->json, ev->json_len) != 0)
+            goto cap;
+    }
+    if (level > 0)
+        return lj_put_compressed(&lo->frames, lo->plain.p, lo->plain.len, level, err, errsz);
+    return 0;
+cap:
+    snprintf(err, errsz, "a window of %u events does not fit %zu bytes", n, LJ_BUF_MAX);
+    return -1;
+}
+
+/* Sends one window on host hs and waits for its ACKs. Returns 0 when every event is ACKed,
+ * -1 on failure (err set), -2 at the shutdown deadline. *acked: events ACKed either way. */
+static int send_window(struct lj_out *lo, struct lj_hstate *hs, uint32_t n, uint32_t *acked,
+                       char *err, size_t errsz)
+{
+    struct out_metrics *m = lo->env->m;
+    int64_t start = lj_now_ms();
+    *acked = 0;
+    if (lj_conn_write(&hs->c, lo->frames.p, lo->frames.len, start + lo->lc->timeout_ms, err,
+                      errsz) != 0)
+        return -1;
+    METRIC_ADD(m->events_sent, n);
+    hs->windows++;
+    int64_t deadline = lj_now_ms() + lo->lc->timeout_ms;
+    while (*acked < n) {
+        if (giving_up(lo))
+            return -2;
+        int64_t left = deadline - lj_now_ms();
+        if (left <= 0) {
+            snprintf(err, errsz, "no ACK for %ld ms (%u of %u events ACKed)",
+                     lo->lc->timeout_ms, *acked, n);
+            return -1;
+        }
+        uint32_t seq = 0;
+        int r = lj_conn_read_ack(&hs->c, left < LJ_POLL_SLICE_MS ? (long)left : LJ_POLL_SLICE_MS,
+                                 &seq, err, errsz);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            continue;
+        if (seq > n) {
+            snprintf(err, errsz, "protocol error: ACK %u for a window of %u events", seq, n);
+            return -1;
+        }
+        if (seq > *acked) {
+            METRIC_ADD(m->events_acked, seq - *acked);
+            *acked = seq;
+        }
+        deadline = lj_now_ms() + lo->lc->timeout_ms; /* progress or keep-alive */
+    }
+    int64_t lat = lj_now_ms() - start;
+    hs->ack_ms_sum += lat;
+    if (lat > hs->ack_ms_max)
+        hs->ack_ms_max = lat;
+    hs->events += n;
+    return 0;
+}
+
+static int ensure_idx(struct lj_out *lo, uint32_t n)
+{
+    if (n <= lo->idxcap)
+        return 0;
+    uint32_t *p = realloc(lo->idx, (size_t)n * sizeof *p);
+    if (!p)
+        return -1;
+    lo->idx = p;
+    lo->idxcap = n;
+    return 0;
+}
+
+static void lj_send(void *st, struct event_batch *b)
+{
+    struct lj_out *lo = st;
+    struct out_metrics *m = lo->env->m;
+    while (ensure_idx(lo, b->n) != 0) { /* out of memory: wait rather than drop */
+        LF_LOG(LF_ERROR, "out.logstash", "[%s] out of memory; retrying", lo->env->name);
+        if (giving_up(lo))
+            return;
+        nanosleep(&(struct timespec){0, 100000000L}, NULL);
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->n; i++)
+        if (output_wants(lo->env, b, &b->ev[i]))
+            lo->idx[n++] = i;
+    METRIC_ADD(m->events_skipped, b->n - n);
+    uint32_t pos = 0;
+    while (pos < n) {
+        int h = pick_host(lo, lo->cur);
+        if (h < 0)
+            return; /* shutdown deadline: not acked, read again after the restart */
+        struct lj_hstate *hs = &lo->hs[h];
+        lo->cur = h;
+        uint32_t cnt = n - pos < lo->win ? n - pos : lo->win;
+        char err[512];
+        uint32_t acked = 0;
+        int rc = build_window(lo, b, lo->idx + pos, cnt, err, sizeof err);
+        if (rc != 0) {
+            /* Cannot happen within the pipeline's budget; never drop: wait, try smaller. */
+            LF_LOG(LF_ERROR, "out.logstash", "[%s] %s", lo->env->name, err);
+            lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
+            if (giving_up(lo))
+                return;
+            nanosleep(&(struct timespec){0, 100000000L}, NULL);
+            continue;
+        }
+        rc = send_window(lo, hs, cnt, &acked, err, sizeof err);
+        pos += acked;
+        if (rc == 0) {
+            if (hs->errors_logged) {
+                LF_LOG(LF_INFO, "out.logstash", "[%s] %s ACKs windows again", lo->env->name,
+                       hs->h.name);
+                hs->errors_logged = 0;
+            }
+            hs->backoff_ms = 0;
+            out_metrics_set_state(lo->env->m, OUT_OK, NULL);
+            lo->win = lj_window_next(lo->win, cnt, 1, (uint32_t)lo->lc->window);
+            if (lo->lc->loadbalance)
+                lo->cur = (h + 1) % lo->nh;
+            continue;
+        }
+        if (rc == -2) {
+            lj_conn_close(&hs->c); /* a window is half-sent: this connection is unusable */
+            hs->up = 0;
+            return;
+        }
+        uint32_t again = cnt - acked;
+        hs->resent += again;
+        METRIC_ADD(m->events_retried, again);
+        char why[1200];
+        snprintf(why, sizeof why, "%s: %s; %u of %u events of the window are sent again",
+                 hs->h.name, err, again, cnt);
+        host_fail(lo, hs, why);
+        lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
+    }
+    METRIC_ADD(m->batches_acked, 1);
+    lo->env->ack(lo->env, b);
+}
+
+static void *lj_init(const void *vconf, const struct output_env *env, char *err, size_t errsz)
+{
+    const struct lj_conf *lc = vconf;
+    struct lj_out *lo = calloc(1, sizeof *lo);
+    if (!lo) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    lo->lc = lc;
+    lo->env = env;
+    lo->verify = lj_verify_mode(lc);
+    lo->rnd = (unsigned)lj_now_ms() ^ (unsigned)(uintptr_t)lo;
+    lo->win = lc->window < LJ_WINDOW_START ? (uint32_t)lc->window : LJ_WINDOW_START;
+    buf_init(&lo->meta, 4096);
+    buf_init(&lo->frames, LJ_BUF_MAX);
+    buf_init(&lo->plain, LJ_BUF_MAX);
+    lo->nh = lc->hosts.n;
+    lo->hs = calloc((size_t)(lo->nh ? lo->nh : 1), sizeof *lo->hs);
+    if (!lo->hs || lj_metadata(&lo->meta, lc->beat_name, LOGFERRY_VERSION) != 0) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < lo->nh; i++) {
+        lo->hs[i].c.fd = -1;
+        if (lj_host_parse(lc->hosts.v[i], &lo->hs[i].h, err, errsz) != 0)
+            goto fail;
+    }
+    if (lj_tls_on(lc)) {
+        lo->ctx = lj_tls_ctx(lc, err, errsz);
+        if (!lo->ctx)
+            goto fail;
+        if (lo->verify == LJ_VERIFY_NONE)
+            LF_LOG(LF_WARN, "out.logstash", "[%s] ssl_verify = none: the server's certificate "
+                   "is NOT verified; anyone on the path can read and alter every event",
+                   env->name);
+    }
+    return lo;
+fail:
+    free(lo->hs);
+    buf_free(&lo->meta);
+    free(lo);
+    return NULL;
+}
+
+static int lj_flush(void *st, long timeout_ms)
+{
+    (void)st;
+    (void)timeout_ms;
+    return 0; /* send() returns only with its batch acked or abandoned */
+}
+
+static void lj_destroy(void *st)
+{
+    struct lj_out *lo = st;
+    if (!lo)
+        return;
+    for (int i = 0; i < lo->nh; i++) {
+        struct lj_hstate *hs = &lo->hs[i];
+        if (hs->windows || hs->failures)
+            LF_LOG(LF_INFO, "out.logstash", "[%s] %s: %llu windows, %llu events ACKed, %llu "
+                   "resent, %llu failures, ACK latency avg %lld ms max %lld ms", lo->env->name,
+                   hs->h.name, (unsigned long long)hs->windows,
+                   (unsigned long long)hs->events, (unsigned long long)hs->resent,
+                   (unsigned long long)hs->failures,
+                   (long long)(hs->windows ? hs->ack_ms_sum / (int64_t)hs->windows : 0),
+                   (long long)hs->ack_ms_max);
+        lj_conn_close(&hs->c);
+    }
+    SSL_CTX_free(lo->ctx);
+    free(lo->hs);
+    free(lo->idx);
+    buf_free(&lo->meta);
+    buf_free(&lo->frames);
+    buf_free(&lo->plain);
+    free(lo);
+}
+
+/* Only ev->json (and `when`, which the core accounts for) is read. */
+static int lj_uses_fields(const void *conf)
+{
+    (void)conf;
+    return 0;
+}
+
+const struct output_desc out_logstash_desc = {
+    .type = "logstash",
+    .conf_table = lj_conf_keys,
+    .conf_size = sizeof(struct lj_conf),
+    .check = lj_check,
+    .init = lj_init,
+    .send = lj_send,
+    .flush = lj_flush,
+    .destroy = lj_destroy,
+    .test = lj_test,
+    .uses_fields = lj_uses_fields,
+};
