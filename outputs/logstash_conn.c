@@ -331,6 +331,8 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
                 if (e == SSL_ERROR_WANT_WRITE)
                     want = POLLOUT;
                 else if (e != SSL_ERROR_WANT_READ) {
+                    if (got)
+                        return 1; /* the close is seen by the next call */
                     snprintf(err, errsz, "%s", e == SSL_ERROR_ZERO_RETURN ||
                              (e == SSL_ERROR_SYSCALL && errno == 0)
                              ? "the server closed the connection" : "TLS read failed");
@@ -342,6 +344,8 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
         } else {
             r = recv(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen, 0);
             if (r == 0) {
+                if (got)
+                    return 1; /* ACKs that came with the close count; it is seen next call */
                 snprintf(err, errsz, "the server closed the connection");
                 return -1;
             }
@@ -350,6 +354,8 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                if (got)
+                    return 1;
                 snprintf(err, errsz, "read: %s", strerror(errno));
                 return -1;
             }

@@ -9,6 +9,7 @@
 #   lj_count NAME                             events in its store
 #   lj_conf FILE HOSTS [extra output lines]   writes an agent.conf: [input app] over
 #                                             $T/logs/*.log, [output logstash] to HOSTS
+#                                             (timeout = $LJ_TIMEOUT, default 3s)
 #   lj_certs                                  makes $T/pki: ca.pem, server.pem/key (CN and
 #                                             SAN 127.0.0.1 and localhost), client.pem/key,
 #                                             other-ca.pem, expired.pem/key (all openssl)
@@ -56,7 +57,7 @@ paths = $T/logs/*.log
 start_at = beginning
 [output logstash]
 hosts = $hosts
-timeout = 3s
+timeout = ${LJ_TIMEOUT:-3s}
 backoff_init = 100ms
 backoff_max = 500ms
 CONF

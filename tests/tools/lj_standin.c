@@ -9,11 +9,13 @@
  * error: logged on stderr with the connection's number, and the connection is closed.
  *
  * Behaviours a test asks for (Logstash does each of them):
- *   --ack halves       ACK half the window, then all of it, then repeat that last ACK (the
- *                      keep-alive Logstash sends while its pipeline is busy)
+ *   --ack halves       while "working" on a window: a keep-alive ACK 0, then ACK half the
+ *                      window, repeat it (Logstash repeats its last ACK as a keep-alive
+ *                      while its pipeline is busy), then ACK all of it
  *   --drop-every N     every Nth window: process and ACK its first half, then close the
  *                      connection (a crash mid-window); the rest must come again
  *   --stall-after N    after N windows, read everything but never ACK again (a hung server)
+ *   --delay-ms N       wait N ms before processing each window (a busy pipeline)
  *   --tls-cert/--tls-key F   TLS; --tls-client-ca F also demands a client certificate (mTLS)
  * Events of ACKed windows are appended to --store (one JSON line each) before the ACK is
  * sent, so the store holds exactly what the server confirmed (plus, after a kill -9 between
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -43,7 +46,7 @@
 
 static struct {
     int halves;
-    long drop_every, stall_after;
+    long drop_every, stall_after, delay_ms;
     const char *store, *stats;
     SSL_CTX *ctx;
 } opt;
@@ -370,13 +373,17 @@ static void *serve(void *arg)
             pthread_mutex_unlock(&mu);
             break;
         }
+        if (opt.delay_ms > 0)
+            nanosleep(&(struct timespec){opt.delay_ms / 1000, opt.delay_ms % 1000 * 1000000L},
+                      NULL);
         int err = 0;
         if (opt.halves && count >= 2) {
+            err |= send_ack(c, 0); /* keep-alive before any progress */
             process(&w, 0, count / 2);
             err |= send_ack(c, count / 2);
+            err |= send_ack(c, count / 2); /* keep-alive repeat */
             process(&w, count / 2, count);
             err |= send_ack(c, count);
-            err |= send_ack(c, count); /* keep-alive repeat */
         } else {
             process(&w, 0, count);
             err |= send_ack(c, count);
@@ -401,7 +408,7 @@ out:
 static void usage(void)
 {
     fprintf(stderr, "usage: lj_standin [--port N] [--port-file F] [--store F] [--stats F]\n"
-            "  [--ack whole|halves] [--drop-every N] [--stall-after N]\n"
+            "  [--ack whole|halves] [--drop-every N] [--stall-after N] [--delay-ms N]\n"
             "  [--tls-cert F --tls-key F [--tls-client-ca F]]\n");
     exit(2);
 }
@@ -428,6 +435,8 @@ int main(int argc, char **argv)
             opt.drop_every = atol(v);
         else if (!strcmp(a, "--stall-after"))
             opt.stall_after = atol(v);
+        else if (!strcmp(a, "--delay-ms"))
+            opt.delay_ms = atol(v);
         else if (!strcmp(a, "--tls-cert"))
             cert = v;
         else if (!strcmp(a, "--tls-key"))
