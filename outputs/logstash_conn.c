@@ -333,9 +333,12 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
                 else if (e != SSL_ERROR_WANT_READ) {
                     if (got)
                         return 1; /* the close is seen by the next call */
-                    snprintf(err, errsz, "%s", e == SSL_ERROR_ZERO_RETURN ||
-                             (e == SSL_ERROR_SYSCALL && errno == 0)
-                             ? "the server closed the connection" : "TLS read failed");
+                    if (e == SSL_ERROR_SSL)
+                        snprintf(err, errsz, "TLS: %s", ossl_reason());
+                    else
+                        snprintf(err, errsz, "%s", e == SSL_ERROR_ZERO_RETURN ||
+                                 (e == SSL_ERROR_SYSCALL && errno == 0)
+                                 ? "the server closed the connection" : "TLS read failed");
                     return -1;
                 }
                 r = -1;
