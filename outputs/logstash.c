@@ -28,6 +28,7 @@
  */
 #include "outputs/logstash.h"
 
+#include "agent/compress.h"
 #include "agent/log.h"
 #include "outputs/output.h"
 
@@ -70,6 +71,7 @@ struct lj_out {
     int cur;      /* the host the next window starts looking at */
     uint32_t win; /* current window size (slow start) */
     struct buf meta, frames, plain;
+    struct lf_compressor *zc; /* NULL when compression_level = 0 */
     uint32_t *idx; /* the batch's wanted events */
     uint32_t idxcap;
     unsigned rnd;
@@ -173,7 +175,7 @@ static int build_window(struct lj_out *lo, const struct event_batch *b, const ui
             goto cap;
     }
     if (level > 0)
-        return lj_put_compressed(&lo->frames, lo->plain.p, lo->plain.len, level, err, errsz);
+        return lj_put_compressed(&lo->frames, lo->zc, lo->plain.p, lo->plain.len, err, errsz);
     return 0;
 cap:
     snprintf(err, errsz, "a window of %u events does not fit %zu bytes", n, LJ_BUF_MAX);
@@ -335,6 +337,10 @@ static void *lj_init(const void *vconf, const struct output_env *env, char *err,
         if (lj_host_parse(lc->hosts.v[i], &lo->hs[i].h, err, errsz) != 0)
             goto fail;
     }
+    if (lc->compression_level > 0 && !(lo->zc = lf_compressor_new((int)lc->compression_level))) {
+        snprintf(err, errsz, "out of memory (compressor)");
+        goto fail;
+    }
     if (lj_tls_on(lc)) {
         lo->ctx = lj_tls_ctx(lc, err, errsz);
         if (!lo->ctx)
@@ -346,6 +352,7 @@ static void *lj_init(const void *vconf, const struct output_env *env, char *err,
     }
     return lo;
 fail:
+    lf_compressor_free(lo->zc);
     free(lo->hs);
     buf_free(&lo->meta);
     free(lo);
@@ -377,6 +384,7 @@ static void lj_destroy(void *st)
         lj_conn_close(&hs->c);
     }
     SSL_CTX_free(lo->ctx);
+    lf_compressor_free(lo->zc);
     free(lo->hs);
     free(lo->idx);
     buf_free(&lo->meta);

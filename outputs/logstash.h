@@ -72,9 +72,10 @@ int lj_metadata(struct buf *out, const char *beat_name, const char *version);
  * newline is dropped) with `meta` (lj_metadata's output) inserted as its first member. */
 int lj_put_event(struct buf *out, uint32_t seq, const char *meta, size_t metalen,
                  const char *json, size_t len);
-/* Appends one 'C' frame holding the zlib stream (RFC 1950) of in[0..n) at `level` (1-9). */
-int lj_put_compressed(struct buf *out, const char *in, size_t n, int level, char *err,
-                      size_t errsz);
+/* Appends one 'C' frame holding the zlib stream (RFC 1950) of in[0..n), made by `zc`. */
+struct lf_compressor;
+int lj_put_compressed(struct buf *out, struct lf_compressor *zc, const char *in, size_t n,
+                      char *err, size_t errsz);
 /* Parses server frames at in[0..n): for every complete ACK frame, *seq gets its number.
  * Returns the bytes consumed (a multiple of 6, possibly 0), or -1 with err filled when the
  * bytes are not an ACK frame (a protocol error: the connection must be dropped). */

@@ -1,7 +1,8 @@
 /*
  * logstash_proto.c - Lumberjack v2 framing as pure functions over buffers: the window frame,
  * JSON data frames carrying each event with its @metadata, the compressed frame (zlib), the
- * server's ACK frames, and the window's slow start.
+ * server's ACK frames, and the window's slow start. Compression is libdeflate's
+ * (agent/compress.c), in zlib format as the protocol wants.
  *
  * No I/O and no state: called on the Logstash output's thread, and by the unit tests. Every
  * buffer written here is a capped struct buf; the ACK parser reads at most the bytes it is
@@ -10,11 +11,11 @@
  */
 #include "outputs/logstash.h"
 
+#include "agent/compress.h"
 #include "agent/json.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 static void put_u32(unsigned char *p, uint32_t v)
 {
@@ -77,26 +78,30 @@ int lj_put_event(struct buf *out, uint32_t seq, const char *meta, size_t metalen
     return 0;
 }
 
-int lj_put_compressed(struct buf *out, const char *in, size_t n, int level, char *err,
-                      size_t errsz)
+int lj_put_compressed(struct buf *out, struct lf_compressor *zc, const char *in, size_t n,
+                      char *err, size_t errsz)
 {
-    uLong bound = compressBound((uLong)n);
-    if (n > UINT32_MAX || buf_reserve(out, 6 + (size_t)bound) != 0) {
-        snprintf(err, errsz, "a window of %zu bytes does not fit the frame buffer", n);
-        return -1;
+    size_t at = out->len;
+    if (n > UINT32_MAX || buf_reserve(out, 6) != 0)
+        goto cap;
+    out->len += 6;
+    if (lf_compress(zc, LF_ZLIB, in, n, out) != 0) {
+        out->len = at;
+        goto cap;
     }
-    unsigned char *h = (unsigned char *)out->p + out->len;
-    uLongf clen = bound;
-    int rc = compress2(h + 6, &clen, (const Bytef *)in, (uLong)n, level);
-    if (rc != Z_OK) {
-        snprintf(err, errsz, "zlib: %s", zError(rc));
-        return -1;
+    size_t clen = out->len - at - 6;
+    if (clen > UINT32_MAX) {
+        out->len = at;
+        goto cap;
     }
+    unsigned char *h = (unsigned char *)out->p + at;
     h[0] = LJ_VERSION;
     h[1] = 'C';
     put_u32(h + 2, (uint32_t)clen);
-    out->len += 6 + clen;
     return 0;
+cap:
+    snprintf(err, errsz, "a window of %zu bytes does not fit the frame buffer", n);
+    return -1;
 }
 
 long lj_parse_acks(const unsigned char *in, size_t n, uint32_t *seq, int *nacks, char *err,

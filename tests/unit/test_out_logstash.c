@@ -1,8 +1,8 @@
 /*
  * test_out_logstash.c - the Logstash output's pure parts (outputs/logstash_proto.c and the
- * host parser): the exact bytes of Lumberjack v2 frames, the @metadata insertion, the zlib
- * frame read back with zlib, ACK parsing over split and hostile input, the window's slow
- * start. Single-threaded; no network (the integration tests drive the real output against
+ * host parser): the exact bytes of Lumberjack v2 frames, the @metadata insertion, the
+ * compressed frame (libdeflate) read back with zlib, ACK parsing over split and hostile
+ * input, the window's slow start. Single-threaded; no network (the integration tests drive the real output against
  * tests/tools/lj_standin).
  */
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "agent/compress.h"
 #include "outputs/logstash.h"
 
 static const char META[] = "\"@metadata\":{\"beat\":\"logferry\",\"type\":\"_doc\",\"version\":\"1.2\"}";
@@ -90,7 +91,10 @@ static void compressed_frame_inflates_to_the_plain_frames(void **state)
         assert_int_equal(lj_put_event(&plain, i, META, strlen(META), json, (size_t)n), 0);
     }
     char err[256];
-    assert_int_equal(lj_put_compressed(&out, plain.p, plain.len, 3, err, sizeof err), 0);
+    struct lf_compressor *zc = lf_compressor_new(3);
+    assert_non_null(zc);
+    assert_int_equal(lj_put_compressed(&out, zc, plain.p, plain.len, err, sizeof err), 0);
+    lf_compressor_free(zc);
     assert_memory_equal(out.p, "2C", 2);
     const unsigned char *l = (const unsigned char *)out.p + 2;
     uLong clen = (uLong)l[0] << 24 | (uLong)l[1] << 16 | (uLong)l[2] << 8 | l[3];
