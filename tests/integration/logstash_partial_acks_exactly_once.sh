@@ -4,7 +4,7 @@
 #   partial_acks_and_keepalives_deliver_exactly_once: the server ACKs every window in two
 #     halves and then repeats its last ACK (as Logstash does while it works through a window);
 #     with compression on (level 3) and off, every numbered line arrives exactly once, each
-#     event carries @metadata {beat, type, version} with beat_name, and the agent's own fields.
+#     event carries @metadata {beat, type, version} with beat_name, and agent.* / ecs.version.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/tools/lj_lib.sh"
 lf_setup
@@ -30,6 +30,7 @@ for raw in open(sys.argv[1], "rb"):
     md = ev["@metadata"]
     assert md["beat"] == "filebeat" and md["type"] == "_doc" and md["version"], md
     assert ev["host"]["name"] == "lj-test" and "@timestamp" in ev, ev
+    assert ev["agent"]["type"] == "logferry" and ev["ecs"]["version"], ev
 PY
     lj_stop s$level
 done
