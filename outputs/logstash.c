@@ -5,20 +5,21 @@
  * Threads: everything here runs on the output's own thread; the core's env->ack is the only
  * call that crosses threads (it is thread-safe). No lock is needed.
  *
- * Delivery: send() cuts the borrowed batch's wanted events into windows of at most `win`
- * events and sends each on a connection, waiting for its ACKs. An ACK for sequence s means
+ * Delivery: send() appends the borrowed batch's wanted events to one waiting list (across
+ * batches, so that windows are full even when the pipeline's batches are small) and ships
+ * every full window of `win` events on a connection, waiting for its ACKs; tick() ships the
+ * partial rest when no batch came for LJ_LINGER_MS. An ACK for sequence s means
  * the first s events of the window are processed (Logstash ACKs part way through large
  * windows and repeats its last ACK as a keep-alive: both count as life). A window whose
  * connection fails, or that sees no ACK for `timeout`, is cut at the last ACK: the
  * unACKed rest goes again, as a new window, on a new connection (to the next host), after
- * the failed host's backoff. The batch is acked to the pipeline only when every one of its
- * events is ACKed, so a crash or a shutdown in between loses nothing (the file's offset does
- * not move): duplicates are only what was in flight.
+ * the failed host's backoff. A batch is acked to the pipeline, in order, only when every
+ * one of its events is ACKed, so a crash or a shutdown in between loses nothing (the file's
+ * offset does not move): duplicates are only what was in flight.
  *
- * send() is synchronous: one window in flight at a time. Backpressure is therefore natural
- * (a slow Logstash slows this thread, and the pipeline's budget pauses reading), and a
- * window of 2048 events per round trip keeps loopback throughput well above the targets
- * (bench/logstash.sh).
+ * One window is in flight at a time, and shipping blocks this thread until it is ACKed:
+ * backpressure is therefore natural (a slow Logstash slows this thread, and the pipeline's
+ * budget pauses reading).
  *
  * Hosts: loadbalance = false keeps to the first reachable host and moves to the next one in
  * order when it fails; loadbalance = true starts each window at the host after the previous
@@ -32,6 +33,7 @@
 #include "agent/log.h"
 #include "outputs/output.h"
 
+#include <jansson.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -48,17 +50,29 @@
 #define LJ_BUF_MAX ((size_t)1 << 30)
 /* How often a wait for an ACK looks at the shutdown deadline. */
 #define LJ_POLL_SLICE_MS 200
+/* A partial window waits this long for the next batch before it is shipped as it is. */
+#define LJ_LINGER_MS 2
 
 struct lj_hstate {
     struct lj_host h;
     struct lj_conn c;
-    int up;
-    int64_t retry_at;  /* monotonic ms; 0 = may connect now */
     long backoff_ms;   /* current delay; 0 after a success */
     int errors_logged; /* consecutive failures logged at WARN */
-    /* counters for the summary line (only this thread writes them) */
-    uint64_t windows, events, resent, failures;
-    int64_t ack_ms_sum, ack_ms_max;
+    /* Atomic because lj_status() reads them on the HTTP thread; only this thread writes. */
+    atomic_int up;
+    atomic_llong retry_at; /* monotonic ms; 0 = may connect now */
+    atomic_ullong windows, events, resent, failures;
+    atomic_llong ack_ms_sum, ack_ms_max;
+};
+
+struct lj_ref {
+    struct event_batch *b;
+    uint32_t i; /* index of the event in b */
+};
+
+struct lj_pb {
+    struct event_batch *b;
+    uint32_t end; /* one past its last event in ref[] */
 };
 
 struct lj_out {
@@ -70,16 +84,24 @@ struct lj_out {
     int nh;
     int cur;      /* the host the next window starts looking at */
     uint32_t win; /* current window size (slow start) */
+    atomic_uint win_pub; /* the same, for lj_status() */
     struct buf meta, frames, plain;
     struct lf_compressor *zc; /* NULL when compression_level = 0 */
-    uint32_t *idx; /* the batch's wanted events */
-    uint32_t idxcap;
+    /* Events waiting for an ACK, in order, across batches: ref[pos..nref) */
+    struct lj_ref *ref;
+    uint32_t nref, pos, capref;
+    /* Borrowed batches in order; pb[k] is acked once pos reaches pb[k].end */
+    struct lj_pb *pb;
+    uint32_t pbhead, npb, cappb;
+    int64_t last_add_ms; /* when send() last added events (linger for a partial window) */
+    int64_t deadline_ms; /* flush(): give up after this (0 = none) */
     unsigned rnd;
 };
 
 static int giving_up(const struct lj_out *lo)
 {
-    return lo->env->giving_up && atomic_load(lo->env->giving_up);
+    return (lo->env->giving_up && atomic_load(lo->env->giving_up)) ||
+           (lo->deadline_ms && lj_now_ms() >= lo->deadline_ms);
 }
 
 static void host_fail(struct lj_out *lo, struct lj_hstate *hs, const char *err)
@@ -159,9 +181,9 @@ static int pick_host(struct lj_out *lo, int start)
     }
 }
 
-/* Builds the frames of one window: events idx[0..n) of b, numbered 1..n. */
-static int build_window(struct lj_out *lo, const struct event_batch *b, const uint32_t *idx,
-                        uint32_t n, char *err, size_t errsz)
+/* Builds the frames of one window: events ref[0..n), numbered 1..n. */
+static int build_window(struct lj_out *lo, const struct lj_ref *ref, uint32_t n, char *err,
+                        size_t errsz)
 {
     int level = (int)lo->lc->compression_level;
     struct buf *j = level > 0 ? &lo->plain : &lo->frames;
@@ -170,7 +192,7 @@ static int build_window(struct lj_out *lo, const struct event_batch *b, const ui
     if (lj_put_window(&lo->frames, n) != 0)
         goto cap;
     for (uint32_t i = 0; i < n; i++) {
-        const struct event *ev = &b->ev[idx[i]];
+        const struct event *ev = &ref[i].b->ev[ref[i].i];
         if (lj_put_event(j, i + 1, lo->meta.p, lo->meta.len, ev->json, ev->json_len) != 0)
             goto cap;
     }
@@ -230,55 +252,51 @@ static int send_window(struct lj_out *lo, struct lj_hstate *hs, uint32_t n, uint
     return 0;
 }
 
-static int ensure_idx(struct lj_out *lo, uint32_t n)
+/* Acks, in order, every batch whose events are all ACKed. */
+static void ack_done(struct lj_out *lo)
 {
-    if (n <= lo->idxcap)
-        return 0;
-    uint32_t *p = realloc(lo->idx, (size_t)n * sizeof *p);
-    if (!p)
-        return -1;
-    lo->idx = p;
-    lo->idxcap = n;
-    return 0;
+    while (lo->npb && lo->pb[lo->pbhead].end <= lo->pos) {
+        struct event_batch *b = lo->pb[lo->pbhead].b;
+        lo->pbhead++;
+        lo->npb--;
+        METRIC_ADD(lo->env->m->batches_acked, 1);
+        lo->env->ack(lo->env, b);
+    }
+    if (lo->npb == 0)
+        lo->pbhead = 0;
+    if (lo->pos == lo->nref && lo->npb == 0)
+        lo->pos = lo->nref = 0; /* everything ACKed: start the arrays over */
 }
 
-static void lj_send(void *st, struct event_batch *b)
+/* Sends windows of waiting events: full windows only, or (all) the rest too. Returns 0, or
+ * -1 at the shutdown/flush deadline (what is not ACKed stays, unacked). */
+static int ship(struct lj_out *lo, int all)
 {
-    struct lj_out *lo = st;
     struct out_metrics *m = lo->env->m;
-    while (ensure_idx(lo, b->n) != 0) { /* out of memory: wait rather than drop */
-        LF_LOG(LF_ERROR, "out.logstash", "[%s] out of memory; retrying", lo->env->name);
-        if (giving_up(lo))
-            return;
-        nanosleep(&(struct timespec){0, 100000000L}, NULL);
-    }
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < b->n; i++)
-        if (output_wants(lo->env, b, &b->ev[i]))
-            lo->idx[n++] = i;
-    METRIC_ADD(m->events_skipped, b->n - n);
-    uint32_t pos = 0;
-    while (pos < n) {
+    while (lo->nref - lo->pos >= lo->win || (all && lo->nref > lo->pos)) {
         int h = pick_host(lo, lo->cur);
         if (h < 0)
-            return; /* shutdown deadline: not acked, read again after the restart */
+            return -1;
         struct lj_hstate *hs = &lo->hs[h];
         lo->cur = h;
-        uint32_t cnt = n - pos < lo->win ? n - pos : lo->win;
+        uint32_t left = lo->nref - lo->pos;
+        uint32_t cnt = left < lo->win ? left : lo->win;
         char err[512];
         uint32_t acked = 0;
-        int rc = build_window(lo, b, lo->idx + pos, cnt, err, sizeof err);
+        int rc = build_window(lo, lo->ref + lo->pos, cnt, err, sizeof err);
         if (rc != 0) {
             /* Cannot happen within the pipeline's budget; never drop: wait, try smaller. */
             LF_LOG(LF_ERROR, "out.logstash", "[%s] %s", lo->env->name, err);
             lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
+            lo->win_pub = lo->win;
             if (giving_up(lo))
-                return;
+                return -1;
             nanosleep(&(struct timespec){0, 100000000L}, NULL);
             continue;
         }
         rc = send_window(lo, hs, cnt, &acked, err, sizeof err);
-        pos += acked;
+        lo->pos += acked;
+        ack_done(lo);
         if (rc == 0) {
             if (hs->errors_logged) {
                 LF_LOG(LF_INFO, "out.logstash", "[%s] %s ACKs windows again", lo->env->name,
@@ -286,8 +304,9 @@ static void lj_send(void *st, struct event_batch *b)
                 hs->errors_logged = 0;
             }
             hs->backoff_ms = 0;
-            out_metrics_set_state(lo->env->m, OUT_OK, NULL);
+            out_metrics_set_state(m, OUT_OK, NULL);
             lo->win = lj_window_next(lo->win, cnt, 1, (uint32_t)lo->lc->window);
+            lo->win_pub = lo->win;
             if (lo->lc->loadbalance)
                 lo->cur = (h + 1) % lo->nh;
             continue;
@@ -295,7 +314,7 @@ static void lj_send(void *st, struct event_batch *b)
         if (rc == -2) {
             lj_conn_close(&hs->c); /* a window is half-sent: this connection is unusable */
             hs->up = 0;
-            return;
+            return -1;
         }
         uint32_t again = cnt - acked;
         hs->resent += again;
@@ -305,9 +324,79 @@ static void lj_send(void *st, struct event_batch *b)
                  hs->h.name, err, again, cnt);
         host_fail(lo, hs, why);
         lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
+        lo->win_pub = lo->win;
     }
-    METRIC_ADD(m->batches_acked, 1);
-    lo->env->ack(lo->env, b);
+    return 0;
+}
+
+static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Takes the batch's wanted events into the waiting list and ships the full windows. The
+ * batch is acked (by ack_done) once every one of its events is ACKed; a partial window is
+ * shipped by tick() when no batch followed within LJ_LINGER_MS. */
+/* Moves what waits to the front of both arrays, so that they never grow past what is
+ * waiting (at most a window's worth between two sends, unless Logstash is behind). */
+static void compact(struct lj_out *lo)
+{
+    if (lo->pos > 0) {
+        memmove(lo->ref, lo->ref + lo->pos, (size_t)(lo->nref - lo->pos) * sizeof *lo->ref);
+        for (uint32_t k = 0; k < lo->npb; k++)
+            lo->pb[lo->pbhead + k].end -= lo->pos;
+        lo->nref -= lo->pos;
+        lo->pos = 0;
+    }
+    if (lo->pbhead > 0) {
+        memmove(lo->pb, lo->pb + lo->pbhead, (size_t)lo->npb * sizeof *lo->pb);
+        lo->pbhead = 0;
+    }
+}
+
+static void lj_send(void *st, struct event_batch *b)
+{
+    struct lj_out *lo = st;
+    struct out_metrics *m = lo->env->m;
+    compact(lo);
+    while (grow((void **)&lo->ref, &lo->capref, lo->nref + b->n, sizeof *lo->ref) != 0 ||
+           grow((void **)&lo->pb, &lo->cappb, lo->pbhead + lo->npb + 1, sizeof *lo->pb) != 0) {
+        LF_LOG(LF_ERROR, "out.logstash", "[%s] out of memory; retrying", lo->env->name);
+        if (giving_up(lo))
+            return; /* not acked: read again after the restart */
+        nanosleep(&(struct timespec){0, 100000000L}, NULL);
+    }
+    uint32_t before = lo->nref;
+    for (uint32_t i = 0; i < b->n; i++)
+        if (output_wants(lo->env, b, &b->ev[i]))
+            lo->ref[lo->nref++] = (struct lj_ref){b, i};
+    METRIC_ADD(m->events_skipped, b->n - (lo->nref - before));
+    lo->pb[lo->pbhead + lo->npb++] = (struct lj_pb){b, lo->nref};
+    lo->last_add_ms = lj_now_ms();
+    ack_done(lo); /* a batch without wanted events behind nothing is done at once */
+    ship(lo, 0);
+}
+
+static long lj_tick(void *st)
+{
+    struct lj_out *lo = st;
+    if (lo->nref == lo->pos)
+        return -1;
+    int64_t waited = lj_now_ms() - lo->last_add_ms;
+    if (waited < LJ_LINGER_MS)
+        return LJ_LINGER_MS - waited;
+    ship(lo, 1);
+    return lo->nref == lo->pos ? -1 : LJ_POLL_SLICE_MS;
 }
 
 static void *lj_init(const void *vconf, const struct output_env *env, char *err, size_t errsz)
@@ -323,6 +412,7 @@ static void *lj_init(const void *vconf, const struct output_env *env, char *err,
     lo->verify = lj_verify_mode(lc);
     lo->rnd = (unsigned)lj_now_ms() ^ (unsigned)(uintptr_t)lo;
     lo->win = lc->window < LJ_WINDOW_START ? (uint32_t)lc->window : LJ_WINDOW_START;
+    lo->win_pub = lo->win;
     buf_init(&lo->meta, 4096);
     buf_init(&lo->frames, LJ_BUF_MAX);
     buf_init(&lo->plain, LJ_BUF_MAX);
@@ -361,9 +451,18 @@ fail:
 
 static int lj_flush(void *st, long timeout_ms)
 {
-    (void)st;
-    (void)timeout_ms;
-    return 0; /* send() returns only with its batch acked or abandoned */
+    struct lj_out *lo = st;
+    if (lo->nref == lo->pos && lo->npb == 0)
+        return 0;
+    lo->deadline_ms = lj_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    ship(lo, 1);
+    lo->deadline_ms = 0;
+    if (lo->nref == lo->pos && lo->npb == 0)
+        return 0;
+    LF_LOG(LF_WARN, "out.logstash", "[%s] %u events not ACKed by Logstash within %ld ms; they "
+           "stay uncommitted and are sent again after the restart", lo->env->name,
+           lo->nref - lo->pos, timeout_ms);
+    return -1;
 }
 
 static void lj_destroy(void *st)
@@ -386,11 +485,33 @@ static void lj_destroy(void *st)
     SSL_CTX_free(lo->ctx);
     lf_compressor_free(lo->zc);
     free(lo->hs);
-    free(lo->idx);
+    free(lo->ref); /* batches not acked: read again after the restart */
+    free(lo->pb);
     buf_free(&lo->meta);
     buf_free(&lo->frames);
     buf_free(&lo->plain);
     free(lo);
+}
+
+/* Per host, for /status and /metrics (HTTP thread: atomics and init-time strings only). */
+static json_t *lj_status(void *st)
+{
+    const struct lj_out *lo = st;
+    json_t *hosts = json_array();
+    int64_t now = lj_now_ms();
+    for (int i = 0; i < lo->nh; i++) {
+        const struct lj_hstate *hs = &lo->hs[i];
+        unsigned long long w = hs->windows;
+        int up = hs->up;
+        json_array_append_new(hosts, json_pack(
+            "{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I}", "host", hs->h.name,
+            "state", up ? "connected" : hs->retry_at > now ? "backoff" : "not connected",
+            "up", up, "windows", (json_int_t)w, "events_acked", (json_int_t)hs->events,
+            "events_resent", (json_int_t)hs->resent, "failures", (json_int_t)hs->failures,
+            "ack_latency_ms_avg", (json_int_t)(w ? hs->ack_ms_sum / (long long)w : 0),
+            "ack_latency_ms_max", (json_int_t)hs->ack_ms_max));
+    }
+    return json_pack("{s:o, s:i}", "hosts", hosts, "window", (int)lo->win_pub);
 }
 
 /* Only ev->json (and `when`, which the core accounts for) is read. */
@@ -407,8 +528,10 @@ const struct output_desc out_logstash_desc = {
     .check = lj_check,
     .init = lj_init,
     .send = lj_send,
+    .tick = lj_tick,
     .flush = lj_flush,
     .destroy = lj_destroy,
     .test = lj_test,
     .uses_fields = lj_uses_fields,
+    .status = lj_status,
 };

@@ -14,7 +14,8 @@
  *                      while its pipeline is busy), then ACK all of it
  *   --drop-every N     every Nth window: process and ACK its first half, then close the
  *                      connection (a crash mid-window); the rest must come again
- *   --stall-after N    after N windows, read everything but never ACK again (a hung server)
+ *   --stall-after N    after N windows (0: from the start), read everything but never ACK
+ *                      again (a hung server)
  *   --delay-ms N       wait N ms before processing each window (a busy pipeline)
  *   --tls-cert/--tls-key F   TLS; --tls-client-ca F also demands a client certificate (mTLS)
  * Events of ACKed windows are appended to --store (one JSON line each) before the ACK is
@@ -359,8 +360,9 @@ static void *serve(void *arg)
         }
         pthread_mutex_lock(&mu);
         unsigned long long wn = ++n_windows;
+        write_stats_locked();
         pthread_mutex_unlock(&mu);
-        if (opt.stall_after > 0 && wn > (unsigned long long)opt.stall_after)
+        if (opt.stall_after >= 0 && wn > (unsigned long long)opt.stall_after)
             continue; /* hung: read on, confirm nothing */
         if (opt.drop_every > 0 && wn % (unsigned long long)opt.drop_every == 0) {
             uint32_t half = count / 2;
@@ -416,6 +418,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     int port = 0;
+    opt.stall_after = -1;
     const char *port_file = NULL, *cert = NULL, *key = NULL, *client_ca = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
