@@ -119,8 +119,9 @@ void lj_conn_close(struct lj_conn *c);
 /* Writes all of p[0..n) before the monotonic deadline (ms). 0, or -1 with err. */
 int lj_conn_write(struct lj_conn *c, const void *p, size_t n, int64_t deadline_ms, char *err,
                   size_t errsz);
-/* Waits at most wait_ms for ACK frames. 1: *seq holds the newest ACK; 0: nothing arrived in
- * time; -1: connection closed or protocol error (err says which). */
+/* Waits at most wait_ms for the next ACK frame. 1: *seq holds it (ACKs are returned one per
+ * call, in order, including those that arrived with the server's close); 0: nothing arrived
+ * in time; -1: connection closed or protocol error (err says which). */
 int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, size_t errsz);
 
 int64_t lj_now_ms(void);

@@ -317,8 +317,18 @@ int lj_conn_write(struct lj_conn *c, const void *p, size_t n, int64_t deadline_m
 int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, size_t errsz)
 {
     int64_t deadline = lj_now_ms() + wait_ms;
-    int got = 0;
     for (;;) {
+        /* One ACK per call, in the order they came: with windows pipelined, each ACK belongs
+         * to the oldest window not yet complete, so none may be skipped. */
+        int nacks;
+        long used = lj_parse_acks(c->rbuf, c->rlen < 6 ? c->rlen : 6, seq, &nacks, err, errsz);
+        if (used < 0)
+            return -1;
+        if (nacks) {
+            memmove(c->rbuf, c->rbuf + used, c->rlen - (size_t)used);
+            c->rlen -= (size_t)used;
+            return 1;
+        }
         ssize_t r;
         short want = POLLIN;
         if (c->ssl) {
@@ -331,8 +341,6 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
                 if (e == SSL_ERROR_WANT_WRITE)
                     want = POLLOUT;
                 else if (e != SSL_ERROR_WANT_READ) {
-                    if (got)
-                        return 1; /* the close is seen by the next call */
                     if (e == SSL_ERROR_SSL)
                         snprintf(err, errsz, "TLS: %s", ossl_reason());
                     else
@@ -347,8 +355,6 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
         } else {
             r = recv(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen, 0);
             if (r == 0) {
-                if (got)
-                    return 1; /* ACKs that came with the close count; it is seen next call */
                 snprintf(err, errsz, "the server closed the connection");
                 return -1;
             }
@@ -357,13 +363,9 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                if (got)
-                    return 1;
                 snprintf(err, errsz, "read: %s", strerror(errno));
                 return -1;
             }
-            if (got)
-                return 1;
             int w = wait_fd(c->fd, want, deadline);
             if (w < 0) {
                 snprintf(err, errsz, "poll: %s", strerror(errno));
@@ -373,14 +375,6 @@ int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, 
                 return 0;
             continue;
         }
-        c->rlen += (size_t)r;
-        int nacks;
-        long used = lj_parse_acks(c->rbuf, c->rlen, seq, &nacks, err, errsz);
-        if (used < 0)
-            return -1;
-        memmove(c->rbuf, c->rbuf + used, c->rlen - (size_t)used);
-        c->rlen -= (size_t)used;
-        if (nacks)
-            got = 1;
+        c->rlen += (size_t)r; /* parsed at the top: ACKs that came with a close count first */
     }
 }
