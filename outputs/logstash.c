@@ -17,9 +17,12 @@
  * one of its events is ACKed, so a crash or a shutdown in between loses nothing (the file's
  * offset does not move): duplicates are only what was in flight.
  *
- * One window is in flight at a time, and shipping blocks this thread until it is ACKed:
- * backpressure is therefore natural (a slow Logstash slows this thread, and the pipeline's
- * budget pauses reading).
+ * Up to LJ_PIPELINE windows are in flight on one connection (Filebeat's `pipelining`): the
+ * next window is built, compressed and sent while Logstash works through the previous one.
+ * Logstash processes a connection's windows in order, so each ACK belongs to the oldest
+ * window not yet complete. When the pipeline is full, send() blocks until an ACK frees a
+ * slot: backpressure is natural (a slow Logstash slows this thread, and the pipeline's
+ * budget pauses reading). With loadbalance, one window at a time, each to the next host.
  *
  * Hosts: loadbalance = false keeps to the first reachable host and moves to the next one in
  * order when it fails; loadbalance = true starts each window at the host after the previous
@@ -52,6 +55,10 @@
 #define LJ_POLL_SLICE_MS 200
 /* A partial window waits this long for the next batch before it is shipped as it is. */
 #define LJ_LINGER_MS 2
+/* Windows in flight on one connection (Filebeat's `pipelining`, default 2): the next window
+ * is compressed and sent while Logstash works through the previous one. With loadbalance,
+ * one: consecutive windows go to different hosts. */
+#define LJ_PIPELINE 2
 
 struct lj_hstate {
     struct lj_host h;
@@ -75,6 +82,13 @@ struct lj_pb {
     uint32_t end; /* one past its last event in ref[] */
 };
 
+/* A window sent and not yet fully ACKed: ref[start..start+n), acked of them ACKed. */
+struct lj_flight {
+    uint32_t start, n, acked;
+    int full; /* n was the window size when it was sent: its success may grow the window */
+    int64_t sent_ms;
+};
+
 struct lj_out {
     const struct lj_conf *lc;
     const struct output_env *env;
@@ -93,6 +107,10 @@ struct lj_out {
     /* Borrowed batches in order; pb[k] is acked once pos reaches pb[k].end */
     struct lj_pb *pb;
     uint32_t pbhead, npb, cappb;
+    uint32_t sent;       /* ref[pos..sent) is in flight, ref[sent..nref) not yet sent */
+    struct lj_flight fl[LJ_PIPELINE];
+    int nfl, flhost;     /* windows in flight, oldest first, all on host flhost */
+    int64_t ack_deadline; /* the oldest window's ACK is late after this */
     int64_t last_add_ms; /* when send() last added events (linger for a partial window) */
     int64_t deadline_ms; /* flush(): give up after this (0 = none) */
     unsigned rnd;
@@ -204,54 +222,6 @@ cap:
     return -1;
 }
 
-/* Sends one window on host hs and waits for its ACKs. Returns 0 when every event is ACKed,
- * -1 on failure (err set), -2 at the shutdown deadline. *acked: events ACKed either way. */
-static int send_window(struct lj_out *lo, struct lj_hstate *hs, uint32_t n, uint32_t *acked,
-                       char *err, size_t errsz)
-{
-    struct out_metrics *m = lo->env->m;
-    int64_t start = lj_now_ms();
-    *acked = 0;
-    if (lj_conn_write(&hs->c, lo->frames.p, lo->frames.len, start + lo->lc->timeout_ms, err,
-                      errsz) != 0)
-        return -1;
-    METRIC_ADD(m->events_sent, n);
-    hs->windows++;
-    int64_t deadline = lj_now_ms() + lo->lc->timeout_ms;
-    while (*acked < n) {
-        if (giving_up(lo))
-            return -2;
-        int64_t left = deadline - lj_now_ms();
-        if (left <= 0) {
-            snprintf(err, errsz, "no ACK for %ld ms (%u of %u events ACKed)",
-                     lo->lc->timeout_ms, *acked, n);
-            return -1;
-        }
-        uint32_t seq = 0;
-        int r = lj_conn_read_ack(&hs->c, left < LJ_POLL_SLICE_MS ? (long)left : LJ_POLL_SLICE_MS,
-                                 &seq, err, errsz);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            continue;
-        if (seq > n) {
-            snprintf(err, errsz, "protocol error: ACK %u for a window of %u events", seq, n);
-            return -1;
-        }
-        if (seq > *acked) {
-            METRIC_ADD(m->events_acked, seq - *acked);
-            *acked = seq;
-        }
-        deadline = lj_now_ms() + lo->lc->timeout_ms; /* progress or keep-alive */
-    }
-    int64_t lat = lj_now_ms() - start;
-    hs->ack_ms_sum += lat;
-    if (lat > hs->ack_ms_max)
-        hs->ack_ms_max = lat;
-    hs->events += n;
-    return 0;
-}
-
 /* Acks, in order, every batch whose events are all ACKed. */
 static void ack_done(struct lj_out *lo)
 {
@@ -265,68 +235,163 @@ static void ack_done(struct lj_out *lo)
     if (lo->npb == 0)
         lo->pbhead = 0;
     if (lo->pos == lo->nref && lo->npb == 0)
-        lo->pos = lo->nref = 0; /* everything ACKed: start the arrays over */
+        lo->pos = lo->sent = lo->nref = 0; /* everything ACKed: start the arrays over */
 }
 
-/* Sends windows of waiting events: full windows only, or (all) the rest too. Returns 0, or
- * -1 at the shutdown/flush deadline (what is not ACKed stays, unacked). */
+/* Every window in flight failed (connection lost, no ACK in time, protocol error): what
+ * was ACKed stays ACKed, the rest is sent again, after the host's backoff, to the next host. */
+static void fail_flight(struct lj_out *lo, const char *err)
+{
+    struct lj_hstate *hs = &lo->hs[lo->flhost];
+    uint32_t again = lo->sent - lo->pos, cnt = lo->nfl ? lo->fl[0].n : again;
+    hs->resent += again;
+    METRIC_ADD(lo->env->m->events_retried, again);
+    char why[1200];
+    snprintf(why, sizeof why, "%s: %s; %u events in flight are sent again", hs->h.name, err,
+             again);
+    host_fail(lo, hs, why);
+    lo->nfl = 0;
+    lo->sent = lo->pos;
+    lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
+    lo->win_pub = lo->win;
+}
+
+/* The oldest window in flight is fully ACKed. */
+static void flight_done(struct lj_out *lo)
+{
+    struct lj_hstate *hs = &lo->hs[lo->flhost];
+    struct lj_flight *f = &lo->fl[0];
+    int64_t lat = lj_now_ms() - f->sent_ms;
+    hs->ack_ms_sum += lat;
+    if (lat > hs->ack_ms_max)
+        hs->ack_ms_max = lat;
+    hs->events += f->n;
+    if (hs->errors_logged) {
+        LF_LOG(LF_INFO, "out.logstash", "[%s] %s ACKs windows again", lo->env->name,
+               hs->h.name);
+        hs->errors_logged = 0;
+    }
+    hs->backoff_ms = 0;
+    out_metrics_set_state(lo->env->m, OUT_OK, NULL);
+    /* A full window ACKed grows the window even if it grew since this one was sent (the
+     * next one, already in flight, was cut at the old size). */
+    if (f->full)
+        lo->win = lj_window_next(lo->win, lo->win, 1, (uint32_t)lo->lc->window);
+    lo->win_pub = lo->win;
+    memmove(lo->fl, lo->fl + 1, (size_t)(lo->nfl - 1) * sizeof *lo->fl);
+    lo->nfl--;
+    lo->ack_deadline = lj_now_ms() + lo->lc->timeout_ms;
+    if (lo->lc->loadbalance && lo->nfl == 0)
+        lo->cur = (lo->flhost + 1) % lo->nh;
+}
+
+/* Waits at most wait_ms for the next ACK of the windows in flight. 1: one was applied;
+ * 0: none came; -1: failure (err); -2: the shutdown deadline passed. */
+static int await_ack(struct lj_out *lo, long wait_ms, char *err, size_t errsz)
+{
+    struct lj_hstate *hs = &lo->hs[lo->flhost];
+    if (giving_up(lo))
+        return -2;
+    int64_t left = lo->ack_deadline - lj_now_ms();
+    if (left <= 0) {
+        snprintf(err, errsz, "no ACK for %ld ms (%u of %u events of the oldest window ACKed)",
+                 lo->lc->timeout_ms, lo->fl[0].acked, lo->fl[0].n);
+        return -1;
+    }
+    uint32_t seq = 0;
+    int r = lj_conn_read_ack(&hs->c, wait_ms < left ? wait_ms : (long)left, &seq, err, errsz);
+    if (r <= 0)
+        return r;
+    struct lj_flight *f = &lo->fl[0];
+    if (seq > f->n) {
+        snprintf(err, errsz, "protocol error: ACK %u for a window of %u events", seq, f->n);
+        return -1;
+    }
+    lo->ack_deadline = lj_now_ms() + lo->lc->timeout_ms; /* progress or keep-alive */
+    if (seq > f->acked) {
+        METRIC_ADD(lo->env->m->events_acked, seq - f->acked);
+        f->acked = seq;
+        lo->pos = f->start + seq;
+        ack_done(lo);
+        if (seq == f->n)
+            flight_done(lo);
+    }
+    return 1;
+}
+
+/* Sends the next window (ref[sent..sent+cnt)) on the flight's host. 0, or -1 (err). */
+static int send_next(struct lj_out *lo, char *err, size_t errsz)
+{
+    struct lj_hstate *hs = &lo->hs[lo->flhost];
+    uint32_t left = lo->nref - lo->sent;
+    uint32_t cnt = left < lo->win ? left : lo->win;
+    while (build_window(lo, lo->ref + lo->sent, cnt, err, errsz) != 0) {
+        /* Cannot happen within the pipeline's budget; never drop: try smaller. */
+        LF_LOG(LF_ERROR, "out.logstash", "[%s] %s", lo->env->name, err);
+        if (cnt == 1 || giving_up(lo))
+            return -1;
+        cnt /= 2;
+    }
+    int64_t now = lj_now_ms();
+    if (lj_conn_write(&hs->c, lo->frames.p, lo->frames.len, now + lo->lc->timeout_ms, err,
+                      errsz) != 0)
+        return -1;
+    METRIC_ADD(lo->env->m->events_sent, cnt);
+    hs->windows++;
+    if (lo->nfl == 0)
+        lo->ack_deadline = lj_now_ms() + lo->lc->timeout_ms;
+    lo->fl[lo->nfl++] = (struct lj_flight){lo->sent, cnt, 0, cnt >= lo->win, now};
+    lo->sent += cnt;
+    return 0;
+}
+
+/* Sends windows of waiting events (full windows only, or with `all` the partial rest too)
+ * with up to LJ_PIPELINE in flight, and applies the ACKs that come. Without `all` it returns
+ * as soon as nothing more can be sent and a window slot is free (the next send() or tick()
+ * reads the ACKs); with `all`, when everything is ACKed. 0, or -1 at the shutdown/flush
+ * deadline (what is not ACKed stays unacked: read again after a restart). */
 static int ship(struct lj_out *lo, int all)
 {
-    struct out_metrics *m = lo->env->m;
-    while (lo->nref - lo->pos >= lo->win || (all && lo->nref > lo->pos)) {
-        int h = pick_host(lo, lo->cur);
-        if (h < 0)
-            return -1;
-        struct lj_hstate *hs = &lo->hs[h];
-        lo->cur = h;
-        uint32_t left = lo->nref - lo->pos;
-        uint32_t cnt = left < lo->win ? left : lo->win;
-        char err[512];
-        uint32_t acked = 0;
-        int rc = build_window(lo, lo->ref + lo->pos, cnt, err, sizeof err);
-        if (rc != 0) {
-            /* Cannot happen within the pipeline's budget; never drop: wait, try smaller. */
-            LF_LOG(LF_ERROR, "out.logstash", "[%s] %s", lo->env->name, err);
-            lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
-            lo->win_pub = lo->win;
-            if (giving_up(lo))
-                return -1;
-            nanosleep(&(struct timespec){0, 100000000L}, NULL);
-            continue;
-        }
-        rc = send_window(lo, hs, cnt, &acked, err, sizeof err);
-        lo->pos += acked;
-        ack_done(lo);
-        if (rc == 0) {
-            if (hs->errors_logged) {
-                LF_LOG(LF_INFO, "out.logstash", "[%s] %s ACKs windows again", lo->env->name,
-                       hs->h.name);
-                hs->errors_logged = 0;
+    int depth = lo->lc->loadbalance ? 1 : LJ_PIPELINE;
+    char err[512];
+    for (;;) {
+        int r;
+        while (lo->nfl && (r = await_ack(lo, 0, err, sizeof err)) == 1)
+            ; /* take the ACKs that are already there */
+        if (lo->nfl && r < 0)
+            goto failed;
+        while (lo->nfl < depth &&
+               (lo->nref - lo->sent >= lo->win || (all && lo->nref > lo->sent))) {
+            if (lo->nfl == 0) {
+                int h = pick_host(lo, lo->cur);
+                if (h < 0)
+                    return -1;
+                lo->cur = lo->flhost = h;
             }
-            hs->backoff_ms = 0;
-            out_metrics_set_state(m, OUT_OK, NULL);
-            lo->win = lj_window_next(lo->win, cnt, 1, (uint32_t)lo->lc->window);
-            lo->win_pub = lo->win;
-            if (lo->lc->loadbalance)
-                lo->cur = (h + 1) % lo->nh;
-            continue;
+            if (send_next(lo, err, sizeof err) != 0) {
+                if (giving_up(lo))
+                    return -1;
+                r = -1;
+                goto failed;
+            }
         }
-        if (rc == -2) {
-            lj_conn_close(&hs->c); /* a window is half-sent: this connection is unusable */
+        if (lo->nfl == 0 || (!all && lo->nfl < depth))
+            return 0;
+        r = await_ack(lo, LJ_POLL_SLICE_MS, err, sizeof err);
+        if (r >= 0)
+            continue;
+failed:
+        if (r == -2) {
+            /* shutdown: a window may be half-sent, so this connection is unusable */
+            struct lj_hstate *hs = &lo->hs[lo->flhost];
+            lj_conn_close(&hs->c);
             hs->up = 0;
+            lo->nfl = 0;
+            lo->sent = lo->pos;
             return -1;
         }
-        uint32_t again = cnt - acked;
-        hs->resent += again;
-        METRIC_ADD(m->events_retried, again);
-        char why[1200];
-        snprintf(why, sizeof why, "%s: %s; %u of %u events of the window are sent again",
-                 hs->h.name, err, again, cnt);
-        host_fail(lo, hs, why);
-        lo->win = lj_window_next(lo->win, cnt, 0, (uint32_t)lo->lc->window);
-        lo->win_pub = lo->win;
+        fail_flight(lo, err);
     }
-    return 0;
 }
 
 static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
@@ -351,12 +416,17 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
  * waiting (at most a window's worth between two sends, unless Logstash is behind). */
 static void compact(struct lj_out *lo)
 {
-    if (lo->pos > 0) {
-        memmove(lo->ref, lo->ref + lo->pos, (size_t)(lo->nref - lo->pos) * sizeof *lo->ref);
+    /* A window in flight may be partly ACKed: keep it whole (pos is inside it). */
+    uint32_t shift = lo->nfl ? lo->fl[0].start : lo->pos;
+    if (shift > 0) {
+        memmove(lo->ref, lo->ref + shift, (size_t)(lo->nref - shift) * sizeof *lo->ref);
         for (uint32_t k = 0; k < lo->npb; k++)
-            lo->pb[lo->pbhead + k].end -= lo->pos;
-        lo->nref -= lo->pos;
-        lo->pos = 0;
+            lo->pb[lo->pbhead + k].end -= shift;
+        for (int k = 0; k < lo->nfl; k++)
+            lo->fl[k].start -= shift;
+        lo->nref -= shift;
+        lo->sent -= shift;
+        lo->pos -= shift;
     }
     if (lo->pbhead > 0) {
         memmove(lo->pb, lo->pb + lo->pbhead, (size_t)lo->npb * sizeof *lo->pb);
@@ -393,8 +463,10 @@ static long lj_tick(void *st)
     if (lo->nref == lo->pos)
         return -1;
     int64_t waited = lj_now_ms() - lo->last_add_ms;
-    if (waited < LJ_LINGER_MS)
+    if (waited < LJ_LINGER_MS) {
+        ship(lo, 0); /* ACKs that came */
         return LJ_LINGER_MS - waited;
+    }
     ship(lo, 1);
     return lo->nref == lo->pos ? -1 : LJ_POLL_SLICE_MS;
 }

@@ -19,5 +19,5 @@ drops=$(lj_stat a drops)
 echo "the server dropped $drops windows"
 [ "$drops" -ge 3 ] || fail "only $drops windows dropped: the test proves nothing"
 seq_check "$T/lj/a.ndjson" 1 20000 || fail "not exactly once across dropped connections"
-grep -q "events of the window are sent again" "$T/agent.log" || fail "resends not reported"
+grep -q "events in flight are sent again" "$T/agent.log" || fail "resends not reported"
 echo "PASS logstash_dropped_windows_resend_rest"
