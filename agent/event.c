@@ -19,6 +19,23 @@
 
 /* ---- serialization ---- */
 
+/* Set once before threads start (event_set_agent), read by every batch_add after. */
+static struct {
+    const char *id, *name;
+    uint32_t idlen, namelen;
+    uint8_t clean;
+} agent_ident;
+
+void event_set_agent(const char *id, const char *name)
+{
+    agent_ident.id = id;
+    agent_ident.name = name;
+    agent_ident.idlen = id ? (uint32_t)strlen(id) : 0;
+    agent_ident.namelen = name ? (uint32_t)strlen(name) : 0;
+    agent_ident.clean = id && name && json_is_clean(id, agent_ident.idlen) &&
+                        json_is_clean(name, agent_ident.namelen);
+}
+
 void event_base_init(struct event_base *base, const char *host_name, const char *path,
                      const struct field *static_fields, int nstatic)
 {
@@ -469,16 +486,29 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     }
     const char *msg = base->skip_fields ? line : ev->message;
 
-    /* The fields every event has, in their (fixed) sorted order: @timestamp, host.name,
+    /* The fields every event has, in their (fixed) sorted order: @timestamp, [agent.id,
+     * agent.name, agent.type, agent.version, ecs.version,] host.name, [input.type,]
      * log.file.path, log.flags, log.offset, message, tags. */
-    struct field basef[8];
+    struct field basef[16];
     int nb = 0;
     char ts[32];
     json_format_ts(ev->ts_ms, ts);
     basef[nb++] = (struct field){FK_TIMESTAMP, FV_STR, 1, 24, {.s = ts}};
+    if (agent_ident.id) {
+        basef[nb++] = (struct field){FK_AGENT_ID, FV_STR, agent_ident.clean, agent_ident.idlen,
+                                     {.s = agent_ident.id}};
+        basef[nb++] = (struct field){FK_AGENT_NAME, FV_STR, agent_ident.clean,
+                                     agent_ident.namelen, {.s = agent_ident.name}};
+        basef[nb++] = (struct field){FK_AGENT_TYPE, FV_STR, 1, 8, {.s = "logferry"}};
+        basef[nb++] = (struct field){FK_AGENT_VERSION, FV_STR, 1,
+                                     (uint32_t)strlen(LOGFERRY_VERSION), {.s = LOGFERRY_VERSION}};
+        basef[nb++] = (struct field){FK_ECS_VERSION, FV_STR, 1, 5, {.s = "8.0.0"}};
+    }
     basef[nb++] = (struct field){FK_HOST_NAME, FV_STR, (uint8_t)base->names_clean,
                                  (uint32_t)strlen(base->host_name),
                                  {.s = base->host_name}};
+    if (agent_ident.id)
+        basef[nb++] = (struct field){FK_INPUT_TYPE, FV_STR, 1, 10, {.s = "filestream"}};
     basef[nb++] = (struct field){FK_LOG_FILE_PATH, FV_STR, (uint8_t)base->names_clean,
                                  (uint32_t)strlen(base->path),
                                  {.s = base->path}};

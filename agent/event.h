@@ -57,7 +57,8 @@ void fkey_reset(void);
 
 /* Keys every event has; interned by fkey_freeze()'s first caller. */
 extern const struct fkey *FK_TIMESTAMP, *FK_MESSAGE, *FK_HOST_NAME, *FK_LOG_FILE_PATH,
-    *FK_LOG_OFFSET, *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE;
+    *FK_LOG_OFFSET, *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE, *FK_AGENT_ID, *FK_AGENT_NAME,
+    *FK_AGENT_TYPE, *FK_AGENT_VERSION, *FK_ECS_VERSION;
 void fkey_init_builtin(void);
 
 enum fv_type {
@@ -193,6 +194,14 @@ struct event_base {
     int skip_fields; /* 1: no output reads ev->fields/ev->message, so batch_add leaves them
                       * out (nfields 0, message NULL). 0 (keep them) unless the core says so */
 };
+
+/* The agent's identity, which the running agent sets once before threads start (see
+ * agent/agent_id.c): from then on every event carries Filebeat's agent.id, agent.name,
+ * agent.type ("logferry"), agent.version, ecs.version and input.type ("filestream") fields,
+ * so that Logstash pipelines and Kibana views written for Filebeat find them. Until it is
+ * set (unit tests, `logferry parse`) events have none of them. The strings are borrowed and
+ * must outlive every batch; `id` NULL unsets. */
+void event_set_agent(const char *id, const char *name);
 
 /* Fills a base (the strings are borrowed and must outlive every batch built with it). */
 void event_base_init(struct event_base *base, const char *host_name, const char *path,

@@ -18,7 +18,8 @@ static size_t nkeys, capkeys;
 static atomic_uint fkey_generation = 1;
 
 const struct fkey *FK_TIMESTAMP, *FK_MESSAGE, *FK_HOST_NAME, *FK_LOG_FILE_PATH, *FK_LOG_OFFSET,
-    *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE;
+    *FK_LOG_FLAGS, *FK_TAGS, *FK_INPUT_TYPE, *FK_AGENT_ID, *FK_AGENT_NAME, *FK_AGENT_TYPE,
+    *FK_AGENT_VERSION, *FK_ECS_VERSION;
 
 static int valid_dotted(const char *s)
 {
@@ -109,6 +110,11 @@ void fkey_init_builtin(void)
     FK_LOG_FLAGS = fkey_intern("log.flags");
     FK_TAGS = fkey_intern("tags");
     FK_INPUT_TYPE = fkey_intern("input.type");
+    FK_AGENT_ID = fkey_intern("agent.id");
+    FK_AGENT_NAME = fkey_intern("agent.name");
+    FK_AGENT_TYPE = fkey_intern("agent.type");
+    FK_AGENT_VERSION = fkey_intern("agent.version");
+    FK_ECS_VERSION = fkey_intern("ecs.version");
 }
 
 void fkey_freeze(void)
@@ -138,6 +144,7 @@ void fkey_reset(void)
     nkeys = capkeys = 0;
     FK_TIMESTAMP = FK_MESSAGE = FK_HOST_NAME = FK_LOG_FILE_PATH = FK_LOG_OFFSET = NULL;
     FK_LOG_FLAGS = FK_TAGS = FK_INPUT_TYPE = NULL;
+    FK_AGENT_ID = FK_AGENT_NAME = FK_AGENT_TYPE = FK_AGENT_VERSION = FK_ECS_VERSION = NULL;
 }
 
 unsigned fkey_current_generation(void)

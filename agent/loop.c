@@ -10,6 +10,7 @@
  * reaches the outputs within microseconds of the inotify event that announced it.
  */
 #include "agent/agent.h"
+#include "agent/agent_id.h"
 #include "agent/http.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
@@ -528,6 +529,7 @@ int agent_run(struct agent *a)
         close(sfd);
         return 1;
     }
+    agent_identity_init(a->ac.data_dir, a->host_name);
     raise_nofile(a);
     eb_init(&a->eb);
     pthread_mutex_init(&a->status_mu, NULL);

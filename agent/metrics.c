@@ -14,10 +14,12 @@
 #include "agent/status.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct agent_metrics lf_metrics;
 
@@ -188,6 +190,47 @@ static int render_globals(struct buf *b, const json_t *status)
     return rc ? -1 : 0;
 }
 
+/* Per destination host, for outputs whose status has "hosts" (the Logstash output). */
+static const struct ometric host_metrics[] = {
+    {"up", "logferry_output_host_up", "1 while the output holds a connection to the host.", 0},
+    {"windows", "logferry_output_host_windows_total", "Windows sent to the host.", 1},
+    {"events_acked", "logferry_output_host_events_acked_total",
+     "Events the host ACKed in full windows.", 1},
+    {"events_resent", "logferry_output_host_events_resent_total",
+     "Events of the host's failed windows that were sent again.", 1},
+    {"failures", "logferry_output_host_failures_total",
+     "Connection, TLS, timeout and protocol failures of the host.", 1},
+    {"ack_latency_ms_avg", "logferry_output_host_ack_latency_ms",
+     "Average time from a window's send to its last ACK, in milliseconds.", 0},
+};
+
+static int render_hosts(struct buf *b, const json_t *outs)
+{
+    int rc = 0;
+    for (size_t m = 0; m < sizeof host_metrics / sizeof host_metrics[0]; m++) {
+        const struct ometric *hm = &host_metrics[m];
+        int headed = 0;
+        for (size_t i = 0; i < json_array_size(outs); i++) {
+            const json_t *o = json_array_get(outs, i);
+            const json_t *hosts = json_object_get(o, "hosts");
+            for (size_t h = 0; h < json_array_size(hosts); h++) {
+                const json_t *ho = json_array_get(hosts, h);
+                long long v;
+                if (!json_num(ho, hm->key, &v))
+                    continue;
+                if (!headed++)
+                    rc |= prom_head(b, hm->prom_name, hm->help, hm->counter ? "counter" : "gauge");
+                rc |= buf_printf(b, "%s{output=\"", hm->prom_name);
+                rc |= prom_label(b, jstr(o, "name"));
+                rc |= buf_adds(b, "\",host=\"");
+                rc |= prom_label(b, jstr(ho, "host"));
+                rc |= buf_printf(b, "\"} %lld\n", v);
+            }
+        }
+    }
+    return rc;
+}
+
 static int render_outputs(struct buf *b, const json_t *outs)
 {
     int rc = 0;
@@ -227,7 +270,7 @@ static int render_outputs(struct buf *b, const json_t *outs)
                              strcmp(jstr(o, "state"), states[s]) == 0);
         }
     }
-    return rc ? -1 : 0;
+    return rc | render_hosts(b, outs) ? -1 : 0;
 }
 
 static int render_files(struct buf *b, const json_t *files)
@@ -391,4 +434,20 @@ void lf_metrics_log_summary(long period_ms)
         }
     }
     json_decref(obj);
+}
+
+void out_metrics_set_state(struct out_metrics *m, int state, const char *fmt, ...)
+{
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->last_error, sizeof m->last_error, fmt, ap);
+        va_end(ap);
+    }
+    if (METRIC_GET(m->state) != state) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        METRIC_SET(m->state, state);
+        METRIC_SET(m->state_since_ms, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    }
 }

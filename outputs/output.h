@@ -92,6 +92,12 @@ struct output_desc {
      * reads them (and none has a `when`), batches do not keep them, which spares the tail
      * thread a copy of every message and field. NULL means "reads them". */
     int (*uses_fields)(const void *conf);
+    /* Optional. Details of the running instance for /status, /metrics and the status page,
+     * as a new JSON object whose members join the output's status object (the Logstash
+     * output's "hosts": per host state, windows, ACK latency, resends). Called on the HTTP
+     * thread between init() and destroy(), concurrently with send(): it may read only what
+     * is safe to read so (atomics, strings fixed at init). */
+    struct json_t *(*status)(void *st);
 };
 
 /* The table of every output type (outputs/outputs.c). */

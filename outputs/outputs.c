@@ -10,6 +10,7 @@ extern const struct output_desc out_es_desc;
 extern const struct output_desc out_kafka_desc;
 extern const struct output_desc out_slack_desc;
 extern const struct output_desc out_webhook_desc;
+extern const struct output_desc out_logstash_desc;
 
 const struct output_desc *const output_types[] = {
     &out_file_desc,
@@ -17,6 +18,7 @@ const struct output_desc *const output_types[] = {
     &out_kafka_desc,
     &out_slack_desc,
     &out_webhook_desc,
+    &out_logstash_desc,
     NULL,
 };
 
