@@ -62,9 +62,9 @@ check_ok delete-real-es
 err_has delete-real-es "delete-real-es.yml:4: not carried over: filebeat.inputs[0].index"
 err_has delete-real-es "delete-real-es.yml:8: not carried over: filebeat.inputs[0].delete"
 has delete-real-es "backoff_max = 100ms"
-# `format` lands with another branch: check skipped for this file only (see below)
 migrate run-as-container
 [ "$RC" = 3 ] || fail "run-as-container: exit status $RC, expected 3 (features)"
+check_ok run-as-container
 has run-as-container "format = auto"
 has run-as-container "path = /usr/share/filebeat/output-file"
 
@@ -124,11 +124,17 @@ for want in "name = was-1" "log_level = warn" "http_listen = 127.0.0.1:5067" \
 done
 grep -q "nowhere" "$T/every-branch.conf" && fail "a disabled input was converted"
 
-# Container inputs and the Logstash output. `logferry check` is skipped for this file only:
-# `format` and [output logstash] come with branches merged together with this one (the lead
-# turns this check on after the merge).
+# Container inputs and the Logstash output.
 migrate container-logstash
 [ "$RC" = 0 ] || { cat "$T/container-logstash.err"; fail "container-logstash: exit status $RC"; }
+# `check` accepts every key; its only complaints are the TLS files, which it reads and which
+# exist only on the user's machine (/etc/pki/...).
+"$LOGFERRY" check -c "$T/container-logstash.conf" >"$T/container-logstash.check" 2>&1 \
+    && fail "container-logstash: check passed without the TLS files"
+grep -F "$T/container-logstash.conf:" "$T/container-logstash.check" | grep -v "problems found" \
+    | grep -v ": cannot read /etc/pki/" && { cat "$T/container-logstash.check"; fail "container-logstash: check refused more than the missing TLS files"; }
+[ "$(grep -c 'cannot read /etc/pki/' "$T/container-logstash.check")" -ge 2 ] \
+    || { cat "$T/container-logstash.check"; fail "container-logstash: the TLS files were not read"; }
 for want in "format = cri" "format = docker" "hosts = ls1:5044, ls2:5044" "loadbalance = true" \
     "compression_level = 3" "window = 2048" "timeout = 30s" "ca_file = /etc/pki/ca.pem" \
     "cert_file = /etc/pki/client.pem" "key_file = /etc/pki/client.key" \
