@@ -120,9 +120,35 @@ void lb_time_regex(struct layout_build *b, const char *fmt)
     }
 }
 
+/* Length of the valid UTF-8 prefix of s (strict: no overlongs, surrogates or > U+10FFFF),
+ * as PCRE2_UTF requires of a pattern. */
+static size_t utf8_prefix(const unsigned char *s)
+{
+    size_t i = 0;
+    while (s[i]) {
+        unsigned c = s[i];
+        size_t l = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!l)
+            return i;
+        for (size_t k = 1; k < l; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) ||
+            (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F))
+            return i;
+        i += l;
+    }
+    return i;
+}
+
 int layout_compile(struct layout_build *b, enum layout_kind k, const char *text)
 {
     lb_init(b);
+    /* the regex is compiled in UTF mode: a layout that is not UTF-8 cannot become one */
+    size_t tl = strlen(text), ok = utf8_prefix((const unsigned char *)text);
+    if (ok != tl)
+        return lb_fail(b, "the layout is not valid UTF-8 at column %zu", ok + 1);
     int r;
     switch (k) {
     case LAYOUT_LOGBACK: r = layout_logback(b, text, 0); break;

@@ -198,6 +198,7 @@ static void unsupported_words_are_errors_with_column(void **s)
         {"nginx_log_format = '$remote_addr [$time_local] $bogus_var'", "unsupported variable $bogus_var at column 28"},
         {"apache_log_format = %h %l %u %t \"%r\" %>s %b \"%C\"", "%C at column 26 needs a {name}"},
         {"logback_pattern = %d %clr(%level %msg", "unbalanced '(' at column 8"},
+        {"logback_pattern = %d [\xe2%t] %msg", "not valid UTF-8 at column 5"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char conf[512];
