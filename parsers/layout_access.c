@@ -321,6 +321,9 @@ int layout_nginx(struct layout_build *b, const char *text)
         if (v->key && key_used(b, key)) /* $host and $http_host both: keep the second apart */
             snprintf(key, sizeof key, "nginx.access.%.*s", (int)nn, ns);
         value(b, v, key, quoted);
+        /* $request_id is the id to follow a request by: trace.id too, as alerts use it */
+        if (nn == 10 && !memcmp(ns, "request_id", 10) && !key_used(b, "trace.id"))
+            lb_field(b, b->ngroups, "trace.id", PT_STR);
     }
     lb_raw(b, "\\z");
     return 0;

@@ -235,9 +235,11 @@ static void durations_become_nanoseconds(void **s)
     assert_int_equal(tp_int(&t, 0, "event.duration"), 1250000000LL);
     assert_int_equal(tp_int(&t, 0, "http.response.status_code"), 504);
     assert_string_equal(tp_str(&t, 0, "http.request.id"), "7f3a9c");
+    assert_string_equal(tp_str(&t, 0, "trace.id"), "7f3a9c");
     assert_null(tp_path(t.rec[0].j, "nginx.access.upstream.response_time"));
     assert_int_equal(tp_int(&t, 1, "event.duration"), 1000000LL);
     assert_null(tp_path(t.rec[1].j, "http.request.id"));
+    assert_null(tp_path(t.rec[1].j, "trace.id"));
     tp_close(&t);
     assert_int_equal(tp_open(&t,
                              "[parser a]\napache_log_format = %a %t %>s %D %{ms}T\n"
