@@ -222,8 +222,9 @@ void layout_explain(const struct parser *p, FILE *f)
 {
     if (p->kind != PK_REGEX || !p->re) {
         fprintf(f, "parser %s: built in (%s)\n", p->name,
-                p->kind == PK_NGINX ? "nginx combined, same as nginx_combined"
-                                    : "not compiled from a layout");
+                p->kind == PK_NGINX  ? "nginx combined, same as nginx_combined"
+                : p->kind == PK_JSON ? "json: each line parsed as JSON, keys as written"
+                                     : "not compiled from a layout");
         return;
     }
     fprintf(f, "parser %s: regex %s\n", p->name, p->source ? p->source : "(not kept)");
