@@ -85,7 +85,10 @@ int agent_add_dir(struct agent *a, const char *dir)
 
 static int has_magic(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
-/* Directories a glob's files can live in: its dirname, expanded if it has wildcards. */
+/* Directories a glob's files can live in: its dirname, expanded if it has wildcards; and
+ * then the directories those wildcards live in too (logs for logs/WILDCARD/app.log), so a dated
+ * directory created while the agent runs (logs/202612/) is an inotify event, not a wait for
+ * the next rescan. */
 static void glob_dirs(struct agent *a, const char *pattern)
 {
     char tmp[4096];
@@ -95,6 +98,7 @@ static void glob_dirs(struct agent *a, const char *pattern)
         add_dir(a, d);
         return;
     }
+    glob_dirs(a, d);
     glob_t g;
     if (glob(d, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++)

@@ -4,9 +4,14 @@
  * the running agent uses, so what it prints is exactly what the agent would ship. Lines are
  * cut and marked truncated at the input's max_line_bytes like the tailer does; the last
  * multiline record is flushed at end of input.
+ *
+ * `logferry parse --explain` prints instead what the input's parser is: for a layout
+ * (logback_pattern, nginx_log_format, ...) the regex, each group's field and type, the time
+ * format and zone, so a user can see what logferry understood.
  */
 #include "agent/agent.h"
 #include "agent/json.h"
+#include "parsers/layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +88,23 @@ int cmd_parse(struct agent *a, const char *input, const char *path)
     eb_free(&eb);
     lineproc_state_free(st);
     return rc;
+}
+
+int cmd_parse_explain(struct agent *a, const char *input)
+{
+    for (int i = 0; i < a->conf->n; i++) {
+        struct conf_section *s = &a->conf->s[i];
+        if (strcmp(s->type, "input") != 0 || strcmp(s->name, input) != 0)
+            continue;
+        struct conf_entry *e = conf_find(s, "parser");
+        const struct parser *p = e ? parser_find(e->value) : NULL;
+        if (!p) {
+            printf("input %s: no parser (raw lines)\n", input);
+            return 0;
+        }
+        layout_explain(p, stdout);
+        return 0;
+    }
+    fprintf(stderr, "logferry parse: no [input %s] in %s\n", input, a->conf->file);
+    return 2;
 }

@@ -277,6 +277,10 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     }
     if (!r->name[0])
         return;
+    if ((r->mask & IN_ISDIR) && (r->mask & (IN_CREATE | IN_MOVED_TO))) {
+        *need_rescan = 1; /* a new (dated) directory a glob may match: expand and watch it now */
+        return;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", a->dirs[r->dir].path, r->name);
     struct tail_file *tf = tail_find_path(a, path);

@@ -4,6 +4,7 @@
  *   logferry [run] -c FILE          run in the foreground (systemd style)
  *   logferry check -c FILE          validate everything, print a summary or FILE:LINE errors
  *   logferry parse -c FILE --input NAME [--path P]   stdin lines -> events on stdout
+ *   logferry parse --explain -c FILE --input NAME    what the input's parser understood
  *   logferry test-output -c FILE    can each output be reached and written?
  *   logferry setup -c FILE          install server-side assets (Elasticsearch template...)
  *   logferry status -c FILE         the running agent's files, lag and outputs
@@ -19,6 +20,7 @@
 #include <string.h>
 
 int cmd_parse(struct agent *a, const char *input, const char *path);
+int cmd_parse_explain(struct agent *a, const char *input);
 int cmd_status(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 
@@ -31,6 +33,7 @@ static void usage(FILE *f)
         "  logferry [run] -c FILE              run in the foreground (logs to stderr)\n"
         "  logferry check -c FILE              validate the configuration and exit\n"
         "  logferry parse -c FILE --input NAME [--path P]\n"
+        "  logferry parse --explain -c FILE --input NAME\n"
         "                                      read lines on stdin, print the events NAME makes\n"
         "  logferry test-output -c FILE        check that every output is reachable and writable\n"
         "  logferry setup -c FILE              install index templates and policies\n"
@@ -95,12 +98,14 @@ int main(int argc, char **argv)
         {"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
         {"path", required_argument, 0, 'p'},   {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},      {"strict", no_argument, 0, 's'},
+        {"explain", no_argument, 0, 'e'},
         {0, 0, 0, 0}};
     optind = argi;
-    int c, strict = 0;
+    int c, strict = 0, explain = 0;
     while ((c = getopt_long(argc, argv, "c:i:p:hV", opts, NULL)) != -1) {
         switch (c) {
         case 's': strict = 1; break;
+        case 'e': explain = 1; break;
         case 'c': conf = optarg; break;
         case 'i': input = optarg; break;
         case 'p': path = optarg; break;
@@ -155,7 +160,7 @@ int main(int argc, char **argv)
         }
         if (configure_or_report(&a, conf))
             return 1;
-        int rc = cmd_parse(&a, input, path);
+        int rc = explain ? cmd_parse_explain(&a, input) : cmd_parse(&a, input, path);
         agent_unconfigure(&a);
         return rc;
     }

@@ -248,8 +248,8 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
     if (ic.multiline && ic.ml_pattern)
         conf_err(errs, c->file, line_of(input, "multiline.pattern"),
                  "multiline.pattern: not with multiline = %s (choose one)", ic.multiline);
-    else if (ic.multiline)
-        lp->ml.mode = ML_JAVA;
+    else if (ic.multiline || (!ic.ml_pattern && lp->parser && lp->parser->ml_java))
+        lp->ml.mode = ML_JAVA; /* a layout that prints stack traces: java by default */
     else if (ic.ml_pattern) {
         lp->ml.mode = ML_PATTERN;
         lp->ml.re = parser_compile(ic.ml_pattern, 0, err, sizeof err);

@@ -25,7 +25,9 @@
 
 enum parser_kind { PK_REGEX, PK_NGINX, PK_APACHE, PK_SPRING, PK_JSON };
 
-enum ptype { PT_STR, PT_INT, PT_FLOAT, PT_BOOL };
+/* PT_DUR_*: a duration in seconds, ms or us (decimals allowed) stored as ns (ECS
+ * event.duration); used by the layout compilers (layout.h). */
+enum ptype { PT_STR, PT_INT, PT_FLOAT, PT_BOOL, PT_DUR_S, PT_DUR_MS, PT_DUR_US };
 
 struct pfield {
     uint32_t group;         /* capture number */
@@ -46,6 +48,8 @@ struct parser {
     char *time_format;    /* NULL: ISO-8601 */
     struct lf_tz *tz;     /* [parser] timezone, owned; NULL = the input's / local */
     int scan;             /* nginx_combined: nginx_scan() may answer before PCRE2 */
+    int ml_java;          /* from a layout that prints stack traces: multiline = java default */
+    char *source;         /* a layout's regex, for `parse --explain`; NULL otherwise */
     struct parser *next;
 };
 

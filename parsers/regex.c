@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "parsers/layout.h"
 #include "parsers/lineproc.h"
 
 static struct parser *registry;
@@ -160,6 +161,15 @@ void parser_add_typed(struct event_builder *eb, const struct fkey *k, int type, 
             ok = eb_add_bool(eb, k, v) == 0 ? 0 : 1;
         break;
     }
+    case PT_DUR_S:
+    case PT_DUR_MS:
+    case PT_DUR_US: {
+        double v;
+        static const double ns[] = {1e9, 1e6, 1e3};
+        if (parser_to_float(s, n, &v) == 0 && v >= 0 && v < 9e9)
+            ok = eb_add_int(eb, k, llround(v * ns[type - PT_DUR_S])) == 0 ? 0 : 1;
+        break;
+    }
     default:
         eb_add_str(eb, k, s, n);
         return;
@@ -228,6 +238,7 @@ int parser_run(const struct parser *p, struct parse_run *pr, struct event_builde
 
 struct parser_conf {
     const char *pattern, *types, *rename, *time_field, *time_format, *timezone;
+    const char *layout[4]; /* enum layout_kind */
 };
 
 static const struct conf_key parser_keys[] = {
@@ -243,6 +254,17 @@ static const struct conf_key parser_keys[] = {
      "strptime-style format of time_field (default ISO-8601), e.g. %d/%b/%Y:%H:%M:%S %z", NULL},
     {"timezone", CT_STR, NULL, offsetof(struct parser_conf, timezone),
      "zone of times without an offset (tz name like Asia/Seoul; default the host's)", NULL},
+    {"logback_pattern", CT_STR, NULL, offsetof(struct parser_conf, layout[LAYOUT_LOGBACK]),
+     "instead of pattern: a logback (Spring Boot) pattern, e.g. %d [%thread] %-5level %logger "
+     "- %msg%n", NULL},
+    {"log4j2_pattern", CT_STR, NULL, offsetof(struct parser_conf, layout[LAYOUT_LOG4J2]),
+     "instead of pattern: a Log4j2 PatternLayout pattern", NULL},
+    {"nginx_log_format", CT_STR, NULL, offsetof(struct parser_conf, layout[LAYOUT_NGINX]),
+     "instead of pattern: an nginx log_format layout ('$remote_addr - ...'; combined; "
+     "escape=json '{...}')", NULL},
+    {"apache_log_format", CT_STR, NULL, offsetof(struct parser_conf, layout[LAYOUT_APACHE]),
+     "instead of pattern: an Apache/Tomcat LogFormat ('%h %l %u %t \"%r\" %>s %b'; common; "
+     "combined)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -255,6 +277,7 @@ static void parser_free_one(struct parser *p)
     pcre2_code_free(p->re2);
     free(p->fields);
     free(p->time_format);
+    free(p->source);
     lf_tz_free(p->tz);
     free(p);
 }
@@ -318,6 +341,67 @@ static int line_of(struct conf_section *s, const char *key)
     return e ? e->line : s->line;
 }
 
+static int builtin_setup(struct parser *p);
+
+/* A [parser] with logback_pattern, log4j2_pattern, nginx_log_format or apache_log_format:
+ * compiled by layout_*.c into what `pattern` would have been (or handed to a built-in). */
+static int configure_layout(struct conf *c, struct conf_section *s, struct parser_conf *pc,
+                            enum layout_kind lk, struct conf_errs *errs)
+{
+    static const char *const key[] = {"logback_pattern", "log4j2_pattern", "nginx_log_format",
+                                      "apache_log_format"};
+    static const char *const other[] = {"types", "rename", "time_field", "time_format"};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        if (conf_find(s, other[i])) {
+            conf_err(errs, c->file, line_of(s, other[i]),
+                     "%s does not apply to %s (the layout says it)", other[i], key[lk]);
+            return 1;
+        }
+    struct layout_build *b = malloc(sizeof *b);
+    struct parser *p = calloc(1, sizeof *p);
+    char err[512];
+    int nerr = 0;
+    if (!b || !p) {
+        conf_err(errs, c->file, s->line, "out of memory");
+        nerr = 1;
+        goto out;
+    }
+    p->time_group = -1;
+    p->name = strdup(s->name);
+    if (layout_compile(b, lk, pc->layout[lk]) != 0) {
+        conf_err(errs, c->file, line_of(s, key[lk]), "%s: %s", key[lk], b->err);
+        nerr = 1;
+        goto out;
+    }
+    if (b->builtin != LAYOUT_BUILTIN_NONE) {
+        p->kind = b->builtin == LAYOUT_BUILTIN_NGINX ? PK_NGINX : PK_JSON;
+        if (builtin_setup(p) != 0) {
+            conf_err(errs, c->file, line_of(s, key[lk]), "%s: built-in parser failed", key[lk]);
+            nerr = 1;
+            goto out;
+        }
+    } else if (layout_install(b, p, err, sizeof err) != 0) {
+        conf_err(errs, c->file, line_of(s, key[lk]), "%s: %s", key[lk], err);
+        nerr = 1;
+        goto out;
+    }
+    if (pc->timezone) { /* the section's timezone wins over a zone in the layout */
+        lf_tz_free(p->tz);
+        p->tz = lf_tz_load(pc->timezone, err, sizeof err);
+        if (!p->tz) {
+            conf_err(errs, c->file, line_of(s, "timezone"), "timezone: %s", err);
+            nerr = 1;
+        }
+    }
+    p->next = registry;
+    registry = p;
+    p = NULL;
+out:
+    parser_free_one(p);
+    free(b);
+    return nerr;
+}
+
 static int configure_one(struct conf *c, struct conf_section *s, struct conf_errs *errs)
 {
     struct parser_conf pc = {0};
@@ -332,8 +416,21 @@ static int configure_one(struct conf *c, struct conf_section *s, struct conf_err
                  s->name);
         return nerr + 1;
     }
+    int nlayouts = 0, lk = -1;
+    for (int i = 0; i < 4; i++)
+        if (pc.layout[i])
+            nlayouts++, lk = i;
+    if (nlayouts + (pc.pattern != NULL) > 1) {
+        conf_err(errs, c->file, s->line, "[parser %s]: choose one of pattern, logback_pattern, "
+                 "log4j2_pattern, nginx_log_format, apache_log_format", s->name);
+        return nerr + 1;
+    }
+    if (lk >= 0)
+        return nerr + configure_layout(c, s, &pc, (enum layout_kind)lk, errs);
     if (!pc.pattern) {
-        conf_err(errs, c->file, s->line, "[parser %s] needs a pattern", s->name);
+        conf_err(errs, c->file, s->line, "[parser %s] needs a pattern (or a layout: "
+                 "logback_pattern, log4j2_pattern, nginx_log_format, apache_log_format)",
+                 s->name);
         return nerr + 1;
     }
     char err[512];
@@ -473,36 +570,42 @@ const struct parser *parser_find(const char *name)
         p->kind = builtins[i].kind;
         p->time_group = -1;
         p->name = strdup(name);
-        const char *pat = p->kind == PK_SPRING ? spring_pattern()
-                          : p->kind == PK_JSON ? NULL : access_pattern(p->kind);
-        if (pat) {
-            char err[256];
-            p->re = parser_compile(pat, 0, err, sizeof err);
-            if (!p->re) { /* a bug in a built-in pattern: caught by the unit tests */
-                parser_free_one(p);
-                return NULL;
-            }
-            pcre2_pattern_info(p->re, PCRE2_INFO_CAPTURECOUNT, &p->ngroups);
-            if (p->kind == PK_NGINX || p->kind == PK_APACHE) {
-                p->re2 = parser_compile(access_fallback_pattern(), 0, err, sizeof err);
-                if (!p->re2) {
-                    parser_free_one(p);
-                    return NULL;
-                }
-            }
+        if (builtin_setup(p) != 0) {
+            parser_free_one(p);
+            return NULL;
         }
-        p->scan = p->kind == PK_NGINX && nginx_scan_usable();
-        if (p->kind == PK_NGINX || p->kind == PK_APACHE)
-            access_keys_intern();
-        else if (p->kind == PK_SPRING)
-            spring_keys_intern();
-        else
-            jsonlog_keys_intern();
         p->next = registry;
         registry = p;
         return p;
     }
     return NULL;
+}
+
+/* Compiles p->kind's built-in pattern and interns its keys. */
+static int builtin_setup(struct parser *p)
+{
+    const char *pat = p->kind == PK_SPRING ? spring_pattern()
+                      : p->kind == PK_JSON ? NULL : access_pattern(p->kind);
+    if (pat) {
+        char err[256];
+        p->re = parser_compile(pat, 0, err, sizeof err);
+        if (!p->re) /* a bug in a built-in pattern: caught by the unit tests */
+            return -1;
+        pcre2_pattern_info(p->re, PCRE2_INFO_CAPTURECOUNT, &p->ngroups);
+        if (p->kind == PK_NGINX || p->kind == PK_APACHE) {
+            p->re2 = parser_compile(access_fallback_pattern(), 0, err, sizeof err);
+            if (!p->re2)
+                return -1;
+        }
+    }
+    p->scan = p->kind == PK_NGINX && nginx_scan_usable();
+    if (p->kind == PK_NGINX || p->kind == PK_APACHE)
+        access_keys_intern();
+    else if (p->kind == PK_SPRING)
+        spring_keys_intern();
+    else
+        jsonlog_keys_intern();
+    return 0;
 }
 
 void parsers_free(void)

@@ -14,6 +14,9 @@
  *   parse_bench ... -M                   with multiline = java
  *   parse_bench -c agent.conf -i INPUT < lines       prints the events as JSON (a debug aid;
  *                                                      `logferry parse` is the real tool)
+ *   parse_bench -b -c agent.conf -i INPUT [-p GEN|-f FILE] ...   measures that input's
+ *                                         parser (e.g. a layout against a hand-written
+ *                                         pattern) on GEN's generated lines or FILE's
  *
  * Single-threaded; CPU time is measured with CLOCK_PROCESS_CPUTIME_ID and wall time with
  * CLOCK_MONOTONIC.
@@ -206,9 +209,8 @@ int main(int argc, char **argv)
     int rounds = 3;
     const char *parser = "nginx_combined", *conffile = NULL, *input = NULL, *file = NULL;
     const char *format = NULL;
-    int ml = 0;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:F:Mx")) != -1) {
+    int opt, ml = 0, bench_conf = 0;
+    while ((opt = getopt(argc, argv, "n:p:r:c:i:f:F:Mxb")) != -1) {
         switch (opt) {
         case 'n': n = atol(optarg); break;
         case 'p': parser = optarg; break;
@@ -219,6 +221,7 @@ int main(int argc, char **argv)
         case 'f': file = optarg; break;
         case 'F': format = optarg; break;
         case 'M': ml = 1; break;
+        case 'b': bench_conf = 1; break;
         default:
             fprintf(stderr, "usage: parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] | -c CONF -i "
                             "INPUT < lines\n");
@@ -227,16 +230,19 @@ int main(int argc, char **argv)
     }
     double wall, cpu;
     unsigned long long ev, nl;
+    static char conf[1 << 16];
     if (conffile) {
         FILE *fp = fopen(conffile, "r");
         if (!fp || !input) {
             fprintf(stderr, "need a readable -c CONF and -i INPUT\n");
             return 2;
         }
-        static char conf[1 << 16], data[1 << 24];
         size_t cl = fread(conf, 1, sizeof conf - 1, fp);
         conf[cl] = '\0';
         fclose(fp);
+    }
+    if (conffile && !bench_conf) {
+        static char data[1 << 24];
         size_t dl = fread(data, 1, sizeof data, stdin);
         return run(conf, input, data, dl, 1, &wall, &cpu, &ev, &nl) ? 1 : 0;
     }
@@ -244,16 +250,21 @@ int main(int argc, char **argv)
     char *data = file ? slurp(file, &len) : gen(parser, n, &len);
     if (!data)
         return 1;
-    char conf[256];
-    snprintf(conf, sizeof conf, "[input bench]\n%s%s\n%s%s\n%s", strcmp(parser, "raw") ? "parser = " : "",
-             strcmp(parser, "raw") ? parser : "", format ? "format = " : "", format ? format : "",
-             ml ? "multiline = java\n" : "");
+    if (!bench_conf) {
+        snprintf(conf, sizeof conf, "[input bench]\n%s%s\n%s%s\n%s",
+                 strcmp(parser, "raw") ? "parser = " : "", strcmp(parser, "raw") ? parser : "",
+                 format ? "format = " : "", format ? format : "", ml ? "multiline = java\n" : "");
+        input = "bench";
+    } else if (!input) {
+        fprintf(stderr, "-b needs -c CONF -i INPUT\n");
+        return 2;
+    }
     for (int r = 0; r < rounds; r++) {
-        if (run(conf, "bench", data, len, 0, &wall, &cpu, &ev, &nl) != 0)
+        if (run(conf, input, data, len, 0, &wall, &cpu, &ev, &nl) != 0)
             return 1;
         printf("%-14s %llu lines -> %llu events: %.0f ns/line wall, %.0f ns/line cpu, "
                "%.2f M lines/s, %.3f CPU-s per million\n",
-               parser, nl, ev, wall * 1e9 / (double)nl, cpu * 1e9 / (double)nl,
+               bench_conf ? input : parser, nl, ev, wall * 1e9 / (double)nl, cpu * 1e9 / (double)nl,
                (double)nl / wall / 1e6, cpu * 1e6 / (double)nl);
     }
     free(data);
