@@ -394,8 +394,11 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     ev->ts_ms = eb->ts_ms ? eb->ts_ms : now_ms;
     ev->flags = (uint16_t)eb->flags;
 
-    /* The parser's fields, sorted (built-in parsers add them in order: linear). */
-    sort_fields(eb->f, eb->n);
+    /* The parser's fields, sorted; the builder knows when they arrived in order already. */
+    if (eb->unsorted) {
+        sort_fields(eb->f, eb->n);
+        eb->unsorted = 0;
+    }
 
     const struct field *ptrs[EB_MAX_FIELDS + 64];
     struct field *fs;
