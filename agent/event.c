@@ -400,6 +400,7 @@ static int merge_fields(const struct field *a, int na, const struct field *b, in
                         const struct field **out)
 {
     int i = 0, j = 0, n = 0;
+    const struct fkey *last = NULL; /* out[n - 1]'s key, kept in a register */
     while (i < na && j < nb) {
         const struct field *pick;
         int c = fcmp_fast(&a[i], &b[j]);
@@ -409,23 +410,27 @@ static int merge_fields(const struct field *a, int na, const struct field *b, in
         } else {
             pick = &b[j++];
         }
-        if (n > 0 && out[n - 1]->key == pick->key)
+        if (last == pick->key)
             continue;
-        if (n > 0 && (pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
+        if (last && (pick->key->rank == FKEY_DYNAMIC || last->rank == FKEY_DYNAMIC) &&
             fcmp_fast(out[n - 1], pick) == 0)
             continue;
         out[n++] = pick;
+        last = pick->key;
     }
     /* the rest of one list: only duplicates within it remain possible */
     int nr = i < na ? na - i : nb - j;
+    if (nr == 0) /* an empty list may be a NULL pointer: no arithmetic on it */
+        return n;
+    const struct field *rest = i < na ? &a[i] : &b[j];
     for (int k = 0; k < nr; k++) {
-        /* indexed, not offset: an empty list may be a NULL pointer */
-        const struct field *pick = i < na ? &a[i + k] : &b[j + k];
-        if (n > 0 && (out[n - 1]->key == pick->key ||
-                      ((pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
-                       fcmp_fast(out[n - 1], pick) == 0)))
+        const struct field *pick = &rest[k];
+        const struct fkey *pk = pick->key;
+        if (last == pk || (last && (pk->rank == FKEY_DYNAMIC || last->rank == FKEY_DYNAMIC) &&
+                           fcmp_fast(out[n - 1], pick) == 0))
             continue;
         out[n++] = pick;
+        last = pk;
     }
     return n;
 }
