@@ -218,16 +218,20 @@ char *json_escape_raw(char *w, const char *s, size_t n)
     attention:
 #endif
         if (p[i] >= 0x80) {
-            size_t l = utf8_seq(p + i, n - i);
-            if (l) { /* well-formed: copied as is */
-                memcpy(w, p + i, l);
-                w += l;
-                i += l;
-            } else {
-                memcpy(w, "\xEF\xBF\xBD", 3);
-                w += 3;
-                i++;
-            }
+            /* A run of non-ASCII (a word of Korean, a name) is taken whole: each byte would
+             * stop the fast loop at once anyway. */
+            do {
+                size_t l = utf8_seq(p + i, n - i);
+                if (l) { /* well-formed: copied as is */
+                    memcpy(w, p + i, l);
+                    w += l;
+                    i += l;
+                } else {
+                    memcpy(w, "\xEF\xBF\xBD", 3);
+                    w += 3;
+                    i++;
+                }
+            } while (i < n && p[i] >= 0x80);
         } else {
             w += escape_ascii(w, p[i++]);
         }
