@@ -12,6 +12,7 @@
 #include "agent/event.h"
 #include "agent/json.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -236,19 +237,57 @@ static int write_nested(struct buf *o, const struct field *const *f, int n, uint
  * per thread, direct-mapped by a hash of the key pointers, and an event whose sequence is
  * cached is written as piece, value, piece, value, ..., closing piece, with no per-key
  * work. Only interned keys take part (run-time keys of JSON logs change meaning from one
- * event to the next at the same address). */
-#define SKEL_SLOTS 16
+ * event to the next at the same address).
+ * Real access logs switch between a dozen sequences (referrer, user, query, source.ip present
+ * or not): each sequence may sit in either of two slots of 64 and evicts the less recently
+ * used one, where 16 direct-mapped slots kept evicting each other (issue 18: a fifth of the
+ * events were written key by key). The table is allocated by the first event a thread
+ * writes, so threads that never build events (outputs, librdkafka's) carry none of it. */
+#define SKEL_SLOTS 64
 #define SKEL_MAX_FIELDS 48
 #define SKEL_TEXT 1536
 #define SKEL_COPY 48 /* pieces up to this long are copied with one fixed-size memcpy */
 struct skeleton {
     unsigned gen; /* fkey generation when built (keys freed and re-interned reuse addresses) */
+    unsigned used; /* the thread's skel_clock when last written from or learned */
     int n;        /* fields; 0 = empty slot */
     const struct fkey *keys[SKEL_MAX_FIELDS];
     uint16_t off[SKEL_MAX_FIELDS + 2]; /* piece i = text[off[i]..off[i+1]); piece n closes */
     char text[SKEL_TEXT + SKEL_COPY];  /* + slack for the fixed-size reads */
 };
-static _Thread_local struct skeleton skels[SKEL_SLOTS];
+static _Thread_local struct skeleton *skels; /* SKEL_SLOTS of them, or NULL */
+static _Thread_local unsigned skel_clock;
+static pthread_key_t skel_key;
+static pthread_once_t skel_once = PTHREAD_ONCE_INIT;
+static int skel_key_ok;
+
+static void skel_key_make(void) { skel_key_ok = pthread_key_create(&skel_key, free) == 0; }
+
+/* This thread's table; NULL when it cannot be had (the events are then written key by key). */
+static struct skeleton *skel_table(void)
+{
+    if (skels)
+        return skels;
+    pthread_once(&skel_once, skel_key_make);
+    if (!skel_key_ok)
+        return NULL;
+    struct skeleton *t = calloc(SKEL_SLOTS, sizeof *t);
+    if (t && pthread_setspecific(skel_key, t) != 0) { /* freed at thread exit, or not kept */
+        free(t);
+        t = NULL;
+    }
+    return skels = t;
+}
+
+static int skel_matches(const struct skeleton *sk, const struct field *const *f, int n)
+{
+    if (sk->n != n || sk->gen != fkey_current_generation())
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (sk->keys[i] != f[i]->key)
+            return 0;
+    return 1;
+}
 
 static inline char *put_piece(char *w, const char *t, size_t tl)
 {
@@ -301,13 +340,20 @@ static int write_from_skeleton(struct buf *o, const struct field *const *f, int 
             return 0;
         h = h * 31 + ((uintptr_t)k >> 4);
     }
-    struct skeleton *sk = &skels[(h ^ (h >> 17)) % SKEL_SLOTS];
-    *slot = sk;
-    if (sk->n != n || sk->gen != fkey_current_generation())
+    struct skeleton *tab = skel_table();
+    if (!tab)
         return 0;
-    for (int i = 0; i < n; i++)
-        if (sk->keys[i] != f[i]->key)
-            return 0;
+    h ^= h >> 17;
+    struct skeleton *a = &tab[h % SKEL_SLOTS], *sk = &tab[(h / SKEL_SLOTS) % SKEL_SLOTS];
+    if (skel_matches(a, f, n)) {
+        sk = a;
+    } else if (!skel_matches(sk, f, n)) {
+        /* not cached: the caller learns it into an empty or the less recently used slot */
+        int a_older = skel_clock - a->used >= skel_clock - sk->used; /* unsigned: wraps */
+        *slot = a->n == 0 || (sk->n != 0 && a_older) ? a : sk;
+        return 0;
+    }
+    sk->used = ++skel_clock;
     char *w = o->p + o->len;
     for (int i = 0; i < n; i++) {
         w = put_piece(w, sk->text + sk->off[i], (size_t)(sk->off[i + 1] - sk->off[i]));
@@ -342,6 +388,7 @@ static void skeleton_learn(struct skeleton *sk, const struct field *const *f, in
     }
     sk->off[n + 1] = (uint16_t)at;
     sk->gen = fkey_current_generation();
+    sk->used = ++skel_clock;
     sk->n = n;
 }
 
@@ -370,6 +417,7 @@ static int merge_fields(const struct field *a, int na, const struct field *b, in
                         const struct field **out)
 {
     int i = 0, j = 0, n = 0;
+    const struct fkey *last = NULL; /* out[n - 1]'s key, kept in a register */
     while (i < na && j < nb) {
         const struct field *pick;
         int c = fcmp_fast(&a[i], &b[j]);
@@ -379,23 +427,27 @@ static int merge_fields(const struct field *a, int na, const struct field *b, in
         } else {
             pick = &b[j++];
         }
-        if (n > 0 && out[n - 1]->key == pick->key)
+        if (last == pick->key)
             continue;
-        if (n > 0 && (pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
+        if (last && (pick->key->rank == FKEY_DYNAMIC || last->rank == FKEY_DYNAMIC) &&
             fcmp_fast(out[n - 1], pick) == 0)
             continue;
         out[n++] = pick;
+        last = pick->key;
     }
     /* the rest of one list: only duplicates within it remain possible */
     int nr = i < na ? na - i : nb - j;
+    if (nr == 0) /* an empty list may be a NULL pointer: no arithmetic on it */
+        return n;
+    const struct field *rest = i < na ? &a[i] : &b[j];
     for (int k = 0; k < nr; k++) {
-        /* indexed, not offset: an empty list may be a NULL pointer */
-        const struct field *pick = i < na ? &a[i + k] : &b[j + k];
-        if (n > 0 && (out[n - 1]->key == pick->key ||
-                      ((pick->key->rank == FKEY_DYNAMIC || out[n - 1]->key->rank == FKEY_DYNAMIC) &&
-                       fcmp_fast(out[n - 1], pick) == 0)))
+        const struct field *pick = &rest[k];
+        const struct fkey *pk = pick->key;
+        if (last == pk || (last && (pk->rank == FKEY_DYNAMIC || last->rank == FKEY_DYNAMIC) &&
+                           fcmp_fast(out[n - 1], pick) == 0))
             continue;
         out[n++] = pick;
+        last = pk;
     }
     return n;
 }
@@ -411,8 +463,11 @@ int batch_add(struct event_batch *b, const struct event_base *base, struct event
     ev->ts_ms = eb->ts_ms ? eb->ts_ms : now_ms;
     ev->flags = (uint16_t)eb->flags;
 
-    /* The parser's fields, sorted (built-in parsers add them in order: linear). */
-    sort_fields(eb->f, eb->n);
+    /* The parser's fields, sorted; the builder knows when they arrived in order already. */
+    if (eb->unsorted) {
+        sort_fields(eb->f, eb->n);
+        eb->unsorted = 0;
+    }
 
     const struct field *ptrs[EB_MAX_FIELDS + 64];
     struct field *fs;

@@ -106,6 +106,11 @@ struct event_builder {
     struct fkey dyn[64]; /* run-time keys */
     int ndyn;
     struct buf dynnames;
+    /* Set by eb_add_* when a key arrives out of rank order (or is a run-time key): only
+     * then does batch_add sort. Built-in parsers add in key order, so their events skip
+     * the sort (issue 18). */
+    int unsorted;
+    uint32_t last_rank; /* the rank of the last key added */
 };
 
 void eb_init(struct event_builder *eb);

@@ -36,6 +36,8 @@ void eb_reset(struct event_builder *eb)
     eb->ts_ms = 0;
     eb->flags = 0;
     eb->ndyn = 0;
+    eb->unsorted = 0;
+    eb->last_rank = 0;
     eb->scratch.len = 0;
     eb->dynnames.len = 0;
 }
@@ -44,6 +46,10 @@ static struct field *eb_slot(struct event_builder *eb, const struct fkey *k, uin
 {
     if (!k || eb->n >= EB_MAX_FIELDS)
         return NULL;
+    /* A run-time key (rank FKEY_DYNAMIC, sorted by name) or a rank below the last one means
+     * batch_add must sort; branch-free, it is on every field's path. */
+    eb->unsorted |= (k->rank < eb->last_rank) | (k->rank == FKEY_DYNAMIC);
+    eb->last_rank = k->rank;
     struct field *f = &eb->f[eb->n++];
     f->key = k;
     f->type = type;

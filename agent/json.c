@@ -218,16 +218,20 @@ char *json_escape_raw(char *w, const char *s, size_t n)
     attention:
 #endif
         if (p[i] >= 0x80) {
-            size_t l = utf8_seq(p + i, n - i);
-            if (l) { /* well-formed: copied as is */
-                memcpy(w, p + i, l);
-                w += l;
-                i += l;
-            } else {
-                memcpy(w, "\xEF\xBF\xBD", 3);
-                w += 3;
-                i++;
-            }
+            /* A run of non-ASCII (a word of Korean, a name) is taken whole: each byte would
+             * stop the fast loop at once anyway. */
+            do {
+                size_t l = utf8_seq(p + i, n - i);
+                if (l) { /* well-formed: copied as is */
+                    memcpy(w, p + i, l);
+                    w += l;
+                    i += l;
+                } else {
+                    memcpy(w, "\xEF\xBF\xBD", 3);
+                    w += 3;
+                    i++;
+                }
+            } while (i < n && p[i] >= 0x80);
         } else {
             w += escape_ascii(w, p[i++]);
         }
@@ -339,31 +343,75 @@ int json_write_double(struct buf *b, double v)
     return buf_add(b, tmp, (size_t)n);
 }
 
+/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days):
+ * integer arithmetic only, so the per-event path never enters gmtime_r (which takes the
+ * time-zone lock in __tz_convert) nor a printf (issue 18). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;                                       /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
 int json_format_ts(int64_t ms, char out[32])
 {
-    /* The date part changes once a second; cache it per thread. */
-    static _Thread_local int64_t cached_sec = INT64_MIN;
-    static _Thread_local char cached[64];
-    int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int msec = (int)(ms - sec * 1000);
+    /* Years 0000-9999 only (RFC 3339): times outside are clamped to the nearest end. */
+    static const int64_t lo = -62167219200LL, hi = 253402300799LL;
+    int64_t sec = ms / 1000;
+    int msec = (int)(ms % 1000);
+    if (msec < 0) { /* floor, for times before 1970 */
+        msec += 1000;
+        sec--;
+    }
+    if (sec < lo) {
+        sec = lo;
+        msec = 0;
+    } else if (sec > hi) {
+        sec = hi;
+        msec = 999;
+    }
+    /* Consecutive events mostly share their second (cached whole) and their day. */
+    static _Thread_local int64_t cached_sec = INT64_MIN, cached_day = INT64_MIN;
+    static _Thread_local char hms[19];
     if (sec != cached_sec) {
-        time_t t = (time_t)sec;
-        struct tm tm;
-        if (!gmtime_r(&t, &tm)) {
-            memset(&tm, 0, sizeof tm);
-            tm.tm_year = 70;
-            tm.tm_mday = 1;
+        int64_t days = sec / 86400;
+        int sod = (int)(sec % 86400);
+        if (sod < 0) {
+            sod += 86400;
+            days--;
         }
-        int y = tm.tm_year + 1900;
-        if (y < 0)
-            y = 0;
-        if (y > 9999)
-            y = 9999;
-        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", y, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        if (days != cached_day) {
+            int y, m, d;
+            civil_from_days(days, &y, &m, &d);
+            put2(hms, y / 100);
+            put2(hms + 2, y % 100);
+            hms[4] = '-';
+            put2(hms + 5, m);
+            hms[7] = '-';
+            put2(hms + 8, d);
+            hms[10] = 'T';
+            cached_day = days;
+        }
+        put2(hms + 11, sod / 3600);
+        hms[13] = ':';
+        put2(hms + 14, sod / 60 % 60);
+        hms[16] = ':';
+        put2(hms + 17, sod % 60);
         cached_sec = sec;
     }
-    memcpy(out, cached, 19);
+    memcpy(out, hms, 19);
     out[19] = '.';
     out[20] = (char)('0' + msec / 100);
     out[21] = (char)('0' + msec / 10 % 10);

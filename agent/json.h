@@ -34,7 +34,7 @@ char *json_int_raw(char *w, int64_t v);
 int json_write_double(struct buf *b, double v);
 
 /* Formats ms since the epoch as RFC 3339 UTC with milliseconds: 2026-11-26T05:01:02.123Z
- * (24 characters + NUL). Returns the length. */
+ * (24 characters + NUL), years 0000-9999 (clamped outside). Returns the length. */
 int json_format_ts(int64_t ms, char out[32]);
 
 /* Returns the length of the longest prefix of s[0..n) that is valid UTF-8 and ends on a

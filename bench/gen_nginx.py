@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_nginx.py - deterministic benchmark inputs for bench/run.sh.
+r"""gen_nginx.py - deterministic benchmark inputs for bench/run.sh.
 
 Writes an nginx "combined" access log with a trailing $request_time (the format WAS hosts
 behind a load balancer use), and optionally a Spring Boot log with Java stack traces.
@@ -12,8 +12,16 @@ Filebeat's nginx module accepts); status 2xx 86%, 3xx 6%, 4xx 6%, 5xx 2%; paths 
 without query strings; a dozen real user agents (some with UTF-8); referrers or "-"; a
 remote user now and then. Average line ~200 bytes, so 1,000,000 lines is ~200 MB.
 
+The --diverse mix (issue 18) is shaped like access logs that are not ours: half the clients
+IPv6 (compressed, full and v4-mapped forms); servers in +0900, -0500, +0530, +0100 and +0000;
+a remote user on one line in five; percent-encoded query strings and referrers (UTF-8 search
+terms, nested URLs); user agents with raw UTF-8 or with nginx's own escapes (\x22 for a quote,
+\xNN for bytes outside ASCII, escape=default); $request_time on every line; one URL in
+twenty 300-1500 bytes long (tracking parameters, base64 state). Average line ~330 bytes.
+
 Usage:
   gen_nginx.py --lines N --out FILE [--seed S]
+  gen_nginx.py --diverse --lines N --out FILE [--seed S]
   gen_nginx.py --spring --lines N --out FILE [--seed S]   (N log records; traces add lines)
 """
 import argparse
@@ -67,6 +75,14 @@ def ipv6(r):
     return "2001:db8:%x:%x::%x" % (r.randrange(65536), r.randrange(65536), r.randrange(1, 65536))
 
 
+def put_line(f, buf, *fields):
+    """One combined line + $request_time into buf, written out 10,000 lines at a time."""
+    buf.append('%s - %s [%s] "%s %s HTTP/%s" %d %d "%s" "%s" %.3f\n' % fields)
+    if len(buf) >= 10000:
+        f.write("".join(buf))
+        buf.clear()
+
+
 def gen_nginx(n, out, seed):
     r = random.Random(seed)
     t0 = 1795680000  # 2026-11-26T08:00:00Z, fixed so the file is identical on every run
@@ -91,12 +107,94 @@ def gen_nginx(n, out, seed):
             size = 0 if status in (204, 304) else r.randrange(120, 60000)
             ref = r.choice(REFERRERS).replace("{n}", str(idn))
             rt = r.expovariate(1 / 0.045)
-            buf.append('%s - %s [%s] "%s %s HTTP/%s" %d %d "%s" "%s" %.3f\n' % (
-                client, r.choice(USERS), tl, r.choice(METHODS), path,
-                "2.0" if r.random() < 0.3 else "1.1", status, size, ref, r.choice(AGENTS), rt))
-            if len(buf) >= 10000:
-                f.write("".join(buf))
-                buf.clear()
+            put_line(f, buf, client, r.choice(USERS), tl, r.choice(METHODS), path,
+                     "2.0" if r.random() < 0.3 else "1.1", status, size, ref, r.choice(AGENTS), rt)
+        f.write("".join(buf))
+
+
+D_ZONES = [("+0900", 9 * 3600)] * 4 + [("-0500", -5 * 3600)] * 2 + [("+0530", 19800),
+                                                                   ("+0100", 3600), ("+0000", 0)]
+D_WORDS = ["신발", "운동화 세일", "café crème", "naïve bayes", "東京 ホテル", "zapatos rojos",
+           "a+b=c", "100% cotton", "size:42&color=red", "\"quoted\"", "path/with/slashes"]
+D_AGENTS = AGENTS + [
+    # nginx escape=default writes '"' as \x22 and bytes >= 0x7f as \xNN
+    "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0; \\x22Evil\\x22)",
+    "Mozilla/5.0 (Linux; Android 13; SM-A536N) AppleWebKit/537.36 NAVER(inapp; search; "
+    "\\xED\\x95\\x9C\\xEA\\xB5\\xAD\\xEC\\x96\\xB4)",
+    "python-requests/2.31.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0 \\x22beta\\x22",
+    "Dalvik/2.1.0 (Linux; U; Android 12; Pixel 6 Build/SQ3A.220705.004) 카카오톡/10.4.5",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+    "like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/436.0.0.28.107;FBBV/537553466;FBDV/iPhone14,5;"
+    "FBMD/iPhone;FBSN/iOS;FBSV/16.6;FBSS/3;FBCR/;FBID/phone;FBLC/ja_JP;FBOP/5]",
+]
+D_USERS = ["-"] * 4 + ["alice", "bob@example.com", "svc-deploy", "김철수", "o'brien"]
+
+
+def pct(s, safe=""):
+    out = []
+    for b in s.encode("utf-8"):
+        c = chr(b)
+        out.append(c if (c.isalnum() and b < 128) or c in "-._~" + safe else "%%%02X" % b)
+    return "".join(out)
+
+
+def ipv6_any(r):
+    k = r.random()
+    if k < 0.6:
+        return "2001:db8:%x:%x::%x" % (r.randrange(65536), r.randrange(65536), r.randrange(1, 65536))
+    if k < 0.85:
+        return ":".join("%x" % r.randrange(65536) for _ in range(8))
+    return "::ffff:" + ipv4(r)
+
+
+def gen_diverse(n, out, seed):
+    r = random.Random(seed)
+    t0 = 1795680000
+    clients = [ipv6_any(r) if r.random() < 0.5 else ipv4(r) for _ in range(20000)]
+    with open(out, "w", encoding="utf-8", newline="\n") as f:
+        buf = []
+        zone, zoff = D_ZONES[0]
+        for i in range(n):
+            if i % 50000 == 0:  # a file is written by one server: its zone changes seldom
+                zone, zoff = r.choice(D_ZONES)
+            # 25 requests a second, one line in ten a second late (logged when the request
+            # ends): the second changes every few lines, not every 400
+            ts = t0 + i // 25 - (r.random() < 0.1)
+            tm = time.gmtime(ts + zoff)
+            tl = "%02d/%s/%04d:%02d:%02d:%02d %s" % (tm.tm_mday, MONTHS[tm.tm_mon - 1],
+                                                     tm.tm_year, tm.tm_hour, tm.tm_min,
+                                                     tm.tm_sec, zone)
+            client = clients[r.randrange(len(clients))]
+            idn = r.randrange(1, 10000000)
+            path = r.choice(PATHS).replace("{id}", str(idn))
+            k = r.random()
+            if k < 0.35:
+                path += "?q=%s&page=%d" % (pct(r.choice(D_WORDS)), r.randrange(1, 50))
+            elif k < 0.55:
+                path += r.choice(QUERIES).replace("{n}", str(r.randrange(1, 50)))
+            elif k < 0.60:  # long: tracking parameters and an encoded state blob
+                blob = "".join(r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789+/=") for _ in range(r.randrange(200, 1300)))
+                path += "?utm_source=%s&fbclid=%x&state=%s" % (
+                    pct("news letter/ko"), r.getrandbits(96), pct(blob))
+            kr = r.random()
+            if kr < 0.35:
+                ref = "-"
+            elif kr < 0.7:
+                ref = "https://www.google.com/search?q=%s&hl=ko" % pct(r.choice(D_WORDS))
+            elif kr < 0.85:
+                ref = "https://l.facebook.com/l.php?u=%s" % pct(
+                    "https://shop.example.com/products/%d?ref=fb" % idn)
+            else:
+                ref = "https://shop.example.com/products/%d" % idn
+            status = r.choice(STATUS)
+            size = 0 if status in (204, 304) else r.randrange(0, 2000000)
+            rt = r.expovariate(1 / 0.08)
+            put_line(f, buf, client, r.choice(D_USERS), tl, r.choice(METHODS), path,
+                     "2.0" if r.random() < 0.4 else "1.1", status, size, ref, r.choice(D_AGENTS),
+                     rt)
         f.write("".join(buf))
 
 
@@ -164,8 +262,11 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--spring", action="store_true", help="Spring Boot log instead of nginx")
+    ap.add_argument("--diverse", action="store_true",
+                    help="nginx lines shaped like other sites' logs (issue 18)")
     a = ap.parse_args()
-    (gen_spring if a.spring else gen_nginx)(a.lines, a.out, a.seed)
+    gen = gen_spring if a.spring else gen_diverse if a.diverse else gen_nginx
+    gen(a.lines, a.out, a.seed)
     return 0
 
 

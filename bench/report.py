@@ -185,13 +185,16 @@ def main():
     ap.add_argument("--machine", required=True)
     ap.add_argument("--outdir", required=True)
     ap.add_argument("--readme")
+    ap.add_argument("--case", default="", help="the input case's name, in the heading")
+    ap.add_argument("--append", action="store_true",
+                    help="add to the README's section instead of replacing it (later cases)")
     a = ap.parse_args()
     runs = load(a.results)
     s = {name: summarize(rs) for name, rs in runs.items()}
     with open(a.machine) as f:
         machine = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
     note = chart(s, a.outdir)
-    md = ["## Results " + machine.get("date", ""), "",
+    md = ["## Results " + machine.get("date", "") + (f" (input case: {a.case})" if a.case else ""), "",
           f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
           f"{machine.get('memory', '?')}, Linux {machine.get('kernel', '?')}. "
           f"Commit {machine.get('commit', '?')}; {machine.get('logferry', '')}; "
@@ -225,9 +228,11 @@ def main():
             cur += f"\n{begin}\n{end}\n"
         head, rest = cur.split(begin, 1)
         tail = rest.split(end, 1)[1] if end in rest else ""
-        readme_text = text.replace("](chart.png)", "](results/latest.png)")
+        png = f"results/latest-{a.case}.png" if a.case else "results/latest.png"
+        readme_text = text.replace("](chart.png)", f"]({png})")
+        keep = rest.split(end, 1)[0] if a.append and end in rest else "\n"
         with open(a.readme, "w") as f:
-            f.write(head + begin + "\n" + readme_text + "\n" + end + tail)
+            f.write(head + begin + keep + readme_text + "\n" + end + tail)
     return 0
 
 

@@ -6,13 +6,17 @@
 #                                bench/results/<UTC time>/ and bench/README.md
 #   bench/run.sh --quick         100,000 lines, 1 repetition, into bench/work/quick-results/
 #                                (sanity check of the harness; README untouched)
-#   options: --lines N  --reps N  --only NAME[,NAME...]
+#   options: --lines N  --reps N  --only NAME[,NAME...]  --cases CASE[,CASE...]
 #            --no-readme (leave bench/README.md and results/latest.* alone)
 #   env:     LOGFERRY=/path/to/logferry (default: build it into build-bench/)
 #            BENCH_NO_INSTALL=1 (do not apt-get install syslog-ng-core, gnuplot-nox when missing)
 #            FLUENT_BIT=/path/to/fluent-bit (adds Fluent Bit)
 #            BENCH_TIMEOUT=S (per contestant, default 60 + lines/4000)
 #
+# Input cases (issue 18), each reported as its own table: classic (gen_nginx.py's mix, the
+# input of every run before issue 18) and diverse (gen_nginx.py --diverse: half IPv6, +0900
+# and other zones, remote users, percent-encoded queries and referrers, escaped and UTF-8
+# user agents, long URLs). The Spring case runs with the classic one.
 # Contestants (names for --only): wc, logferry-raw, logferry-nginx, syslog-ng,
 # rsyslog-lognorm, rsyslog-regex, fluent-bit, logferry-spring, logferry-docker, logferry-cri
 # (the nginx input wrapped as Docker's json-file driver / CRI store a container's stdout, by
@@ -29,6 +33,7 @@ LINES=1000000
 REPS=3
 QUICK=0
 ONLY=""
+CASES=classic,diverse
 README=1
 while [ $# -gt 0 ]; do
     case $1 in
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
     --lines) LINES=$2; shift ;;
     --reps) REPS=$2; shift ;;
     --only) ONLY=",$2," ; shift ;;
+    --cases) CASES=$2; shift ;;
     --no-readme) README=0 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -54,33 +60,42 @@ else
     RESDIR=$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)
 fi
 mkdir -p "$RESDIR"
-RESULTS=$RESDIR/results.jsonl
-: >"$RESULTS"
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 
 want() { [ -z "$ONLY" ] || [[ $ONLY == *",$1,"* ]]; }
 
 # ---- inputs ----
-INPUT=$WORK/nginx-$LINES.log
+case_input() { # case -> its input file (generated once, same seed, same bytes)
+    case $1 in
+    classic) echo "$WORK/nginx-$LINES.log" ;;
+    diverse) echo "$WORK/nginx-diverse-$LINES.log" ;;
+    *) echo "run.sh: unknown case $1 (classic, diverse)" >&2; return 1 ;;
+    esac
+}
+for c in ${CASES//,/ }; do
+    INPUT=$(case_input "$c") || exit 2
+    if [ ! -s "$INPUT" ]; then
+        log "generating $INPUT ($LINES lines)"
+        flag=; [ "$c" = diverse ] && flag=--diverse
+        python3 "$HERE/gen_nginx.py" $flag --lines "$LINES" --out "$INPUT.tmp" && mv "$INPUT.tmp" "$INPUT" \
+            || { echo "run.sh: cannot generate $INPUT" >&2; exit 1; }
+    fi
+done
 SPRING=$WORK/spring-$SPRING_RECORDS.log
-if [ ! -s "$INPUT" ]; then
-    log "generating $INPUT ($LINES lines)"
-    python3 "$HERE/gen_nginx.py" --lines "$LINES" --out "$INPUT.tmp" && mv "$INPUT.tmp" "$INPUT" \
-        || { echo "run.sh: cannot generate $INPUT" >&2; exit 1; }
-fi
 if want logferry-spring && [ ! -s "$SPRING" ]; then
     python3 "$HERE/gen_nginx.py" --spring --lines "$SPRING_RECORDS" --out "$SPRING.tmp" \
         && mv "$SPRING.tmp" "$SPRING"
 fi
-for fmt in docker cri; do
-    if want "logferry-$fmt" && [ ! -s "$WORK/nginx-$LINES.$fmt.log" ]; then
-        log "generating $WORK/nginx-$LINES.$fmt.log"
-        python3 "$HERE/gen_container.py" --format "$fmt" --in "$INPUT" \
-            --out "$WORK/nginx-$LINES.$fmt.log.tmp" \
-            && mv "$WORK/nginx-$LINES.$fmt.log.tmp" "$WORK/nginx-$LINES.$fmt.log"
-    fi
+for c in ${CASES//,/ }; do # docker/cri wrappings of each case's input
+    in=$(case_input "$c")
+    for fmt in docker cri; do
+        if want "logferry-$fmt" && [ ! -s "$in.$fmt.log" ]; then
+            log "generating $in.$fmt.log"
+            python3 "$HERE/gen_container.py" --format "$fmt" --in "$in" --out "$in.$fmt.log.tmp" \
+                && mv "$in.$fmt.log.tmp" "$in.$fmt.log"
+        fi
+    done
 done
-INPUT_BYTES=$(stat -c %s "$INPUT")
 
 # render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ (values may hold any character).
 render() {
@@ -160,7 +175,7 @@ multiline = java" "$SPRING"
     FIELD=log.level
 }
 setup_logferry_container() { # $1 = docker | cri
-    local in=$WORK/nginx-$LINES.$1.log
+    local in=$INPUT.$1.log
     setup_logferry "parser = nginx_combined
 format = $1" "$in"
     IN_BYTES=$(stat -c %s "$in")
@@ -253,11 +268,21 @@ PY
 
 ALL=(wc logferry-raw logferry-nginx syslog-ng rsyslog-lognorm rsyslog-regex fluent-bit logferry-spring
      logferry-docker logferry-cri)
+first=1
+: >"$RESDIR/results.md"
+for CASE in ${CASES//,/ }; do
+INPUT=$(case_input "$CASE")
+INPUT_BYTES=$(stat -c %s "$INPUT")
+CASEDIR=$RESDIR/$CASE
+mkdir -p "$CASEDIR"
+RESULTS=$CASEDIR/results.jsonl
+: >"$RESULTS"
 # Warm the page cache once so nobody pays the first read from disk.
 cat "$INPUT" >/dev/null
 for rep in $(seq 1 "$REPS"); do
     for name in "${ALL[@]}"; do
         want "$name" || continue
+        [ "$name" = logferry-spring ] && [ "$CASE" != classic ] && continue
         run_one "$name" "$rep"
     done
 done
@@ -274,16 +299,22 @@ done
     echo "syslog-ng=$(syslog-ng --version 2>/dev/null | head -n 1)"
     echo "rsyslog=$(LD_LIBRARY_PATH=$RS/usr/lib/x86_64-linux-gnu "$RS/usr/sbin/rsyslogd" -v 2>/dev/null | head -n 1 | sed "s/,* *compiled with:.*//; s/  */ /g")"
     [ -n "${FLUENT_BIT:-}" ] && echo "fluent-bit=$("$FLUENT_BIT" --version 2>/dev/null | head -n 1)"
-    echo "input=$(basename "$INPUT"), $LINES lines, $INPUT_BYTES bytes; repetitions=$REPS"
+    echo "input=case $CASE: $(basename "$INPUT"), $LINES lines, $INPUT_BYTES bytes; repetitions=$REPS"
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average at the end of the run)"
-} >"$RESDIR/machine.txt"
+} >"$CASEDIR/machine.txt"
 
 readme_args=()
 [ "$README" = 1 ] && readme_args=(--readme "$HERE/README.md")
-python3 "$HERE/report.py" --results "$RESULTS" --machine "$RESDIR/machine.txt" \
-    --outdir "$RESDIR" "${readme_args[@]}" || { echo "run.sh: report failed" >&2; exit 1; }
+[ "$first" = 1 ] || readme_args+=(--append)
+python3 "$HERE/report.py" --results "$RESULTS" --machine "$CASEDIR/machine.txt" --case "$CASE" \
+    --outdir "$CASEDIR" "${readme_args[@]}" || { echo "run.sh: report failed" >&2; exit 1; }
+sed "s|](chart.png)|]($CASE/chart.png)|" "$CASEDIR/results.md" >>"$RESDIR/results.md"
 if [ "$README" = 1 ]; then
-    cp "$RESDIR/results.md" "$HERE/results/latest.md"
-    [ -f "$RESDIR/chart.png" ] && cp "$RESDIR/chart.png" "$HERE/results/latest.png"
+    [ -f "$CASEDIR/chart.png" ] && cp "$CASEDIR/chart.png" "$HERE/results/latest-$CASE.png"
+fi
+first=0
+done
+if [ "$README" = 1 ]; then
+    sed "s|](\([a-z]*\)/chart.png)|](latest-\1.png)|" "$RESDIR/results.md" >"$HERE/results/latest.md"
 fi
 cat "$RESDIR/results.md"

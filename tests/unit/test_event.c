@@ -148,6 +148,31 @@ static void dotted_keys_nest_and_types_are_kept(void **s)
     json_decref(v);
 }
 
+/* batch_add sorts only what the builder saw arrive out of order: an ordered event, then one
+ * whose last key sorts first, through the same builder, both come out nested once. */
+static void late_out_of_order_key_is_still_sorted(void **s)
+{
+    (void)s;
+    for (int pass = 0; pass < 2; pass++) {
+        eb_reset(&eb);
+        eb_add_str(&eb, K[K_METHOD], "GET", 3);
+        eb_add_int(&eb, K[K_STATUS], 200);
+        eb_add_str(&eb, K[K_URLPATH], "/x", 2);
+        if (pass == 1)
+            eb_add_str(&eb, K[K_AB], "early", 5); /* "a.b" sorts before "http..." */
+        char *text;
+        json_t *v = build(&base0, "line", 0, &text); /* JSON_REJECT_DUPLICATES: one "http" */
+        assert_int_equal(json_integer_value(json_path(v, "http.response.status_code")), 200);
+        assert_string_equal(sget(v, "url.path"), "/x");
+        if (pass == 1) {
+            assert_string_equal(sget(v, "a.b"), "early");
+            assert_true(strstr(text, "\"a\"") < strstr(text, "\"http\""));
+        }
+        free(text);
+        json_decref(v);
+    }
+}
+
 static void scalar_and_object_conflict_becomes_value(void **s)
 {
     (void)s;
@@ -470,6 +495,7 @@ int main(void)
         cmocka_unit_test(dotted_keys_nest_and_types_are_kept),
         cmocka_unit_test(scalar_and_object_conflict_becomes_value),
         cmocka_unit_test(keys_sorting_between_dash_and_dot_do_not_duplicate),
+        cmocka_unit_test(late_out_of_order_key_is_still_sorted),
         cmocka_unit_test(duplicates_first_wins_and_base_fields_win),
         cmocka_unit_test(static_fields_nest_and_parser_fields_win),
         cmocka_unit_test(flags_become_log_flags_and_tags),

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/json.h"
@@ -285,9 +286,39 @@ static void numbers_and_timestamps(void **s)
     assert_string_equal(ts, "1969-12-31T23:59:59.999Z");
 }
 
+/* The hand-written calendar against libc's gmtime_r: every day from 1600 to 2400 at a
+ * varying time of day, leap years and centuries included, and the clamped ends. */
+static void format_ts_matches_gmtime_from_1600_to_2400(void **state)
+{
+    (void)state;
+    char ts[32], want[64];
+    for (int64_t day = -135140; day <= 156570; day++) {
+        int64_t sec = day * 86400 + (day * 7919) % 86400;
+        time_t t = (time_t)sec;
+        struct tm tm;
+        assert_non_null(gmtime_r(&t, &tm));
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(day % 1000 < 0 ? -(day % 1000) : day % 1000));
+        int64_t ms = sec * 1000 + (day % 1000 < 0 ? -(day % 1000) : day % 1000);
+        assert_int_equal(json_format_ts(ms, ts), 24);
+        if (strcmp(ts, want) != 0)
+            fail_msg("day %lld: %s, gmtime says %s", (long long)day, ts, want);
+    }
+    json_format_ts(INT64_MIN, ts);
+    assert_string_equal(ts, "0000-01-01T00:00:00.000Z");
+    json_format_ts(INT64_MAX, ts);
+    assert_string_equal(ts, "9999-12-31T23:59:59.999Z");
+    json_format_ts(-62167219200000LL - 1, ts);
+    assert_string_equal(ts, "0000-01-01T00:00:00.000Z");
+    json_format_ts(951782400000LL, ts); /* 2000 is a leap year */
+    assert_string_equal(ts, "2000-02-29T00:00:00.000Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(format_ts_matches_gmtime_from_1600_to_2400),
         cmocka_unit_test(escapes_quote_backslash_and_short_controls),
         cmocka_unit_test(escapes_every_control_char_nul_and_del),
         cmocka_unit_test(keeps_valid_two_three_four_byte_characters),
