@@ -61,7 +61,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # Runtime libraries, as Debian 12 names them (the versions are bookworm's); adduser for the
 # maintainer scripts; procps for the unit's ExecReload=/bin/kill (not in a minimal system).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libc6 (>= 2.34), libinotifytools0 (>= 3.22), libpcre2-8-0 (>= 10.42), librdkafka1 (>= 2.0), libcurl4 (>= 7.88), libjansson4 (>= 2.14), libinih1 (>= 55), libmicrohttpd12 (>= 0.9.75), zlib1g, libyaml-0-2 (>= 0.2.5), adduser, procps")
+  "libc6 (>= 2.34), libinotifytools0 (>= 3.22), libpcre2-8-0 (>= 10.42), librdkafka1 (>= 2.0), libcurl4 (>= 7.88), libjansson4 (>= 2.14), libinih1 (>= 55), libmicrohttpd12 (>= 0.9.75), zlib1g, libyaml-0-2 (>= 0.2.5), libssl3 (>= 3.0), libdeflate0 (>= 1.14), adduser, procps")
 # dpkg-shlibdeps (dpkg-dev, pulled in by build-essential) adds the exact package and minimum
 # version of every library the binary links, e.g. zlib1g when an output compresses.
 find_program(LF_DPKG_SHLIBDEPS dpkg-shlibdeps)
