@@ -65,7 +65,7 @@ json_t *lf_status_json(void)
         struct output_inst *o = &a->outs[i];
         struct out_metrics *m = &o->m;
         json_array_append_new(outs, json_pack(
-            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
             "name", o->env.name, "type", o->desc->type, "state", state_name(METRIC_GET(m->state)),
             "state_since_ms", (json_int_t)METRIC_GET(m->state_since_ms),
             "last_error", lf_json_string_lossy(m->last_error),
@@ -76,7 +76,8 @@ json_t *lf_status_json(void)
             "events_dead", (json_int_t)METRIC_GET(m->events_dead),
             "events_skipped", (json_int_t)METRIC_GET(m->events_skipped),
             "alerts_sent", (json_int_t)METRIC_GET(m->alerts_sent),
-            "alerts_folded", (json_int_t)METRIC_GET(m->alerts_folded)));
+            "alerts_folded", (json_int_t)METRIC_GET(m->alerts_folded),
+            "records_repaired", (json_int_t)METRIC_GET(m->records_repaired)));
     }
     json_t *root = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o}",
         "name", a->host_name, "version", LOGFERRY_VERSION,
