@@ -201,6 +201,9 @@ void scan_rescan(struct agent *a, int initial);
 void scan_consider(struct agent *a, const char *path, int initial);
 /* Reopens (or keeps waiting for a descriptor) a closed file found rotated away. */
 void scan_reopen_rotated(struct agent *a, struct tail_file *tf);
+/* Opens files waiting for a descriptor (max_open_files) while slots are free, rotated ones
+ * first. */
+void scan_waiting(struct agent *a);
 /* Asks the watcher for every directory not watched yet. */
 void scan_request_watches(struct agent *a);
 struct input *scan_input_for(struct agent *a, const char *path);

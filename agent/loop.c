@@ -433,8 +433,8 @@ int agent_run(struct agent *a)
             continue;
         }
         if (a->files_waiting && a->nfiles_open < a->ac.max_open_files) {
-            a->files_waiting = 0; /* slots freed: look for the waiting files now */
-            need_rescan = 1;
+            a->files_waiting = 0; /* slots freed: open the waiting files now */
+            scan_waiting(a);
         }
         if (need_rescan || mono_ms() >= next_rescan) {
             scan_rescan(a, 0);

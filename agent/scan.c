@@ -114,7 +114,8 @@ static const struct dir_ix *dir_index(struct dir_cache *dc, const char *dir)
         ix->n++;
     }
     closedir(d);
-    qsort(ix->v, ix->n, sizeof *ix->v, ino_cmp);
+    if (ix->n) /* qsort(NULL, 0, ...) is undefined */
+        qsort(ix->v, ix->n, sizeof *ix->v, ino_cmp);
     return ix;
 }
 
@@ -201,6 +202,12 @@ static int rotation_dirs(const char *path, char dirs[2][4096])
 static int locate(struct dir_cache *dc, const struct reg_entry *e, char *out, size_t outsz,
                   struct stat *st)
 {
+    /* an entry at its end under its own path (a drained rotated file): nothing to verify */
+    if (stat(e->path, st) == 0 && S_ISREG(st->st_mode) && (uint64_t)st->st_dev == e->id.dev &&
+        (uint64_t)st->st_ino == e->id.ino && (uint64_t)st->st_size <= e->offset) {
+        snprintf(out, outsz, "%s", e->path);
+        return 0;
+    }
     int found = stat(e->path, st) == 0 && S_ISREG(st->st_mode) &&
                 (uint64_t)st->st_dev == e->id.dev && (uint64_t)st->st_ino == e->id.ino;
     if (found) {
@@ -257,7 +264,9 @@ static struct input *entry_input(struct agent *a, const struct reg_entry *e, con
 
 /* Registry entries of files not tracked now (see the top of the file). Entries whose file is
  * gone (or whose inode holds another file) are dropped; entries at their end are kept (a late
- * append to a rotated file is read too). */
+ * append to a rotated file is read too). Costs a stat per entry, plus a directory listing
+ * when an entry is not under its path: it runs at start and at the periodic rescan only, not
+ * at the rescans inotify asks for. */
 static void sweep_registry(struct agent *a)
 {
     struct dir_cache dc = {0};
@@ -308,10 +317,13 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
     if (tf->fd >= 0 || tf->state != TF_RENAMED)
         return;
     char now[4096];
-    int found = 0;
-    if (!tf->path_stale) {
-        snprintf(now, sizeof now, "%s", tf->path); /* the rename was seen: path is current */
-        found = 1;
+    struct stat st;
+    /* The path is checked, not trusted: events are applied late under load, and tail_open()
+     * of a name that now holds another file would open that file instead. */
+    int found = !tf->path_stale && stat(tf->path, &st) == 0 &&
+                (uint64_t)st.st_dev == tf->id.dev && (uint64_t)st.st_ino == tf->id.ino;
+    if (found) {
+        snprintf(now, sizeof now, "%s", tf->path);
     } else {
         struct dir_cache dc = {0};
         char dirs[2][4096];
@@ -320,7 +332,6 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
             found = find_in_dir(&dc, dirs[i], tf->id.dev, tf->id.ino, now, sizeof now) == 0;
         dir_cache_free(&dc);
     }
-    struct stat st;
     if (!found || stat(now, &st) != 0 || (uint64_t)st.st_size <= tf->read_off) {
         tf->waiting = 0; /* gone, or nothing unread: it may be reaped */
         return;
@@ -341,6 +352,25 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
     tf->dirty = 1;
     LF_LOG(LF_INFO, "tail", "%s: rotated away while closed; draining it from offset %llu", now,
            (unsigned long long)tf->read_off);
+}
+
+void scan_waiting(struct agent *a)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+            if (!tf->waiting || tf->fd >= 0)
+                continue;
+            if (a->nfiles_open >= a->ac.max_open_files) {
+                a->files_waiting = 1; /* idle files give up their slots (close_idle) */
+                return;
+            }
+            if (pass == 0 && tf->state == TF_RENAMED)
+                scan_reopen_rotated(a, tf);
+            else if (pass == 1 && tf->state == TF_CLOSED && !tf->path_stale) {
+                tf->waiting = 0; /* set again if the cap refuses it */
+                scan_consider(a, tf->path, 0);
+            }
+        }
 }
 
 void scan_consider(struct agent *a, const char *path, int initial)
@@ -409,14 +439,20 @@ static int64_t born_ms(const char *path, const struct stat *st)
  * is read from there (only the lines written since the last commit). Seeds a registry entry
  * for the copy that tail_open() resumes from; with several matches the smallest offset wins
  * (a duplicate rather than a loss). */
-static void seed_copy(struct agent *a, const char *path, const struct stat *st)
+struct reg_snap {
+    struct file_id id;
+    uint64_t offset;
+};
+
+static void seed_copy(struct agent *a, const struct reg_snap *snap, int nsnap, const char *path,
+                      const struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return;
-    const struct reg_entry *best = NULL;
-    for (int i = 0; i < a->reg->n; i++) {
-        const struct reg_entry *e = &a->reg->e[i];
+    const struct reg_snap *best = NULL;
+    for (int i = 0; i < nsnap; i++) {
+        const struct reg_snap *e = &snap[i];
         uint64_t fp;
         uint32_t got;
         if (e->id.fp_len == 0 || (uint64_t)st->st_size < e->id.fp_len ||
@@ -430,83 +466,131 @@ static void seed_copy(struct agent *a, const char *path, const struct stat *st)
     if (!best || best->offset > (uint64_t)st->st_size)
         return;
     struct file_id id = {(uint64_t)st->st_dev, (uint64_t)st->st_ino, best->id.fp, best->id.fp_len, 0};
-    LF_LOG(LF_INFO, "tail", "%s is a copy of %s (same first bytes): reading it from that file's "
-           "committed offset %llu", path, best->path, (unsigned long long)best->offset);
+    LF_LOG(LF_INFO, "tail", "%s is a copy of inode %llu (same first bytes): reading it from "
+           "that file's committed offset %llu", path, (unsigned long long)best->id.ino,
+           (unsigned long long)best->offset);
     reg_set(a->reg, path, &id, best->offset);
 }
 
 struct sibling_base {
     struct input *in;
-    char dir[4096];
-    char base[256];
+    const char *dir;  /* points into the tail_file's path (not NUL-terminated there) */
+    size_t dirlen;
+    const char *base; /* NUL-terminated: the rest of that path */
 };
 
-/* Files named like a tailed file plus a suffix (app.log.1, app.log-20261206, 0.log.2026...),
- * that no glob matches, that the registry does not know, and that were born after the
- * registry's last save: written while the agent was stopped (or after its last commit before
- * a crash) and rotated before it could see them, such as the middle generation of two
- * rotations while it was stopped. Read from their start, then closed. Runs at start only: a
- * running agent follows renames through inotify. */
-static void scan_siblings(struct agent *a)
+static int base_cmp(const void *x, const void *y)
 {
-    int64_t since = a->reg->loaded_mtime_ms;
-    if (!since)
-        return;
-    size_t n = 0, cap = 0;
+    const struct sibling_base *a = x, *b = y;
+    size_t n = a->dirlen < b->dirlen ? a->dirlen : b->dirlen;
+    int c = memcmp(a->dir, b->dir, n);
+    if (c || a->dirlen != b->dirlen)
+        return c ? c : (a->dirlen < b->dirlen ? -1 : 1);
+    return strcmp(a->base, b->base);
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Files named like a tailed file plus a suffix (app.log.1, app.log-20261206, 0.log.2026...)
+ * that no glob matches, that no tracked file and no registry entry knows (so they were never
+ * read), and that were born after `since`: at start, the registry's last save (written while
+ * the agent was stopped, or after its last commit before a crash, and rotated before it could
+ * see them, such as the middle generation of two rotations while it was stopped). Read from
+ * their start, then closed. One readdir per directory; bases and known inodes are looked up
+ * by binary search. */
+static void scan_siblings(struct agent *a, int64_t since, const struct reg_snap *snap, int nsnap)
+{
+    size_t n = 0, cap = 0, nk = 0;
     struct sibling_base *v = NULL;
+    uint64_t *known = NULL;
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
         if (tf->state == TF_DELETED || tf->path_stale)
             continue;
         const char *names[2] = {tf->path, tf->real};
         for (int k = 0; k < 2; k++) {
-            if (!names[k])
-                continue;
-            const char *slash = strrchr(names[k], '/');
-            if (!slash || strlen(slash + 1) >= sizeof v->base)
+            const char *slash = names[k] ? strrchr(names[k], '/') : NULL;
+            if (!slash || !slash[1])
                 continue;
             if (n == cap) {
-                size_t nc = cap ? cap * 2 : 16;
+                size_t nc = cap ? cap * 2 : 64;
                 struct sibling_base *nv = realloc(v, nc * sizeof *nv);
                 if (!nv)
                     goto out;
                 v = nv;
                 cap = nc;
             }
-            v[n].in = tf->in;
-            snprintf(v[n].dir, sizeof v[n].dir, "%.*s", (int)(slash - names[k]), names[k]);
-            snprintf(v[n].base, sizeof v[n].base, "%s", slash + 1);
-            n++;
+            v[n++] = (struct sibling_base){tf->in, names[k], (size_t)(slash - names[k]), slash + 1};
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        DIR *d = opendir(v[i].dir[0] ? v[i].dir : "/");
-        if (!d)
-            continue;
-        size_t bl = strlen(v[i].base);
+    if (!n)
+        goto out;
+    qsort(v, n, sizeof *v, base_cmp);
+    /* inodes already known: tracked files and registry entries (one device in practice; the
+     * device is checked again with tail_find_id/reg_find on a hit) */
+    int nfiles = 0;
+    for (struct tail_file *tf = a->files; tf; tf = tf->next)
+        nfiles++;
+    known = malloc(((size_t)nfiles + (size_t)a->reg->n + 1) * sizeof *known);
+    if (!known)
+        goto out;
+    for (struct tail_file *tf = a->files; tf; tf = tf->next)
+        known[nk++] = tf->id.ino;
+    for (int i = 0; i < a->reg->n; i++)
+        known[nk++] = a->reg->e[i].id.ino;
+    qsort(known, nk, sizeof *known, u64_cmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i; /* v[i..j) share a directory */
+        while (j < n && v[j].dirlen == v[i].dirlen && memcmp(v[j].dir, v[i].dir, v[i].dirlen) == 0)
+            j++;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", (int)v[i].dirlen, v[i].dir);
+        DIR *d = opendir(dir[0] ? dir : "/");
         struct dirent *de;
-        while ((de = readdir(d))) {
-            if (strncmp(de->d_name, v[i].base, bl) != 0 || !de->d_name[bl])
+        while (d && (de = readdir(d))) {
+            uint64_t ino = (uint64_t)de->d_ino;
+            if (bsearch(&ino, known, nk, sizeof *known, u64_cmp))
                 continue;
+            /* the tailed name it extends: a prefix ending before '.', '-' or '_' */
+            const struct sibling_base *hit = NULL;
+            char nm[256];
+            snprintf(nm, sizeof nm, "%s", de->d_name);
+            for (char *p = nm + 1; *p && !hit; p++) {
+                if (*p != '.' && *p != '-' && *p != '_')
+                    continue;
+                char c = *p;
+                *p = '\0';
+                struct sibling_base key = {NULL, v[i].dir, v[i].dirlen, nm};
+                hit = bsearch(&key, v + i, j - i, sizeof *v, base_cmp);
+                *p = c;
+            }
             char path[4096];
             struct stat st;
-            if ((size_t)snprintf(path, sizeof path, "%s/%s", v[i].dir, de->d_name) >= sizeof path ||
+            if (!hit ||
+                (size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path ||
                 scan_input_for(a, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
                 tail_find_id(a, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
                 reg_find(a->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
                 born_ms(path, &st) <= since)
                 continue;
-            seed_copy(a, path, &st);
-            struct tail_file *tf = tail_open(a, v[i].in, scan_dir_of(a, path), path, 0);
+            struct input *in = hit->in;
+            seed_copy(a, snap, nsnap, path, &st);
+            struct tail_file *tf = tail_open(a, in, scan_dir_of(a, path), path, 0);
             if (!tf)
                 continue;
             tf->state = TF_RENAMED; /* drained, then closed after close_renamed */
-            LF_LOG(LF_INFO, "tail", "[%s] %s appeared while the agent was stopped and was "
-                   "rotated away from %s/%s before it was read; reading it", v[i].in->name, path,
-                   v[i].dir, v[i].base);
+            LF_LOG(LF_INFO, "tail", "[%s] %s was rotated away from %s/%s before it was read; "
+                   "reading it", in->name, path, dir, hit->base);
         }
-        closedir(d);
+        if (d)
+            closedir(d);
+        i = j;
     }
 out:
+    free(known);
     free(v);
 }
 
@@ -514,10 +598,18 @@ void scan_rescan(struct agent *a, int initial)
 {
     agent_collect_dirs(a);
     scan_request_watches(a);
+    /* The registry as the last run left it: opening files below replaces the fingerprints
+     * of rewritten ones, and a copytruncate copy is recognised by the old one (siblings). */
+    struct reg_snap *snap = NULL;
+    int nsnap = 0;
+    if (initial && !a->first_start && a->reg->n > 0 &&
+        (snap = malloc((size_t)a->reg->n * sizeof *snap)) != NULL)
+        for (; nsnap < a->reg->n; nsnap++) {
+            snap[nsnap].id = a->reg->e[nsnap].id;
+            snap[nsnap].offset = a->reg->e[nsnap].offset;
+        }
     /* Rotated files waiting for a descriptor go first: rotation's next step may delete them. */
-    for (struct tail_file *tf = a->files; tf; tf = tf->next)
-        if (tf->waiting && tf->fd < 0 && tf->state == TF_RENAMED)
-            scan_reopen_rotated(a, tf);
+    scan_waiting(a);
     for (int i = 0; i < a->ninputs; i++) {
         struct input *in = &a->inputs[i];
         for (int j = 0; j < in->c.paths.n; j++) {
@@ -546,7 +638,16 @@ void scan_rescan(struct agent *a, int initial)
         }
         tf->dirty = 1;
     }
-    sweep_registry(a);
-    if (initial && !a->first_start)
-        scan_siblings(a);
+    static int64_t last_sweep;
+    if (initial || mono_ms() - last_sweep >= a->ac.rescan_interval_ms) {
+        sweep_registry(a);
+        /* At start only. Running it later too (files born since the start that nothing
+         * knows) would catch a rename whose events could not be followed, but it also reads
+         * every copytruncate copy made while running from its start: duplicates of the whole
+         * file at every rotation. */
+        if (initial && !a->first_start && a->reg->loaded_mtime_ms)
+            scan_siblings(a, a->reg->loaded_mtime_ms, snap, nsnap);
+        last_sweep = mono_ms();
+    }
+    free(snap);
 }

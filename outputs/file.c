@@ -15,6 +15,8 @@
  * next open: a last line without its newline is ended with one (logged, and counted in
  * `records_repaired`) so the first event of the new run starts on a line of its own. The torn
  * piece stays an invalid line; its event was never acknowledged and is shipped again whole.
+ * A named pipe can be neither truncated nor read back: there, records are written whole, at
+ * most PIPE_BUF bytes per write (atomic), so none is left cut in the pipe.
  */
 #include "outputs/output.h"
 #include "agent/log.h"
@@ -50,6 +52,7 @@ struct file_out {
     int fd;
     mode_t mode;
     int need_nl;                    /* the file ends inside a record: end it before writing */
+    int pipe;                       /* path is a FIFO: atomic writes of whole records */
     struct iovec work[IOV_MAX + 1]; /* the chunk being written ([0] may be that newline) */
 };
 
@@ -108,7 +111,9 @@ static int open_out(struct file_out *fo, char *err, size_t errsz)
         snprintf(err, errsz, "cannot open %s: %s", fo->conf->path, strerror(errno));
         return -1;
     }
-    if (!fo->need_nl && ends_torn(fo->conf->path)) {
+    struct stat st;
+    fo->pipe = fstat(fo->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (!fo->pipe && !fo->need_nl && ends_torn(fo->conf->path)) {
         fo->need_nl = 1;
         METRIC_ADD(fo->env->m->records_repaired, 1);
         LF_LOG(LF_WARN, "out.file", "[%s] %s ends with an unfinished record (an earlier run was "
@@ -236,6 +241,7 @@ static void file_send(void *st, struct event_batch *b)
     struct iovec iov[IOV_MAX];
     int n = 0;
     uint64_t sent = 0, skipped = 0;
+    size_t chunk = 0; /* bytes in iov (counted for pipes only) */
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (!output_wants(fo->env, b, ev)) {
@@ -243,6 +249,19 @@ static void file_send(void *st, struct event_batch *b)
             continue;
         }
         sent++;
+        if (fo->pipe) {
+            /* A pipe cannot be truncated back: write whole records at most PIPE_BUF at a
+             * time, which the kernel writes all or nothing, so a kill -9 or a reload in the
+             * middle of a write leaves no half record for the next run to glue onto (only a
+             * single record larger than PIPE_BUF can still be cut). */
+            if (n > 0 && chunk + ev->json_len > PIPE_BUF) {
+                if (write_chunk(fo, iov, n) != 0)
+                    return;
+                n = 0;
+                chunk = 0;
+            }
+            chunk += ev->json_len;
+        }
         if (n > 0 && (char *)iov[n - 1].iov_base + iov[n - 1].iov_len == ev->json) {
             iov[n - 1].iov_len += ev->json_len;
             continue;
