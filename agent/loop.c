@@ -114,6 +114,20 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     if (r->mask & IN_MOVED_TO) {
         for (struct tail_file *t = a->files; t; t = t->next)
             if (t->path_stale && t->rename_cookie && t->rename_cookie == r->cookie) {
+                struct stat nst;
+                if (stat(path, &nst) == 0 && ((uint64_t)nst.st_dev != t->id.dev ||
+                                              (uint64_t)nst.st_ino != t->id.ino)) {
+                    /* Events applied late: the MOVED_FROM was pinned on a later generation
+                     * that held the name when we looked, while the file renamed here is an
+                     * earlier one we never tracked. Read that one; t moved elsewhere and is
+                     * found by identity. */
+                    t->rename_cookie = 0;
+                    struct tail_file *nt = tail_open(a, t->in, r->dir, path, 0);
+                    if (nt && nt != t && (nt->state == TF_ACTIVE || nt->waiting))
+                        nt->state = TF_RENAMED;
+                    scan_reopen_rotated(a, t);
+                    return;
+                }
                 char *np = strdup(path);
                 if (np) {
                     free(t->path);
