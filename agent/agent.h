@@ -91,6 +91,8 @@ struct tail_file {
     int64_t size;             /* last fstat size */
     uint32_t rename_cookie;
     int path_stale;           /* renamed to a name we did not see (moved out of watch) */
+    int waiting;              /* wants a descriptor but max_open_files is reached: kept (and
+                               * followed through renames) until it gets one */
     struct tail_file *next;
 };
 
@@ -203,6 +205,24 @@ int agent_add_dir(struct agent *a, const char *dir);
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
 int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);
+
+/* Discovery (scan.c), tail thread only. scan_rescan() globs every input, follows files
+ * rotated unseen, and drains every registry entry whose file still holds unread bytes (at
+ * `initial`, the first scan of a run, also the rotated siblings born while it was stopped). */
+void scan_rescan(struct agent *a, int initial);
+/* A path that appeared or changed and that we may not track yet. */
+void scan_consider(struct agent *a, const char *path, int initial);
+/* Reopens (or keeps waiting for a descriptor) a closed file found rotated away. */
+void scan_reopen_rotated(struct agent *a, struct tail_file *tf);
+/* Opens files waiting for a descriptor (max_open_files) while slots are free, rotated ones
+ * first. */
+void scan_waiting(struct agent *a);
+/* Asks the watcher for every directory not watched yet. */
+void scan_request_watches(struct agent *a);
+struct input *scan_input_for(struct agent *a, const char *path);
+int scan_dir_of(struct agent *a, const char *path);
+/* copytruncate safety net: 1 if tf's first bytes changed (it is then read from 0). */
+int tail_check_rewritten(struct agent *a, struct tail_file *tf);
 
 /* Loop (loop.c). Returns 0 after SIGTERM/SIGINT, AGENT_RELOAD after a valid SIGHUP (the
  * caller re-executes itself), 1 on a start-up error. */

@@ -37,224 +37,8 @@
 int input_matches(const struct input *in, const char *path);
 void agent_collect_dirs(struct agent *a);
 void tail_free_all(struct agent *a);
-int tail_check_rewritten(struct agent *a, struct tail_file *tf);
 
 static atomic_int giving_up;
-
-static int dir_of(struct agent *a, const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    const char *d = dirname(tmp);
-    for (int i = 0; i < a->ndirs; i++)
-        if (strcmp(a->dirs[i].path, d) == 0)
-            return i;
-    return -1;
-}
-
-static struct input *input_for(struct agent *a, const char *path)
-{
-    for (int i = 0; i < a->ninputs; i++)
-        if (input_matches(&a->inputs[i], path))
-            return &a->inputs[i];
-    return NULL;
-}
-
-/* Finds the regular file with inode dev/ino in directory `dir`: where a file we track was
- * rotated to while we did not watch it (agent down, or the file closed for inactivity).
- * Returns 0 and its path in out. Costs one readdir and a stat per entry; runs only when a
- * tracked file is found rotated away unseen. */
-static int find_moved(const char *dir, uint64_t dev, uint64_t ino, char *out, size_t outsz)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int rc = -1;
-    struct dirent *de;
-    while (rc != 0 && (de = readdir(d))) {
-        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
-            continue;
-        struct stat st;
-        snprintf(out, outsz, "%s/%s", dir, de->d_name);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_dev == dev &&
-            (uint64_t)st.st_ino == ino)
-            rc = 0;
-    }
-    closedir(d);
-    return rc;
-}
-
-/* A file closed for inactivity (fd < 0) was rotated away: without this its last lines,
- * written just before the rotation, were never read. Reopen it under its new name (found
- * in its directory when the rename was not seen) and drain it like any rotated file. */
-static void reopen_rotated(struct agent *a, struct tail_file *tf)
-{
-    if (tf->fd >= 0 || tf->state != TF_RENAMED)
-        return;
-    char dir[4096], now[4096];
-    snprintf(dir, sizeof dir, "%s", tf->path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return;
-    *slash = '\0';
-    if (!tf->path_stale) {
-        snprintf(now, sizeof now, "%s", tf->path); /* the rename was seen: path is current */
-    } else if (find_moved(dir, tf->id.dev, tf->id.ino, now, sizeof now) != 0) {
-        return;
-    }
-    struct stat st;
-    if (stat(now, &st) != 0 || (uint64_t)st.st_size <= tf->read_off)
-        return; /* nothing unread */
-    tf->state = TF_CLOSED; /* tail_open() reopens closed files it already knows */
-    tail_open(a, tf->in, tf->dir, now, 0);
-    if (tf->fd < 0) {
-        tf->state = TF_RENAMED;
-        return;
-    }
-    tf->state = TF_RENAMED;
-    char *np = strdup(now);
-    if (np) {
-        free(tf->path);
-        tf->path = np;
-        tf->path_stale = 0;
-    }
-    tf->dirty = 1;
-    LF_LOG(LF_INFO, "tail", "%s: rotated away while closed; draining it from offset %llu", now,
-           (unsigned long long)tf->read_off);
-}
-
-/* A registry entry whose path now names another file (or nothing): if the file was rotated
- * within its directory while the agent was down and has bytes past the committed offset,
- * open it and drain it (those lines were written before the rotation and are not read
- * anywhere else). Returns 1 if it opened the file. */
-static int drain_moved(struct agent *a, const struct reg_entry *e)
-{
-    struct input *in = input_for(a, e->path);
-    if (!in)
-        return 0;
-    char dir[4096], now[4096];
-    snprintf(dir, sizeof dir, "%s", e->path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return 0;
-    *slash = '\0';
-    struct stat st;
-    if (find_moved(dir, e->id.dev, e->id.ino, now, sizeof now) != 0 || stat(now, &st) != 0 ||
-        (uint64_t)st.st_size <= e->offset)
-        return 0;
-    uint64_t dev = e->id.dev, ino = e->id.ino; /* tail_open() may move registry entries */
-    struct tail_file *tf = tail_open(a, in, dir_of(a, now), now, 0);
-    if (!tf || tf->id.dev != dev || tf->id.ino != ino)
-        return 0;
-    tf->state = TF_RENAMED; /* drained, then closed after close_renamed */
-    LF_LOG(LF_INFO, "tail", "%s was rotated to %s while the agent was down; draining it", e->path,
-           now);
-    return 1;
-}
-
-/* A path appeared or changed that we may not track yet. */
-static void consider(struct agent *a, const char *path, int initial)
-{
-    struct input *in = input_for(a, path);
-    if (!in)
-        return;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return;
-    struct tail_file *tf = tail_find_path(a, path);
-    if (tf && tf->id.dev == (uint64_t)st.st_dev && tf->id.ino == (uint64_t)st.st_ino) {
-        /* A closed (inactive) file is reopened only when it has something new. */
-        if (tf->fd < 0 && (uint64_t)st.st_size != tf->read_off)
-            tail_open(a, in, tf->dir, path, 0);
-        tf->dirty = 1;
-        return;
-    }
-    if (tf) {
-        /* The path now names another file: the one we had was rotated away unseen. */
-        tf->state = TF_RENAMED;
-        tf->path_stale = 1;
-        tf->dirty = 1;
-        METRIC_ADD(lf_metrics.rotations, 1);
-        reopen_rotated(a, tf);
-    }
-    tail_open(a, in, dir_of(a, path), path, initial);
-}
-
-static void request_watches(struct agent *a)
-{
-    for (int i = 0; i < a->ndirs; i++) {
-        /* A directory that could not be watched (it did not exist yet: the application
-         * creates it later, or it was deleted and is back) is retried once it exists;
-         * before, it stayed unwatched for good and its files were read only by the rescan. */
-        struct stat st;
-        if (a->dirs[i].added == -1 && stat(a->dirs[i].path, &st) == 0 && S_ISDIR(st.st_mode))
-            a->dirs[i].added = 0;
-        if (a->dirs[i].added == 0) {
-            a->dirs[i].added = 2; /* requested */
-            /* libinotifytools records a directory watch under "DIR/" (it appends the slash)
-             * and inotifytools_wd_from_filename("DIR") finds nothing, so watch.c could not
-             * map the watch descriptor to our dir id and dropped every event: files were
-             * only read by the rescan. Ask for the directory with its trailing slash. */
-            char d[4096];
-            size_t l = strlen(a->dirs[i].path);
-            snprintf(d, sizeof d, "%s%s", a->dirs[i].path,
-                     l && a->dirs[i].path[l - 1] == '/' ? "" : "/");
-            watch_add_dir(i, d);
-        }
-    }
-}
-
-static void rescan(struct agent *a, int initial)
-{
-    agent_collect_dirs(a);
-    request_watches(a);
-    for (int i = 0; i < a->ninputs; i++) {
-        struct input *in = &a->inputs[i];
-        for (int j = 0; j < in->c.paths.n; j++) {
-            glob_t g;
-            if (glob(in->c.paths.v[j], 0, NULL, &g) != 0)
-                continue;
-            for (size_t k = 0; k < g.gl_pathc; k++)
-                if (input_for(a, g.gl_pathv[k]) == in)
-                    consider(a, g.gl_pathv[k], initial);
-            globfree(&g);
-        }
-    }
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->fd < 0 || tf->state != TF_ACTIVE)
-            continue;
-        struct stat st, fst;
-        if (stat(tf->path, &st) != 0 || (uint64_t)st.st_ino != tf->id.ino ||
-            (uint64_t)st.st_dev != tf->id.dev) {
-            int gone = fstat(tf->fd, &fst) == 0 && fst.st_nlink == 0;
-            tf->state = gone ? TF_DELETED : TF_RENAMED;
-            tf->path_stale = 1;
-            LF_LOG(LF_INFO, "tail", "%s was %s (found by rescan); draining it", tf->path,
-                   gone ? "deleted" : "rotated away");
-        } else {
-            tail_check_rewritten(a, tf);
-        }
-        tf->dirty = 1;
-    }
-    /* Registry entries of files that no longer exist at their path are dropped, unless the
-     * file was rotated (renamed within its directory) with unread lines: then it is drained
-     * first. drain_moved() opens a file, which may reorder the registry: start over (the
-     * opened file is tracked now, so this ends). */
-    for (int i = 0; i < a->reg->n;) {
-        struct reg_entry *e = &a->reg->e[i];
-        struct stat st;
-        if (!tail_find_id(a, e->id.dev, e->id.ino) &&
-            (stat(e->path, &st) != 0 || (uint64_t)st.st_ino != e->id.ino)) {
-            if (drain_moved(a, e)) {
-                i = 0;
-                continue;
-            }
-            reg_remove(a->reg, e->id.dev, e->id.ino);
-            continue;
-        }
-        i++;
-    }
-}
 
 static void on_watch(struct agent *a, const struct watch_rec *r, int *need_rescan)
 {
@@ -288,7 +72,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         /* an event on a symlink's target: appends mark it dirty; a rename is followed; a
          * new file there is looked at through the symlink's own path (src->path) */
         if (tf->state != TF_ACTIVE || tf->path_stale) {
-            consider(a, tf->src->path, 0);
+            scan_consider(a, tf->src->path, 0);
         } else if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
             tf->dirty = 1;
         } else if (r->mask & IN_MOVED_FROM) {
@@ -299,7 +83,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
             tf->dirty = 1;
             METRIC_ADD(lf_metrics.rotations, 1);
         } else {
-            consider(a, tf->src->path, 0);
+            scan_consider(a, tf->src->path, 0);
         }
         return;
     }
@@ -307,7 +91,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     if (tf && (r->mask & IN_DELETE) && stat(path, &pst) == 0 &&
         (uint64_t)pst.st_dev == tf->id.dev && (uint64_t)pst.st_ino == tf->id.ino)
         tf = NULL; /* stale event: the path names this file now (the deleted file was already
-                    * replaced by it, through consider() or a rescan) */
+                    * replaced by it, through scan_consider() or a rescan) */
     /* A rename seen late (the agent lagged) may concern a file created and renamed since the
      * last look: only the file still at `path` is known here, and it did not move. */
     static uint32_t unseen_cookie;
@@ -317,7 +101,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         if (tf && stat(path, &st) == 0 && (uint64_t)st.st_ino == tf->id.ino &&
             (uint64_t)st.st_dev == tf->id.dev)
             tf = NULL; /* the one at path now is still there: another file moved */
-        struct input *from_in = tf ? NULL : input_for(a, path);
+        struct input *from_in = tf ? NULL : scan_input_for(a, path);
         if (from_in) {
             unseen_in = from_in;
             unseen_cookie = r->cookie;
@@ -335,6 +119,20 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     if (r->mask & IN_MOVED_TO) {
         for (struct tail_file *t = a->files; t; t = t->next)
             if (t->path_stale && t->rename_cookie && t->rename_cookie == r->cookie) {
+                struct stat nst;
+                if (stat(path, &nst) == 0 && ((uint64_t)nst.st_dev != t->id.dev ||
+                                              (uint64_t)nst.st_ino != t->id.ino)) {
+                    /* Events applied late: the MOVED_FROM was pinned on a later generation
+                     * that held the name when we looked, while the file renamed here is an
+                     * earlier one we never tracked. Read that one; t moved elsewhere and is
+                     * found by identity. */
+                    t->rename_cookie = 0;
+                    struct tail_file *nt = tail_open(a, t->in, r->dir, path, 0);
+                    if (nt && nt != t && (nt->state == TF_ACTIVE || nt->waiting))
+                        nt->state = TF_RENAMED;
+                    scan_reopen_rotated(a, t);
+                    return;
+                }
                 char *np = strdup(path);
                 if (np) {
                     free(t->path);
@@ -348,21 +146,21 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                     t->state = t->fd >= 0 ? TF_ACTIVE : TF_CLOSED;
                 t->dirty = 1;
                 reg_set(a->reg, t->path, &t->id, t->committed);
-                reopen_rotated(a, t);
+                scan_reopen_rotated(a, t);
                 return;
             }
-        if (unseen_cookie && r->cookie == unseen_cookie && !input_for(a, path)) {
+        if (unseen_cookie && r->cookie == unseen_cookie && !scan_input_for(a, path)) {
             /* Created and rotated away before we opened it: read it under its new name. */
             unseen_cookie = 0;
             struct tail_file *nt = tail_open(a, unseen_in, r->dir, path, 0);
-            if (nt && nt->state == TF_ACTIVE) {
+            if (nt && (nt->state == TF_ACTIVE || nt->waiting)) { /* waiting: max_open_files */
                 nt->state = TF_RENAMED;
                 LF_LOG(LF_INFO, "tail", "%s was rotated away before it was opened; reading it "
                        "to its end", path);
             }
             return;
         }
-        consider(a, path, 0);
+        scan_consider(a, path, 0);
         return;
     }
     if (r->mask & IN_DELETE) {
@@ -375,14 +173,14 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         return;
     }
     if (r->mask & IN_CREATE) {
-        consider(a, path, 0);
+        scan_consider(a, path, 0);
         return;
     }
     if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
         if (tf && tf->fd >= 0)
             tf->dirty = 1;
         else
-            consider(a, path, 0);
+            scan_consider(a, path, 0);
     }
 }
 
@@ -542,7 +340,7 @@ int agent_run(struct agent *a)
     /* Queue the initial watches before the watcher starts: it applies them before it first
      * blocks, so the first scan does not wait for its one-second poll. */
     agent_collect_dirs(a);
-    request_watches(a);
+    scan_request_watches(a);
     int wfd = watch_start(err, sizeof err);
     if (wfd < 0) {
         LF_LOG(LF_ERROR, "agent", "%s", err);
@@ -578,7 +376,7 @@ int agent_run(struct agent *a)
         while (watch_next(&r))
             on_watch(a, &r, &dummy);
     }
-    rescan(a, 1);
+    scan_rescan(a, 1);
 
     int64_t now = mono_ms();
     int64_t next_flush = now + a->ac.registry_flush_ms;
@@ -653,7 +451,7 @@ int agent_run(struct agent *a)
             for (struct tail_file *tf = a->files; tf; tf = tf->next)
                 tail_dispatch(a, tf);
         }
-        request_watches(a); /* directories added since (symlink targets) */
+        scan_request_watches(a); /* directories added since (symlink targets) */
         int need_rescan = 0;
         struct watch_rec r;
         while (watch_next(&r))
@@ -672,11 +470,11 @@ int agent_run(struct agent *a)
             continue;
         }
         if (a->files_waiting && a->nfiles_open < a->ac.max_open_files) {
-            a->files_waiting = 0; /* slots freed: look for the waiting files now */
-            need_rescan = 1;
+            a->files_waiting = 0; /* slots freed: open the waiting files now */
+            scan_waiting(a);
         }
         if (need_rescan || mono_ms() >= next_rescan) {
-            rescan(a, 0);
+            scan_rescan(a, 0);
             next_rescan = mono_ms() + a->ac.rescan_interval_ms;
         }
         /* Read: every dirty file gets a slice per turn while the pipeline has room. */

@@ -101,6 +101,8 @@ static const struct ometric output_metrics[] = {
     {"alerts_sent", "logferry_output_alerts_sent_total", "Alert messages posted (Slack).", 1},
     {"alerts_folded", "logferry_output_alerts_folded_total",
      "Matching lines folded into alert summaries instead of own messages (Slack).", 1},
+    {"records_repaired", "logferry_output_records_repaired_total",
+     "Torn last records (left by a killed run) ended with a newline on open (file).", 1},
     {"queue_batches", "logferry_output_queue_batches",
      "Batches waiting for or inside this output.", 0},
 };

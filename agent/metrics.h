@@ -49,6 +49,7 @@ struct out_metrics {
     atomic_ullong batches_acked;
     atomic_ullong alerts_sent;     /* slack: messages posted */
     atomic_ullong alerts_folded;   /* slack: matching lines folded into summaries */
+    atomic_ullong records_repaired; /* file: torn last records ended on open */
     atomic_int state;              /* enum out_state */
     atomic_llong state_since_ms;
     char last_error[256];          /* written by the output thread only; may be torn on read */

@@ -134,11 +134,14 @@ static int load(struct registry *r)
             continue;
         }
         const char *uid = json_string_value(json_object_get(f, "uid"));
+        const char *input = json_string_value(json_object_get(f, "input"));
         struct file_id id = {(uint64_t)json_integer_value(dev), (uint64_t)json_integer_value(ino),
                              strtoull(json_string_value(fp), NULL, 16),
                              (uint32_t)json_integer_value(fpl),
                              uid ? strtoull(uid, NULL, 16) : 0};
         reg_set(r, path, &id, (uint64_t)json_integer_value(off));
+        if (input)
+            reg_set_input(r, id.dev, id.ino, input);
         free(hexpath);
     }
     json_decref(root);
@@ -166,6 +169,9 @@ struct registry *reg_open(const char *dir, char *err, size_t errsz)
         return NULL;
     }
     snprintf(r->file, n, "%s/registry.json", dir);
+    struct stat st;
+    if (stat(r->file, &st) == 0)
+        r->loaded_mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
     load(r);
     return r;
 }
@@ -174,8 +180,10 @@ void reg_close(struct registry *r)
 {
     if (!r)
         return;
-    for (int i = 0; i < r->n; i++)
+    for (int i = 0; i < r->n; i++) {
         free(r->e[i].path);
+        free(r->e[i].input);
+    }
     free(r->e);
     free(r->dir);
     free(r->file);
@@ -227,10 +235,25 @@ void reg_remove(struct registry *r, uint64_t dev, uint64_t ino)
     for (int i = 0; i < r->n; i++)
         if (r->e[i].id.dev == dev && r->e[i].id.ino == ino) {
             free(r->e[i].path);
+            free(r->e[i].input);
             r->e[i] = r->e[--r->n];
             r->dirty = 1;
             return;
         }
+}
+
+int reg_set_input(struct registry *r, uint64_t dev, uint64_t ino, const char *input)
+{
+    struct reg_entry *e = reg_find(r, dev, ino);
+    if (!e || (e->input && strcmp(e->input, input) == 0))
+        return e ? 0 : -1;
+    char *p = strdup(input);
+    if (!p)
+        return -1;
+    free(e->input);
+    e->input = p;
+    r->dirty = 1;
+    return 0;
 }
 
 int reg_save(struct registry *r, char *err, size_t errsz)
@@ -257,6 +280,13 @@ int reg_save(struct registry *r, char *err, size_t errsz)
         }
         /* the *_new calls take their argument even when they fail */
         int bad = !o || !jp;
+        if (!bad && r->e[i].input) {
+            /* not UTF-8 (a hostile section name cannot get here: config keys are checked,
+             * but be safe): left out, the entry then falls back to matching by name */
+            json_t *ji = json_string(r->e[i].input);
+            if (ji)
+                bad = json_object_set_new(o, "input", ji) != 0;
+        }
         if (!bad) {
             bad = json_object_set_new(o, pkey, jp) != 0;
             jp = NULL;

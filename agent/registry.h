@@ -20,6 +20,7 @@ struct reg_entry {
     struct file_id id;
     uint64_t offset;
     int64_t updated_ms; /* wall clock of the last change */
+    char *input;        /* name of the [input] that read it (NULL in registries before it) */
 };
 
 struct registry {
@@ -28,6 +29,8 @@ struct registry {
     struct reg_entry *e;
     int n, cap;
     int dirty;
+    int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none): files
+                              * born after it were never seen by the previous run */
 };
 
 /* Loads DIR/registry.json (a missing file is an empty registry). A corrupt file is renamed
@@ -41,6 +44,9 @@ struct reg_entry *reg_find(struct registry *r, uint64_t dev, uint64_t ino);
 /* Creates or updates the entry of id (matched by dev+ino). */
 int reg_set(struct registry *r, const char *path, const struct file_id *id, uint64_t offset);
 void reg_remove(struct registry *r, uint64_t dev, uint64_t ino);
+/* Records which input reads dev+ino's file: after a restart a rotated file whose name no
+ * glob matches any more is still drained by the input it belongs to. */
+int reg_set_input(struct registry *r, uint64_t dev, uint64_t ino, const char *input);
 
 /* Writes the registry if dirty. 0 = written (or nothing to do), -1 = failed (err says why;
  * the registry stays dirty and the next call retries). */

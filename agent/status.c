@@ -65,7 +65,7 @@ json_t *lf_status_json(void)
         struct output_inst *o = &a->outs[i];
         struct out_metrics *m = &o->m;
         json_t *oj = json_pack(
-            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+            "{s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
             "name", o->env.name, "type", o->desc->type, "state", state_name(METRIC_GET(m->state)),
             "state_since_ms", (json_int_t)METRIC_GET(m->state_since_ms),
             "last_error", lf_json_string_lossy(m->last_error),
@@ -78,7 +78,8 @@ json_t *lf_status_json(void)
             "events_rerouted", (json_int_t)METRIC_GET(m->events_rerouted),
             "responses_refused", (json_int_t)METRIC_GET(m->responses_refused),
             "alerts_sent", (json_int_t)METRIC_GET(m->alerts_sent),
-            "alerts_folded", (json_int_t)METRIC_GET(m->alerts_folded));
+            "alerts_folded", (json_int_t)METRIC_GET(m->alerts_folded),
+            "records_repaired", (json_int_t)METRIC_GET(m->records_repaired));
         json_t *extra = o->desc->status && o->st ? o->desc->status(o->st) : NULL;
         if (oj && extra)
             json_object_update(oj, extra);

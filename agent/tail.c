@@ -189,9 +189,12 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
         /* Already known: a rename into a matching name, or a closed file coming back. */
         if (old->state == TF_CLOSED && old->fd < 0) {
             close(fd);
-            if (at_cap(a, path))
+            if (at_cap(a, path)) {
+                old->waiting = 1;
                 return old;
+            }
             if (reopen_fd(old, path) == 0) {
+                old->waiting = 0;
                 old->state = TF_ACTIVE;
                 old->dirty = 1;
                 old->last_data_ms = mono_ms();
@@ -211,10 +214,10 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
         close(fd);
         return old;
     }
-    if (at_cap(a, path)) {
-        close(fd);
-        return NULL;
-    }
+    /* At max_open_files the file is still tracked, without a descriptor: known by identity,
+     * in the registry, followed through renames, and opened when a slot frees. Before, it was
+     * forgotten, and if it was rotated away while it waited its lines were never read. */
+    int capped = at_cap(a, path);
     struct tail_file *tf = calloc(1, sizeof *tf);
     struct event_source *src = calloc(1, sizeof *src);
     char *p1 = strdup(path), *p2 = strdup(path);
@@ -272,8 +275,12 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
         start = (uint64_t)st.st_size;
         how = "at its end (start_at = end)";
     }
-    if (start && lseek(fd, (off_t)start, SEEK_SET) < 0)
+    if (capped) {
+        close(fd);
+        fd = tf->fd = -1;
+    } else if (start && lseek(fd, (off_t)start, SEEK_SET) < 0) {
         start = 0;
+    }
     tf->read_off = tf->line_off = tf->consumed = tf->committed = start;
     src->input = in->name;
     src->path = p2;
@@ -283,16 +290,23 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     tf->lps = lineproc_state_new(in->lp, path);
     event_base_init(&tf->base, a->host_name, p2, in->static_fields, in->nstatic);
     tf->base.skip_fields = !a->keep_fields;
-    tf->state = TF_ACTIVE;
-    tf->dirty = 1;
+    tf->state = capped ? TF_CLOSED : TF_ACTIVE;
+    tf->waiting = capped;
+    tf->dirty = !capped;
     tf->last_data_ms = mono_ms();
     tf->size = st.st_size;
     pthread_mutex_lock(&a->status_mu);
     tf->next = a->files;
     a->files = tf;
     pthread_mutex_unlock(&a->status_mu);
-    a->nfiles_open++;
     reg_set(a->reg, tf->path, &tf->id, tf->committed);
+    reg_set_input(a->reg, tf->id.dev, tf->id.ino, in->name);
+    if (capped) {
+        LF_LOG(LF_DEBUG, "tail", "[%s] %s waits for a descriptor (max_open_files); it will be "
+               "read %s at offset %llu", in->name, path, how, (unsigned long long)start);
+        return tf;
+    }
+    a->nfiles_open++;
     METRIC_ADD(lf_metrics.files_opened, 1);
     METRIC_SET(lf_metrics.files_open, a->nfiles_open);
     LF_LOG(LF_INFO, "tail", "[%s] reading %s %s at offset %llu (inode %llu)", in->name, path, how,
@@ -406,6 +420,32 @@ static void reset_to_start(struct agent *a, struct tail_file *tf, const char *wh
     reg_set(a->reg, tf->path, &tf->id, 0);
 }
 
+/* A short fingerprint (the file had less than FP_MAX bytes when it was taken) grows with the
+ * file, but only after its old prefix is checked: a small file truncated and rewritten past
+ * our offset between two looks (copytruncate) keeps its size growing, so only its first bytes
+ * tell. Before, the fingerprint was replaced by the new content's without that check (and
+ * only at registry saves), the rewrite went unseen and the new head up to the old offset was
+ * skipped. Costs one pread of at most FP_MAX bytes per read, only during a file's first KiB.
+ * Returns 1 if the file was rewritten (it is then read again from its start). */
+static int fp_refresh(struct agent *a, struct tail_file *tf, uint64_t size)
+{
+    uint64_t fp;
+    uint32_t got;
+    if (tf->id.fp_len > 0 &&
+        (size < tf->id.fp_len || tail_fingerprint(tf->fd, tf->id.fp_len, &fp, &got) != 0 ||
+         got != tf->id.fp_len || fp != tf->id.fp)) {
+        reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)");
+        tf->dirty = 1;
+        return 1;
+    }
+    if (size > tf->id.fp_len && tail_fingerprint(tf->fd, FP_MAX, &fp, &got) == 0 &&
+        got > tf->id.fp_len) {
+        tf->id.fp = fp;
+        tf->id.fp_len = got;
+    }
+    return 0;
+}
+
 int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
 {
     if (tf->fd < 0)
@@ -426,6 +466,8 @@ int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
             snprintf(why, sizeof why, "was truncated (size %lld < offset %llu)",
                      (long long)st.st_size, (unsigned long long)tf->read_off);
             reset_to_start(a, tf, why);
+        } else if (tf->id.fp_len < FP_MAX && (uint64_t)st.st_size > tf->read_off) {
+            fp_refresh(a, tf, (uint64_t)st.st_size);
         }
     }
     size_t total = 0;
@@ -539,7 +581,7 @@ void tail_reap(struct agent *a)
         /* Open files, files with batches in flight, and inactive-closed files (cheap; a change
          * reopens them at once) stay. Deleted or renamed-away files go once drained & acked. */
         if (tf->fd >= 0 || tf->fifo_head || tf->cur || tf->state == TF_ACTIVE ||
-            tf->state == TF_CLOSED) {
+            tf->state == TF_CLOSED || (tf->waiting && tf->state == TF_RENAMED)) {
             pp = &tf->next;
             continue;
         }
@@ -563,14 +605,8 @@ void tail_reap(struct agent *a)
 void tail_sync_registry(struct agent *a)
 {
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->fd >= 0 && tf->id.fp_len < FP_MAX && tf->size > (int64_t)tf->id.fp_len) {
-            uint64_t fp;
-            uint32_t got;
-            if (tail_fingerprint(tf->fd, FP_MAX, &fp, &got) == 0 && got > tf->id.fp_len) {
-                tf->id.fp = fp;
-                tf->id.fp_len = got;
-            }
-        }
+        if (tf->fd >= 0 && tf->id.fp_len < FP_MAX && tf->size > (int64_t)tf->id.fp_len)
+            fp_refresh(a, tf, (uint64_t)tf->size);
         if (tf->state != TF_DELETED)
             reg_set(a->reg, tf->path, &tf->id, tf->committed);
     }

@@ -7,6 +7,16 @@
  * for the data to be on disk (slower; off by default as Filebeat's file output).
  * Consecutive events are contiguous in the batch arena, so a batch usually goes out in a
  * handful of iovecs.
+ *
+ * Torn records: a write that fails after writing part of a chunk (ENOSPC mid-record) is
+ * undone (the file is truncated back to where the chunk began) and the chunk is written again
+ * whole, so the file never holds half an event that a later event is glued to. What no
+ * truncation can undo (a kill -9 in the middle of a large writev, a crash) is repaired on the
+ * next open: a last line without its newline is ended with one (logged, and counted in
+ * `records_repaired`) so the first event of the new run starts on a line of its own. The torn
+ * piece stays an invalid line; its event was never acknowledged and is shipped again whole.
+ * A named pipe can be neither truncated nor read back: there, records are written whole, at
+ * most PIPE_BUF bytes per write (atomic), so none is left cut in the pipe.
  */
 #include "outputs/output.h"
 #include "agent/log.h"
@@ -41,6 +51,9 @@ struct file_out {
     const struct output_env *env;
     int fd;
     mode_t mode;
+    int need_nl;                    /* the file ends inside a record: end it before writing */
+    int pipe;                       /* path is a FIFO: atomic writes of whole records */
+    struct iovec work[IOV_MAX + 1]; /* the chunk being written ([0] may be that newline) */
 };
 
 static int file_check(const void *vconf, struct conf *c, struct conf_section *s,
@@ -75,6 +88,21 @@ static void make_parents(const char *path)
         }
 }
 
+/* 1 if the regular file at path is not empty and does not end with a newline. */
+static int ends_torn(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    char c = '\n';
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        pread(fd, &c, 1, st.st_size - 1) != 1)
+        c = '\n';
+    close(fd);
+    return c != '\n';
+}
+
 static int open_out(struct file_out *fo, char *err, size_t errsz)
 {
     make_parents(fo->conf->path);
@@ -82,6 +110,15 @@ static int open_out(struct file_out *fo, char *err, size_t errsz)
     if (fo->fd < 0) {
         snprintf(err, errsz, "cannot open %s: %s", fo->conf->path, strerror(errno));
         return -1;
+    }
+    struct stat st;
+    fo->pipe = fstat(fo->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+    if (!fo->pipe && !fo->need_nl && ends_torn(fo->conf->path)) {
+        fo->need_nl = 1;
+        METRIC_ADD(fo->env->m->records_repaired, 1);
+        LF_LOG(LF_WARN, "out.file", "[%s] %s ends with an unfinished record (an earlier run was "
+               "killed while writing it); ending it with a newline: that line is not valid JSON, "
+               "its event is written again whole", fo->env->name, fo->conf->path);
     }
     return 0;
 }
@@ -95,6 +132,7 @@ static void *file_init(const void *vconf, const struct output_env *env, char *er
     }
     fo->conf = vconf;
     fo->env = env;
+    fo->fd = -1;
     fo->mode = (mode_t)strtol(fo->conf->mode, NULL, 8);
     if (open_out(fo, err, errsz) != 0) {
         free(fo);
@@ -116,43 +154,77 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Writes iov fully, retrying forever on errors (backpressure). */
-static void write_all(struct file_out *fo, struct iovec *iov, int n)
+/* Size of the regular file behind fd, or -1 (a FIFO, a character device: nothing to undo). */
+static off_t reg_size(int fd)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
+}
+
+/* Writes the chunk iov[0..n) (whole records) fully. On an error after part of it was
+ * written, the part is cut off again (or, if that fails, the torn record is ended by a
+ * newline before the next attempt) and the chunk is retried whole, with a capped backoff:
+ * backpressure. Returns -1 only when shutdown gave up on it (env->giving_up): the batch is
+ * then not acknowledged. */
+static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
 {
     long backoff = 100;
     int logged = 0;
-    while (n > 0) {
-        ssize_t w = fo->fd >= 0 ? writev(fo->fd, iov, n) : -1;
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            if (!logged)
-                LF_LOG(LF_ERROR, "out.file", "[%s] write to %s failed: %s; retrying (reading is "
-                       "paused until it succeeds)", fo->env->name, fo->conf->path, strerror(e));
-            logged = 1;
-            snprintf(fo->env->m->last_error, sizeof fo->env->m->last_error, "write %s: %s",
-                     fo->conf->path, strerror(e));
-            if (METRIC_GET(fo->env->m->state) != OUT_RETRYING) {
-                METRIC_SET(fo->env->m->state, OUT_RETRYING);
-                METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
+    for (;;) {
+        int k = 0;
+        if (fo->need_nl)
+            fo->work[k++] = (struct iovec){(void *)"\n", 1};
+        memcpy(fo->work + k, iov, (size_t)n * sizeof *iov);
+        struct iovec *w = fo->work;
+        int left = n + k, had_nl = k;
+        off_t start = reg_size(fo->fd);
+        int e = 0;
+        while (left > 0) {
+            ssize_t r = fo->fd >= 0 ? writev(fo->fd, w, left) : -1;
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                e = fo->fd >= 0 ? errno : EBADF;
+                break;
             }
-            sleep_ms(backoff);
-            backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-            if (fo->fd < 0) {
-                char err[256];
-                open_out(fo, err, sizeof err);
+            if (k && r > 0) {
+                fo->need_nl = 0; /* the newline went first */
+                k = 0;
             }
-            continue;
+            while (left > 0 && (size_t)r >= w[0].iov_len) {
+                r -= (ssize_t)w[0].iov_len;
+                w++;
+                left--;
+            }
+            if (left > 0 && r > 0) {
+                w[0].iov_base = (char *)w[0].iov_base + r;
+                w[0].iov_len -= (size_t)r;
+            }
         }
-        while (n > 0 && (size_t)w >= iov[0].iov_len) {
-            w -= (ssize_t)iov[0].iov_len;
-            iov++;
-            n--;
+        if (left == 0)
+            break;
+        /* Undo the part of the chunk that went out: the retry writes it whole. */
+        if (start >= 0 && reg_size(fo->fd) > start)
+            fo->need_nl = ftruncate(fo->fd, start) != 0 || had_nl;
+        if (!logged)
+            LF_LOG(LF_ERROR, "out.file", "[%s] write to %s failed: %s; retrying (reading is "
+                   "paused until it succeeds)", fo->env->name, fo->conf->path, strerror(e));
+        logged = 1;
+        snprintf(fo->env->m->last_error, sizeof fo->env->m->last_error, "write %s: %s",
+                 fo->conf->path, strerror(e));
+        if (METRIC_GET(fo->env->m->state) != OUT_RETRYING) {
+            METRIC_SET(fo->env->m->state, OUT_RETRYING);
+            METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
         }
-        if (n > 0 && w > 0) {
-            iov[0].iov_base = (char *)iov[0].iov_base + w;
-            iov[0].iov_len -= (size_t)w;
+        for (long slept = 0; slept < backoff; slept += 100) {
+            if (fo->env->giving_up && atomic_load(fo->env->giving_up))
+                return -1;
+            sleep_ms(100);
+        }
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        if (fo->fd < 0) {
+            char err[256];
+            open_out(fo, err, sizeof err);
         }
     }
     if (logged) {
@@ -160,6 +232,7 @@ static void write_all(struct file_out *fo, struct iovec *iov, int n)
         METRIC_SET(fo->env->m->state, OUT_OK);
         METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
     }
+    return 0;
 }
 
 static void file_send(void *st, struct event_batch *b)
@@ -168,6 +241,7 @@ static void file_send(void *st, struct event_batch *b)
     struct iovec iov[IOV_MAX];
     int n = 0;
     uint64_t sent = 0, skipped = 0;
+    size_t chunk = 0; /* bytes in iov (counted for pipes only) */
     for (uint32_t i = 0; i < b->n; i++) {
         const struct event *ev = &b->ev[i];
         if (!output_wants(fo->env, b, ev)) {
@@ -175,20 +249,34 @@ static void file_send(void *st, struct event_batch *b)
             continue;
         }
         sent++;
+        if (fo->pipe) {
+            /* A pipe cannot be truncated back: write whole records at most PIPE_BUF at a
+             * time, which the kernel writes all or nothing, so a kill -9 or a reload in the
+             * middle of a write leaves no half record for the next run to glue onto (only a
+             * single record larger than PIPE_BUF can still be cut). */
+            if (n > 0 && chunk + ev->json_len > PIPE_BUF) {
+                if (write_chunk(fo, iov, n) != 0)
+                    return;
+                n = 0;
+                chunk = 0;
+            }
+            chunk += ev->json_len;
+        }
         if (n > 0 && (char *)iov[n - 1].iov_base + iov[n - 1].iov_len == ev->json) {
             iov[n - 1].iov_len += ev->json_len;
             continue;
         }
         if (n == IOV_MAX) {
-            write_all(fo, iov, n);
+            if (write_chunk(fo, iov, n) != 0)
+                return; /* shutdown gave up: not acknowledged, read again after the restart */
             n = 0;
         }
         iov[n].iov_base = (void *)ev->json;
         iov[n].iov_len = ev->json_len;
         n++;
     }
-    if (n)
-        write_all(fo, iov, n);
+    if (n && write_chunk(fo, iov, n) != 0)
+        return;
     if (fo->conf->fsync && sent)
         while (fdatasync(fo->fd) != 0 && errno == EINTR)
             ;

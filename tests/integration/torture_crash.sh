@@ -12,8 +12,10 @@
 # be in flight per kill (queue_max_events = 4096 plus 200 ms of writing, the registry flush). The seed of the random moments is printed
 # so a failure can be replayed with TORTURE_SEED.
 #
-# The glob is app.log* so a file rotated while the agent was dead is still found after the
-# restart (its identity matches the registry entry, so it continues at the committed offset).
+# The glob is *.log, the shipped agent.conf's style, which does not match the rotated names
+# app.log.K: a file rotated while the agent was dead is found after the restart by its
+# identity (the registry entry), and one created and rotated while it was dead by its name
+# (it extends app.log) and birth time (issue 12).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../tools/torture_lib.bash"
 lf_setup
@@ -27,7 +29,7 @@ echo "torture_crash: ${SECS}s at ${RATE} lines/s, >= $KILLS kill -9, seed $SEED"
 
 TW=$(tt_writer_path) || exit 1
 # A small in-flight bound so the duplicate bound below means something (see the end).
-tt_conf "$T/agent.conf" "$T/logs/app.log*" "queue_max_events = 4096"
+tt_conf "$T/agent.conf" "$T/logs/*.log" "queue_max_events = 4096"
 start_agent "$T/agent.conf"
 
 "$TW" -f "$T/logs/app.log" -r "$RATE" -d $(( SECS * 1000 )) -t crash -R rename -i 1000 \

@@ -18,6 +18,11 @@
 #                            ones at log.offset 0: the rest of a line whose first half was
 #                            truncated away), ondisk = how many of them still exist in the
 #                            files matching ONDISK_GLOB
+#   tt_finish NAME TAG N [KEY=VAL...]
+#                            the end of a test: waits until N events arrived (or the output is
+#                            quiet), stops the agent, analyzes TAG 1..N, prints and records the
+#                            figures (the KEY=VALs plus lost/duplicated/garbled) and fails on any
+#                            lost or garbled line
 #   tt_figures NAME KEY=VAL...
 #                            prints "TORTURE-FIGURES name=NAME KEY=VAL..." and appends it to
 #                            $TORTURE_FIGURES (default $BUILD_DIR/torture-figures.txt), where
@@ -131,3 +136,19 @@ tt_figures() {
 
 # kv VAR "present=1 missing=2 ..." KEY: extracts KEY's value.
 tt_kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+tt_finish() {
+    local name=$1 tag=$2 n=$3; shift 3
+    wait_for "[ \$(count_events '$TT_OUT') -ge $n ]" 60 || true
+    tt_wait_stable "$TT_OUT" 20 2 >/dev/null
+    stop_agent
+    local res
+    res=$(tt_analyze "$TT_OUT" "$tag" 1 "$n")
+    echo "torture_$name: $* written=$n $res"
+    tt_figures "$name" "$@" written="$n" lost="$(tt_kv "$res" missing)" \
+        duplicated="$(tt_kv "$res" dups)" garbled="$(tt_kv "$res" garbled)"
+    [ "$(tt_kv "$res" missing)" = 0 ] ||
+        fail "$(tt_kv "$res" missing) of $n lines lost (first: $(tt_kv "$res" first_missing))"
+    [ "$(tt_kv "$res" garbled)" = 0 ] || fail "$(tt_kv "$res" garbled) garbled lines (read from a stale offset or cut)"
+    echo "PASS torture_$name"
+}

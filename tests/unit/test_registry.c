@@ -2,7 +2,9 @@
  * test_registry.c - the registry (agent/registry.c): save/load round trip, atomic
  * replacement (no .tmp left behind, the old file intact when a write fails), a corrupt file
  * set aside as registry.json.corrupt-*, malformed entries skipped, a failed write returns -1
- * and stays dirty so the next flush retries, paths that are not UTF-8 round-trip.
+ * and stays dirty so the next flush retries, paths that are not UTF-8 round-trip, the input
+ * that read a file round-trips (a rotated name no glob matches still knows its input) and
+ * the registry file's mtime at load is kept (files born after it were never seen).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,6 +276,35 @@ static void paths_that_are_not_utf8_round_trip(void **s)
     reg_close(r);
 }
 
+static void input_and_load_time_round_trip(void **s)
+{
+    (void)s;
+    char err[256];
+    struct registry *r = reg_open(dir, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(r->loaded_mtime_ms, 0); /* no registry yet */
+    struct file_id a = {1, 10, 0xabc, 5, 7}, b = {1, 11, 0xdef, 9, 8};
+    assert_int_equal(reg_set(r, "/l/app.log.1", &a, 100), 0);
+    assert_int_equal(reg_set_input(r, 1, 10, "app"), 0);
+    assert_int_equal(reg_set(r, "/l/old.log", &b, 5), 0); /* no input recorded */
+    assert_int_equal(reg_set_input(r, 9, 99, "app"), -1);  /* no such entry */
+    assert_int_equal(reg_save(r, err, sizeof err), 0);
+    reg_close(r);
+    r = reg_open(dir, err, sizeof err);
+    assert_non_null(r);
+    assert_true(r->loaded_mtime_ms > 0);
+    struct reg_entry *e = reg_find(r, 1, 10);
+    assert_non_null(e);
+    assert_non_null(e->input);
+    assert_string_equal(e->input, "app");
+    assert_int_equal(e->offset, 100);
+    e = reg_find(r, 1, 11);
+    assert_non_null(e);
+    assert_null(e->input);
+    reg_remove(r, 1, 10); /* frees the input too (ASan) */
+    reg_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +315,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_write_returns_error_and_stays_dirty, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(data_dir_is_created, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(paths_that_are_not_utf8_round_trip, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(input_and_load_time_round_trip, mkdir_tmp, rm_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
