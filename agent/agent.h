@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 #include "agent/registry.h"
 #include "outputs/output.h"
 #include "parsers/lineproc.h"

@@ -6,8 +6,8 @@
  */
 #include "agent/agent.h"
 #include "agent/http.h"
-#include "agent/log.h"
-#include "agent/when.h"
+#include "agent/base/log.h"
+#include "agent/base/when.h"
 
 #include <errno.h>
 #include <fnmatch.h>

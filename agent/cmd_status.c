@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
-#include "agent/config.h"
+#include "agent/base/config.h"
 
 #define STATUS_MAX_BODY (32u << 20)
 #define STATUS_DEFAULT_CONF "/etc/logferry/agent.conf"

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "agent/log.h"
+#include "agent/base/log.h"
 #include "agent/status.h"
 
 #ifdef HAVE_MICROHTTPD

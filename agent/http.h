@@ -3,7 +3,7 @@
  *
  * lf_http_start() runs one libmicrohttpd daemon with its own polling thread; every request is
  * answered on that thread from lf_status_json() (agent/status.h) and lf_metrics
- * (agent/metrics.h), both of which are safe to read from any thread:
+ * (agent/base/metrics.h), both of which are safe to read from any thread:
  *   GET /         compact HTML status page (status_page.c), no external assets
  *   GET /status   lf_status_json() as JSON
  *   GET /metrics  Prometheus text exposition format 0.0.4 (metrics.c)
@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 /* Default port when http_listen names none. */
 #define LF_HTTP_DEFAULT_PORT 5066

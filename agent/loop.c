@@ -10,10 +10,10 @@
  * reaches the outputs within microseconds of the inotify event that announced it.
  */
 #include "agent/agent.h"
-#include "agent/agent_id.h"
+#include "agent/base/agent_id.h"
 #include "agent/http.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 #include "agent/watch.h"
 
 #include <dirent.h>

@@ -10,7 +10,7 @@
  *   logferry status -c FILE         the running agent's files, lag and outputs
  */
 #include "agent/agent.h"
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <errno.h>
 #include <getopt.h>

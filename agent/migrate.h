@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 enum my_kind { MY_SCALAR, MY_MAP, MY_SEQ };
 

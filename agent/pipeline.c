@@ -20,8 +20,8 @@
  * then destroyed, the others left behind.
  */
 #include "agent/agent.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 
 #include <errno.h>
 #include <pthread.h>

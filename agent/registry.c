@@ -3,8 +3,8 @@
  * jansson is fine here: at most one write a second, off the hot path.
  */
 #include "agent/registry.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>

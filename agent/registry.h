@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/event.h"
+#include "agent/base/event.h"
 
 struct reg_entry {
     char *path;

@@ -16,8 +16,8 @@
  * the registry's last save was never seen by the previous run: it is read from its start.
  */
 #include "agent/agent.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 #include "agent/watch.h"
 
 #include <dirent.h>

@@ -14,7 +14,7 @@
  * watcher (up to its 1 s poll) and writes the registry: docs/operations.md states the sum.
  */
 #include "agent/agent.h"
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <poll.h>
 #include <signal.h>

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 /* The page lists at most this many files (the rest are counted). */
 #define PAGE_MAX_FILES 200

@@ -9,7 +9,7 @@
  * "(other)" series, so totals stay right.
  */
 #include "agent/status.h"
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 #include <pthread.h>
 #include <stdint.h>

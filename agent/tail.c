@@ -14,9 +14,9 @@
  * for document ids.
  */
 #include "agent/agent.h"
-#include "agent/json.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/json.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>

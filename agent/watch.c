@@ -3,8 +3,8 @@
  * inotifytools function; the tail thread only enqueues requests and reads the pipe.
  */
 #include "agent/watch.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>

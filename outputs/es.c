@@ -26,8 +26,8 @@
 #include "outputs/es_http.h"
 #include "outputs/output.h"
 
-#include "agent/json.h"
-#include "agent/log.h"
+#include "agent/base/json.h"
+#include "agent/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

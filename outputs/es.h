@@ -22,10 +22,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "agent/buf.h"
-#include "agent/config.h"
-#include "agent/event.h"
-#include "agent/log_once.h"
+#include "agent/base/buf.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
+#include "agent/base/log_once.h"
 
 struct es_conf {
     struct conf_list hosts;

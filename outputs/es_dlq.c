@@ -10,9 +10,9 @@
  */
 #include "outputs/es.h"
 
-#include "agent/json.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/json.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>

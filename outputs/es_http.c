@@ -8,8 +8,8 @@
  */
 #include "outputs/es_http.h"
 
-#include "agent/log.h"
-#include "agent/secret.h"
+#include "agent/base/log.h"
+#include "agent/base/secret.h"
 
 #include <stdio.h>
 #include <stdlib.h>

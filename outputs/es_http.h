@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 #include "outputs/es.h"
 
 struct es_host {

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The ECS fields logferry produces (agent/event.c's base fields, parsers/ builtins for
+/* The ECS fields logferry produces (agent/base/event.c's base fields, parsers/ builtins for
  * nginx/apache access logs and Spring Boot / logback / log4j2 application logs). Leaves are
  * "dotted.name:type"; the nesting is written by map_write(). */
 static const char *const es_ecs_fields[] = {

@@ -19,7 +19,7 @@
  * most PIPE_BUF bytes per write (atomic), so none is left cut in the pipe.
  */
 #include "outputs/output.h"
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -33,7 +33,7 @@
  */
 #include "outputs/kafka_int.h"
 
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

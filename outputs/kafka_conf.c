@@ -9,7 +9,7 @@
  */
 #include "outputs/kafka_int.h"
 
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <ctype.h>
 #include <stdio.h>

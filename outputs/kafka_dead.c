@@ -13,8 +13,8 @@
  */
 #include "outputs/kafka_int.h"
 
-#include "agent/json.h"
-#include "agent/log.h"
+#include "agent/base/json.h"
+#include "agent/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/log_once.h"
+#include "agent/base/log_once.h"
 #include "outputs/output.h"
 
 /* ---- configuration (kafka_conf.c) ---- */

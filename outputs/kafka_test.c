@@ -8,7 +8,7 @@
  */
 #include "outputs/kafka_int.h"
 
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -32,8 +32,8 @@
  */
 #include "outputs/logstash.h"
 
-#include "agent/compress.h"
-#include "agent/log.h"
+#include "agent/base/compress.h"
+#include "agent/base/log.h"
 #include "outputs/output.h"
 
 #include <jansson.h>

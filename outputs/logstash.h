@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/buf.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 
 #define LJ_DEFAULT_PORT 5044
 #define LJ_VERSION '2'

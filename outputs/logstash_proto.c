@@ -2,7 +2,7 @@
  * logstash_proto.c - Lumberjack v2 framing as pure functions over buffers: the window frame,
  * JSON data frames carrying each event with its @metadata, the compressed frame (zlib), the
  * server's ACK frames, and the window's slow start. Compression is libdeflate's
- * (agent/compress.c), in zlib format as the protocol wants.
+ * (agent/base/compress.c), in zlib format as the protocol wants.
  *
  * No I/O and no state: called on the Logstash output's thread, and by the unit tests. Every
  * buffer written here is a capped struct buf; the ACK parser reads at most the bytes it is
@@ -11,8 +11,8 @@
  */
 #include "outputs/logstash.h"
 
-#include "agent/compress.h"
-#include "agent/json.h"
+#include "agent/base/compress.h"
+#include "agent/base/json.h"
 
 #include <stdio.h>
 #include <string.h>

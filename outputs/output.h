@@ -5,7 +5,7 @@
  * An output is a descriptor: a type name, a config table, and callbacks. The core creates one
  * thread per configured output, hands it each dispatched batch through send(), and calls
  * tick() when the output's queue is idle. Outputs include only ground-floor headers
- * (agent/event.h, config.h, log.h, metrics.h, when.h, json.h, buf.h) and this file: never
+ * (agent/base/event.h, config.h, log.h, metrics.h, when.h, json.h, buf.h) and this file: never
  * the pipeline's, tail's or registry's.
  *
  * Acknowledgement: for every batch passed to send(), the output calls env->ack(env, b)
@@ -30,10 +30,10 @@
 
 #include <stddef.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
-#include "agent/metrics.h"
-#include "agent/when.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
+#include "agent/base/metrics.h"
+#include "agent/base/when.h"
 
 struct output_env {
     const char *name;      /* [output TYPE NAME]: NAME, or TYPE when no name */

@@ -11,8 +11,8 @@
  * slack_out under its mutex.
  */
 #include "outputs/slack.h"
-#include "agent/json.h"
-#include "agent/log.h"
+#include "agent/base/json.h"
+#include "agent/base/log.h"
 #include "agent/status.h"
 
 #include <curl/curl.h>

@@ -27,7 +27,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 #include "outputs/output.h"
 
 struct slack_conf {

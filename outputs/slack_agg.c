@@ -11,7 +11,7 @@
  * the count itself is always exact.
  */
 #include "outputs/slack.h"
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 #include <stdlib.h>
 #include <string.h>

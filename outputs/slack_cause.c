@@ -20,7 +20,7 @@
  * thread through the sample it takes). Log text is kept raw here and escaped when rendered.
  */
 #include "outputs/slack.h"
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -18,7 +18,7 @@
  * The webhook URL is never logged: messages name it by st->masked.
  */
 #include "outputs/slack.h"
-#include "agent/log.h"
+#include "agent/base/log.h"
 #include "agent/status.h"
 
 #include <curl/curl.h>

@@ -13,7 +13,7 @@
  * Threads: the main thread of `logferry setup` only.
  */
 #include "outputs/slack.h"
-#include "agent/log.h"
+#include "agent/base/log.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

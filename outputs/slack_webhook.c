@@ -19,7 +19,7 @@
  * Threads: the sender thread (and unit tests). Pure functions of their arguments.
  */
 #include "outputs/slack.h"
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 #include "parsers/timeparse.h"
 
 enum ctr_format { CTR_NONE = 0, CTR_DOCKER, CTR_CRI, CTR_AUTO };

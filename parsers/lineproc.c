@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/json.h"
+#include "agent/base/json.h"
 #include "parsers/container.h"
 #include "parsers/multiline.h"
 #include "parsers/parser.h"

@@ -4,7 +4,7 @@
  * creation, shared by that input's files); one `struct lineproc_state` per open file (the
  * pending multiline record), owned by the tail thread.
  *
- * Parsers stand on the ground floor (agent/event.h, config.h): they fill an event_builder and
+ * Parsers stand on the ground floor (agent/base/event.h, config.h): they fill an event_builder and
  * know nothing of the daemon.
  *
  * Offsets and the commit point: every call to the `out` callback covers the byte range
@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 
 struct lineproc;
 struct lineproc_state;

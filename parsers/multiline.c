@@ -13,8 +13,8 @@
 
 #include <string.h>
 
-#include "agent/event.h"
-#include "agent/json.h"
+#include "agent/base/event.h"
+#include "agent/base/json.h"
 #include "parsers/parser.h"
 
 static int starts(const char *s, size_t n, const char *pfx)

@@ -19,7 +19,7 @@
 #include <pcre2.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 enum ml_mode { ML_NONE = 0, ML_JAVA, ML_PATTERN };
 

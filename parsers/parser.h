@@ -19,8 +19,8 @@
 #include <pcre2.h>
 #include <stdint.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 #include "parsers/timeparse.h"
 
 enum parser_kind { PK_REGEX, PK_NGINX, PK_APACHE, PK_SPRING, PK_JSON };

@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - libFuzzer target for agent.conf reading (agent/config.c).
+ * fuzz_config.c - libFuzzer target for agent.conf reading (agent/base/config.c).
  *
  * Feeds arbitrary bytes to conf_load_string() as if they were an agent.conf, then runs
  * conf_apply() with a sample table that has one key of every type (string with choices, int,
@@ -14,7 +14,7 @@
  * Build and run: tests/fuzz/run.sh (or -DLOGFERRY_FUZZ=ON -DCMAKE_C_COMPILER=clang).
  */
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "agent/base/config.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 #include "parsers/lineproc.h"
 #include "parsers/parser.h"
 
@@ -53,7 +53,7 @@ static struct event_source src = {.input = "fuzz", .path = "/var/log/fuzz.log"};
 static struct event_base base; /* event_base_init: as the agent builds it */
 
 /* LOGFERRY_FUZZ_STRICT=1 also rejects duplicate keys (Elasticsearch refuses them); off by
- * default until agent/event.c orders keys so that "a.b-x" ('-' < '.') cannot split the
+ * default until agent/base/event.c orders keys so that "a.b-x" ('-' < '.') cannot split the
  * members of "a.b.*" (seed regress_dotted_key_order shows it). */
 static size_t strict;
 static int64_t fake_now;

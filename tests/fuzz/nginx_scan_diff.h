@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "agent/json.h"
+#include "agent/base/json.h"
 #include "parsers/nginx_scan.h"
 #include "parsers/parser.h"
 

@@ -27,8 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 #include "parsers/lineproc.h"
 
 struct ctx {

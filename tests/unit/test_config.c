@@ -1,5 +1,5 @@
 /*
- * test_config.c - agent.conf reading (agent/config.c): sections and their lines, FILE:LINE
+ * test_config.c - agent.conf reading (agent/base/config.c): sections and their lines, FILE:LINE
  * errors for unknown keys and bad values, ${VAR} / ${VAR:-default} expansion, sizes,
  * durations, booleans, lists, lines longer than inih's 200-byte buffer, comments.
  */
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "agent/base/config.h"
 
 struct demo {
     const char *name;

@@ -1,5 +1,5 @@
 /*
- * test_event.c - event serialization (agent/event.c): the JSON line batch_add() writes for
+ * test_event.c - event serialization (agent/base/event.c): the JSON line batch_add() writes for
  * each event. Every line is parsed back with jansson with JSON_REJECT_DUPLICATES, so a key
  * written twice in one object (which Elasticsearch rejects) fails the test.
  * Covers: base ECS fields, dotted keys nested, keys sorted, a scalar that is also an object
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/event.h"
+#include "agent/base/event.h"
 
 static struct event_source src = {.input = "app", .path = "/var/log/app.log"};
 static struct event_builder eb;

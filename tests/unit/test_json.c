@@ -1,5 +1,5 @@
 /*
- * test_json.c - the hand-written JSON writer (agent/json.c): string escaping with UTF-8
+ * test_json.c - the hand-written JSON writer (agent/base/json.c): string escaping with UTF-8
  * repair, utf8_valid_prefix() (where long lines are cut), numbers and timestamps.
  * Every escaped string is also parsed back with jansson, which rejects invalid UTF-8 and raw
  * control characters, so "valid JSON whatever the input" is checked by an independent parser.
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 /* Escapes s[0..n) as a JSON string, checks jansson parses it, returns the decoded bytes
  * (malloc'd, NUL kept: *outlen says how many). */

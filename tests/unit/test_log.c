@@ -1,5 +1,5 @@
 /*
- * test_log.c - the agent's own logging (agent/log.h, agent/log.c, agent/log_once.h): the
+ * test_log.c - the agent's own logging (agent/base/log.h, agent/base/log.c, agent/base/log_once.h): the
  * LF_LOG macro and the record it writes, lf_mask_url() showing where a secret URL points and
  * nothing of its secret parts whatever its shape, and the bounded set of kinds logged once.
  *
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/log.h"
-#include "agent/log_once.h"
+#include "agent/base/log.h"
+#include "agent/base/log_once.h"
 
 static int saved_fd = -1;
 static FILE *cap;

@@ -1,6 +1,6 @@
 /*
  * test_metrics.c - the Prometheus exposition, the periodic summary line and the /healthz
- * rule (agent/metrics.c, agent/http.c), as pure functions of lf_metrics and a status object.
+ * rule (agent/base/metrics.c, agent/http.c), as pure functions of lf_metrics and a status object.
  *
  * lf_status_json() is replaced here by a fake returning `fake_status` (the real one lives in
  * the core and needs a running agent); the test object defines it first, so the linker never
@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "agent/http.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 #include "agent/status.h"
 
 static json_t *fake_status;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "agent/http.h"
-#include "agent/metrics.h"
+#include "agent/base/metrics.h"
 #include "agent/status.h"
 
 static json_t *fake_status;

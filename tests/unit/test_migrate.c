@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/event.h"
+#include "agent/base/event.h"
 #include "agent/migrate.h"
 #include "agent/migrate_processors.h"
-#include "agent/when.h"
+#include "agent/base/when.h"
 
 static struct my_node *parse(const char *y, char *err, size_t errsz)
 {

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
-#include "agent/log.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
+#include "agent/base/log.h"
 #include "outputs/es.h"
 #include "outputs/output.h"
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/log.h"
+#include "agent/base/log.h"
 #include "outputs/kafka_int.h"
 
 extern const struct output_desc out_kafka_desc;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "agent/compress.h"
+#include "agent/base/compress.h"
 #include "outputs/logstash.h"
 
 static const char META[] = "\"@metadata\":{\"beat\":\"logferry\",\"type\":\"_doc\",\"version\":\"1.2\"}";

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/log.h"
+#include "agent/base/log.h"
 #include "outputs/slack.h"
 
 extern const struct output_desc out_slack_desc;

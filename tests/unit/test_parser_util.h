@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/config.h"
-#include "agent/event.h"
+#include "agent/base/config.h"
+#include "agent/base/event.h"
 #include "parsers/lineproc.h"
 #include "parsers/parser.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_when.c - the condition language (agent/when.c): parsing, error columns, and
+ * test_when.c - the condition language (agent/base/when.c): parsing, error columns, and
  * evaluation over events built the way the tail thread builds them (builder + batch_add).
  */
 #include <setjmp.h>
@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/event.h"
-#include "agent/when.h"
+#include "agent/base/event.h"
+#include "agent/base/when.h"
 
 static const struct fkey *K_STATUS, *K_PATH, *K_METHOD, *K_SVC, *K_DUR, *K_OK, *K_STATUS_S,
     *K_BYTES;

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 #define FKEY_MAX_COMPONENTS 16
 
@@ -201,7 +201,7 @@ struct event_base {
 };
 
 /* The agent's identity, which the running agent sets once before threads start (see
- * agent/agent_id.c): from then on every event carries Filebeat's agent.id, agent.name,
+ * agent/base/agent_id.c): from then on every event carries Filebeat's agent.id, agent.name,
  * agent.type ("logferry"), agent.version, ecs.version and input.type ("filestream") fields,
  * so that Logstash pipelines and Kibana views written for Filebeat find them. Until it is
  * set (unit tests, `logferry parse`) events have none of them. The strings are borrowed and

@@ -2,9 +2,9 @@
  * log.c - formatting of the agent's own log records (see log.h). Any thread may log; the
  * only shared state is the level and the format flag, both set before threads start.
  */
-#include "agent/log.h"
-#include "agent/buf.h"
-#include "agent/json.h"
+#include "agent/base/log.h"
+#include "agent/base/buf.h"
+#include "agent/base/json.h"
 
 #include <ctype.h>
 #include <stdarg.h>

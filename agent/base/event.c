@@ -8,9 +8,9 @@
  * thread); a dispatched batch is read-only and shared by the output threads until the last
  * ack.
  */
-#include "agent/batch_arena.h"
-#include "agent/event.h"
-#include "agent/json.h"
+#include "agent/base/batch_arena.h"
+#include "agent/base/event.h"
+#include "agent/base/json.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

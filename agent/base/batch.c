@@ -5,8 +5,8 @@
  * Threads: batch_new/batch_free and the arena calls run on the thread that builds and frees
  * batches (the tail thread); the chunk pool is per thread.
  */
-#include "agent/batch_arena.h"
-#include "agent/event.h"
+#include "agent/base/batch_arena.h"
+#include "agent/base/event.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * Configuration time only (main thread, before other threads start): fkey_intern,
  * fkey_freeze, fkey_reset. fkey_current_generation() may be read from any thread.
  */
-#include "agent/event.h"
+#include "agent/base/event.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

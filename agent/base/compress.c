@@ -2,7 +2,7 @@
  * compress.c - lf_compress(): libdeflate behind a small interface (see compress.h for why).
  * A compressor belongs to the thread that created it; nothing here is shared.
  */
-#include "agent/compress.h"
+#include "agent/base/compress.h"
 
 #include <libdeflate.h>
 

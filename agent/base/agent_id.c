@@ -8,10 +8,10 @@
  * directory): a crash leaves either no file or a whole one. A file that does not hold a UUID
  * (hand-edited, truncated) is replaced, and that is logged.
  */
-#include "agent/agent_id.h"
+#include "agent/base/agent_id.h"
 
-#include "agent/event.h"
-#include "agent/log.h"
+#include "agent/base/event.h"
+#include "agent/base/log.h"
 
 #include <ctype.h>
 #include <errno.h>

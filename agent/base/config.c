@@ -6,8 +6,8 @@
  * the entry. Debian's inih lets us lift its 200-byte line limit at run time, which long
  * regex patterns need.
  */
-#include "agent/config.h"
-#include "agent/secret.h"
+#include "agent/base/config.h"
+#include "agent/base/secret.h"
 
 #include <ctype.h>
 #include <errno.h>

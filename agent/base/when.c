@@ -24,7 +24,7 @@
  * thread exits).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "agent/when.h"
+#include "agent/base/when.h"
 
 #include <ctype.h>
 #include <errno.h>

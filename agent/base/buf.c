@@ -2,7 +2,7 @@
  * buf.c - growth and formatting for struct buf (see buf.h). Pure functions of the buffer;
  * no globals, no threads.
  */
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

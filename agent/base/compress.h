@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 enum lf_zformat { LF_ZLIB = 0, LF_GZIP = 1 };
 

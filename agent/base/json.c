@@ -7,7 +7,7 @@
  * UTF-8 included, with one memcpy. Non-ASCII is validated per the
  * Unicode table of well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
  */
-#include "agent/json.h"
+#include "agent/base/json.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "agent/event.h"
+#include "agent/base/event.h"
 
 struct when;
 

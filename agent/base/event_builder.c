@@ -4,7 +4,7 @@
  *
  * Threads: a builder belongs to one thread (the tail thread, `logferry parse`, a test).
  */
-#include "agent/event.h"
+#include "agent/base/event.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/buf.h"
+#include "agent/base/buf.h"
 
 /* Appends "..." (quoted, escaped, repaired). Returns 0, or -1 when the buffer's cap is hit. */
 int json_write_string(struct buf *b, const char *s, size_t n);

@@ -1,7 +1,7 @@
 /*
  * log_once.c - the bounded set of kinds already logged (log_once.h). Owner thread only.
  */
-#include "agent/log_once.h"
+#include "agent/base/log_once.h"
 
 #include <stddef.h>
 

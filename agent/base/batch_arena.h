@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "agent/event.h"
+#include "agent/base/event.h"
 
 struct arena_chunk {
     struct arena_chunk *next;

@@ -6,7 +6,7 @@
  * and, when a chunk holds nothing live any more, unmaps it: a configuration loaded and freed
  * (check, reload) leaves nothing behind. Any thread; one mutex, taken only here.
  */
-#include "agent/secret.h"
+#include "agent/base/secret.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -9,8 +9,8 @@
  * never touches the core's output instances.
  */
 #include "agent/http.h"
-#include "agent/log.h"
-#include "agent/metrics.h"
+#include "agent/base/log.h"
+#include "agent/base/metrics.h"
 #include "agent/status.h"
 
 #include <inttypes.h>
