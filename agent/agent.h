@@ -163,6 +163,13 @@ void agent_unconfigure(struct agent *a);
 /* One screen summary of a configured agent (for `check`). */
 void agent_print_summary(const struct agent *a, FILE *out);
 
+/* The config tables of agent_conf.c, for `logferry keys` (cmd_keys.c): [agent], the
+ * [input] keys read here (lineproc_keys() has the rest), and the keys of every [output]
+ * besides its type's table (`when`). NULL-name terminated. */
+const struct conf_key *agent_conf_agent_keys(void);
+const struct conf_key *agent_conf_input_keys(void);
+const struct conf_key *agent_conf_output_keys(void);
+
 /* Pipeline (pipeline.c). */
 int pipeline_start(struct agent *a, char *err, size_t errsz);
 /* Hands a batch to every output; takes ownership (the pipeline frees it after the last ack

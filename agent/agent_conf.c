@@ -22,39 +22,44 @@
 #define AC(m) offsetof(struct agent_conf, m)
 static const struct conf_key agent_keys[] = {
     {"name", CT_STR, NULL, AC(name), "host.name of every event (default: the host name)", NULL},
-    {"data_dir", CT_STR, "./data", AC(data_dir), "registry and other state", NULL},
-    {"log_level", CT_STR, "info", AC(log_level), "error|warn|info|debug", "error|warn|info|debug"},
-    {"log_format", CT_STR, "text", AC(log_format), "text|json (the agent's own logs)", "text|json"},
+    {"data_dir", CT_STR, "./data", AC(data_dir), "registry (registry.json) and dead-letter files", NULL},
+    {"log_level", CT_STR, "info", AC(log_level), "level of the agent's own logs", "error|warn|info|debug"},
+    {"log_format", CT_STR, "text", AC(log_format), "json makes the agent's own logs JSON lines", "text|json"},
     {"queue_max_events", CT_INT, "65536", AC(queue_max_events),
      "events in flight (read, not yet acked by every output) before reading pauses", NULL},
     {"queue_max_bytes", CT_SIZE, "16MiB", AC(queue_max_bytes),
      "memory held by events in flight before reading pauses", NULL},
     {"shutdown_timeout", CT_DURATION, "10s", AC(shutdown_timeout_ms),
-     "how long SIGTERM waits for outputs to acknowledge", NULL},
+     "how long SIGTERM (and a SIGHUP reload) waits, from the signal, for outputs to "
+     "acknowledge and flush; the process is gone within it plus at most 2.5 s", NULL},
     {"registry_flush", CT_DURATION, "1s", AC(registry_flush_ms),
-     "at most one registry write per this period", NULL},
+     "at most one registry write per period (and one at shutdown)", NULL},
     {"rescan_interval", CT_DURATION, "10s", AC(rescan_interval_ms),
-     "safety-net rescan of globs and files (inotify does the real work)", NULL},
-    {"max_open_files", CT_INT, "1024", AC(max_open_files), "cap on open log files", NULL},
-    {"batch_max_events", CT_INT, "2048", AC(batch_max_events), "events per batch", NULL},
+     "safety-net rescan of globs and files (missed events, inotify overflow)", NULL},
+    {"max_open_files", CT_INT, "1024", AC(max_open_files), "cap on open log files; further files wait for a slot", NULL},
+    {"batch_max_events", CT_INT, "2048", AC(batch_max_events), "events per batch handed to outputs", NULL},
     {"http_listen", CT_STR, "", AC(http_listen),
-     "address:port of the metrics/status endpoint (empty: off; loopback by default)", NULL},
+     "address:port of /metrics, /healthz, /status and the status page, e.g. 127.0.0.1:5066 "
+     "(a bare port listens on loopback; empty: off)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
 #define IC(m) offsetof(struct input_conf, m)
 static const struct conf_key input_keys[] = {
-    {"paths", CT_LIST, NULL, IC(paths), "comma-separated globs of files to tail", NULL},
-    {"exclude", CT_LIST, "", IC(exclude), "globs of files to leave alone", NULL},
+    {"paths", CT_LIST, NULL, IC(paths), "comma-separated globs of files to tail (/var/log/nginx/access*.log, /srv/*/logs/*.log)", NULL},
+    {"exclude", CT_LIST, "", IC(exclude), "globs of files to leave alone (a pattern without / matches the file name)", NULL},
     {"start_at", CT_STR, "beginning", IC(start_at),
-     "beginning|end: where to start files that exist at first start", "beginning|end"},
+     "for files that exist at start and have no registry entry; files created later are "
+     "always read from their beginning", "beginning|end"},
     {"max_line_bytes", CT_SIZE, "1MiB", IC(max_line_bytes),
-     "longer lines are cut and marked log.flags: truncated", NULL},
+     "longer lines are cut (on a UTF-8 boundary), marked log.flags: [\"truncated\"], the rest "
+     "of the line skipped", NULL},
     {"close_renamed", CT_DURATION, "5s", IC(close_renamed_ms),
-     "keep a renamed or rotated-away file open this long after its last data", NULL},
+     "a renamed (rotated) file is read to its end and closed this long after its last data",
+     NULL},
     {"close_inactive", CT_DURATION, "5m", IC(close_inactive_ms),
      "close a file with no new data for this long (reopened on change)", NULL},
-    {"fields.", CT_PREFIX, NULL, IC(fields), "static fields: fields.service.name = shop", NULL},
+    {"fields.", CT_PREFIX, NULL, IC(fields), "static fields added to every event; dotted keys nest (fields.service.name = shop)", NULL},
     {"silence", CT_DURATION, "0", IC(silence_ms),
      "post a silence alert (Slack outputs) when no file of this input has had a new line for "
      "this long, and a resumed alert when lines come again (0: off)", NULL},
@@ -63,6 +68,20 @@ static const struct conf_key input_keys[] = {
      NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
+
+/* Keys every [output] takes besides its type's own table. `when` is read by
+ * configure_output() itself (it compiles a condition); this row documents it for
+ * `logferry keys`. */
+static const struct conf_key output_core_keys[] = {
+    {"when", CT_STR, NULL, 0,
+     "routing condition: the output gets only the events it matches (default: every event; "
+     "the slack and webhook outputs default to http.response.status_code >= 500)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+const struct conf_key *agent_conf_agent_keys(void) { return agent_keys; }
+const struct conf_key *agent_conf_input_keys(void) { return input_keys; }
+const struct conf_key *agent_conf_output_keys(void) { return output_core_keys; }
 
 static int add_dir(struct agent *a, const char *dir)
 {

@@ -8,8 +8,10 @@
  *   logferry test-output -c FILE    can each output be reached and written?
  *   logferry setup -c FILE          install server-side assets (Elasticsearch template...)
  *   logferry status -c FILE         the running agent's files, lag and outputs
+ *   logferry keys [SECTION]         every configuration key: type, default, help
  */
 #include "agent/agent.h"
+#include "agent/cmd_keys.h"
 #include "agent/base/log.h"
 
 #include <errno.h>
@@ -39,8 +41,11 @@ static void usage(FILE *f)
         "  logferry setup -c FILE              install index templates and policies\n"
         "  logferry status -c FILE             show the running agent's files, lag and outputs\n"
         "  logferry migrate filebeat -c filebeat.yml [--registry DIR] [-o agent.conf]\n"
+        "  logferry keys [--markdown|--man|--check] [SECTION]\n"
+        "                                      every configuration key: type, default, help\n"
         "  logferry --help | --version\n\n"
-        "Default FILE: /etc/logferry/agent.conf. See README.md for the configuration reference.\n",
+        "Default FILE: /etc/logferry/agent.conf. `logferry keys` prints the configuration\n"
+        "reference; README.md explains it.\n",
         LOGFERRY_VERSION);
 }
 
@@ -93,6 +98,8 @@ int main(int argc, char **argv)
         return cmd_status(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "keys") == 0)
+        return cmd_keys(argc - 1, argv + 1);
     const char *conf = "/etc/logferry/agent.conf", *input = NULL, *path = "-";
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},

@@ -39,7 +39,8 @@ struct file_conf {
 };
 
 static const struct conf_key file_keys[] = {
-    {"path", CT_STR, NULL, offsetof(struct file_conf, path), "NDJSON file to append to", NULL},
+    {"path", CT_STR, NULL, offsetof(struct file_conf, path),
+     "NDJSON file to append to (parent directories are created)", NULL},
     {"fsync", CT_BOOL, "false", offsetof(struct file_conf, fsync),
      "fdatasync before acknowledging each batch", NULL},
     {"file_mode", CT_STR, "0640", offsetof(struct file_conf, mode), "permissions of a new file", NULL},

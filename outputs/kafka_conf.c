@@ -22,8 +22,8 @@ const struct conf_key kafka_conf_keys[] = {
      "topic, or a template over event fields: logs-%{service.name} or "
      "logs-%{service.name:-misc} (default after ':-')", NULL},
     {"topic_fallback", CT_STR, "", offsetof(struct kafka_conf, topic_fallback),
-     "topic for events whose template field is missing and has no default; empty = such "
-     "events go to the dead-letter file", NULL},
+     "topic for events whose template field is missing and has no default, or gives a name "
+     "log content may not choose; empty = such events go to the dead-letter file", NULL},
     {"key", CT_STR, "", offsetof(struct kafka_conf, key),
      "event field used as the message key (partitioning, order per key), e.g. "
      "log.file.path or host.name; empty = no key", NULL},
@@ -31,7 +31,8 @@ const struct conf_key kafka_conf_keys[] = {
      "compression codec of the produced batches", "none|gzip|snappy|lz4|zstd"},
     {"kafka.", CT_PREFIX, NULL, offsetof(struct kafka_conf, props),
      "any librdkafka property, passed through (kafka.security.protocol = ssl, "
-     "kafka.linger.ms = 20, ...)", NULL},
+     "kafka.linger.ms = 20, ...); an unknown property is a check error with librdkafka's "
+     "message; secret values are never printed", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 

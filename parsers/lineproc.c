@@ -122,6 +122,8 @@ static const struct conf_key input_keys[] = {
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
+const struct conf_key *lineproc_keys(void) { return input_keys; }
+
 static void relist_free(struct relist *l)
 {
     for (int i = 0; i < l->n; i++)

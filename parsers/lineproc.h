@@ -37,12 +37,16 @@ typedef int (*lineproc_out)(void *ctx, struct event_builder *eb, const char *rec
  * inputs). Errors go to errs with FILE:LINE. Returns the number of errors. */
 int parsers_configure(struct conf *c, struct conf_errs *errs);
 void parsers_free(void);
+/* The keys of a [parser NAME] section, for `logferry keys` (NULL-name terminated). */
+const struct conf_key *parsers_keys(void);
 
 /* Builds the processing of one [input] section: claims its keys `format`, `parser`, `multiline`,
  * `multiline.*`, `include_lines`, `exclude_lines`, `timezone` (marking them used) and
  * validates them. NULL only on out of memory; errors go to errs. */
 struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct conf_errs *errs);
 void lineproc_free(struct lineproc *lp);
+/* The [input] keys lineproc_new() claims, for `logferry keys` (NULL-name terminated). */
+const struct conf_key *lineproc_keys(void);
 /* One-line description for `logferry check` ("parser nginx_combined, multiline java"). */
 const char *lineproc_describe(const struct lineproc *lp);
 

@@ -268,6 +268,8 @@ static const struct conf_key parser_keys[] = {
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
+const struct conf_key *parsers_keys(void) { return parser_keys; }
+
 static void parser_free_one(struct parser *p)
 {
     if (!p)
