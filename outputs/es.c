@@ -25,6 +25,7 @@
 #include "outputs/es.h"
 #include "outputs/es_http.h"
 #include "outputs/output.h"
+#include "outputs/out_state.h"
 
 #include "agent/base/json.h"
 #include "agent/base/log.h"
@@ -129,24 +130,6 @@ static long backoff_ms(struct es_out *o, int attempt)
     return d / 2 + (long)(rnd(o) % (uint64_t)(d / 2 + 1));
 }
 
-static void set_error(struct es_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(struct es_out *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(o->env->m->last_error, sizeof o->env->m->last_error, fmt, ap);
-    va_end(ap);
-}
-
-static void set_state(struct es_out *o, int st)
-{
-    if (METRIC_GET(o->env->m->state) != st) {
-        METRIC_SET(o->env->m->state, st);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        METRIC_SET(o->env->m->state_since_ms, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    }
-}
 
 static const struct event *doc_ev(const struct es_doc *d)
 {
@@ -311,7 +294,7 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
     if (strcmp(o->conf->compression, "gzip") == 0) {
         char err[128];
         if (es_gzip(s->body.p, s->body.len, &s->gz, err, sizeof err) != 0) {
-            set_error(o, "%s", err);
+            out_state_note(o->env->m, "%s", err);
             return -1;
         }
         body = s->gz.p;
@@ -407,8 +390,7 @@ static void whole_retry(struct es_out *o, struct es_req *r, const char *host, co
     r->resend = 1;
     long d = backoff_ms(o, r->attempt);
     r->due_ms = es_now_ms() + d;
-    set_error(o, "%s: %s", host, why);
-    set_state(o, OUT_RETRYING);
+    out_state_set(o->env->m, OUT_RETRYING, "%s: %s", host, why);
     if (o->retrying++ == 0)
         LF_LOG(LF_WARN, COMP, "[%s] _bulk to %s failed: %s; retrying with backoff (reading "
                "pauses while requests are outstanding)", o->env->name, host, why);
@@ -424,7 +406,7 @@ static void delivered_again(struct es_out *o)
         LF_LOG(LF_INFO, COMP, "[%s] Elasticsearch accepts requests again", o->env->name);
         o->retrying = 0;
     }
-    set_state(o, OUT_OK);
+    out_state_set(o->env->m, OUT_OK, NULL);
 }
 
 static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, CURLcode cc)
@@ -445,8 +427,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
             int a = r->attempt + 1;
             int64_t due = es_now_ms() + backoff_ms(o, a);
             uint32_t h = r->n / 2;
-            set_error(o, "%s: %s", host->shown, s->refused);
-            set_state(o, OUT_RETRYING);
+            out_state_set(o->env->m, OUT_RETRYING, "%s: %s", host->shown, s->refused);
             requeue(o, r->docs, h, a, due);
             requeue(o, r->docs + h, r->n - h, a, due);
             req_free(r);
@@ -503,8 +484,8 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
             LF_LOG(o->item_retrying++ == 0 ? LF_INFO : LF_DEBUG, COMP, "[%s] %u of %u documents to retry "
                    "(%d %s), attempt %d", o->env->name, nretry, r->n, res[first_retry].status,
                    res[first_retry].type, a);
-            set_error(o, "%u documents: %d %s", nretry, res[first_retry].status,
-                      res[first_retry].type);
+            out_state_note(o->env->m, "%u documents: %d %s", nretry, res[first_retry].status,
+                           res[first_retry].type);
             requeue(o, retry, nretry, a, es_now_ms() + backoff_ms(o, a));
         } else if (o->item_retrying) {
             o->item_retrying = 0;
