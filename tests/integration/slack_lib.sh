@@ -1,0 +1,46 @@
+# slack_lib.sh - setup shared by the Slack integration tests. Source it after lib.sh:
+#   . "$(dirname "$0")/lib.sh"; . "$(dirname "$0")/slack_lib.sh"; lf_setup
+#
+#   slack_standin [SUFFIX [ARGS...]]  starts tests/tools/slack_standin.py (ARGS: --plan ...),
+#                                     port in $T/port$SUFFIX, posts recorded in
+#                                     $T/slack$SUFFIX.jsonl; returns once it listens
+#   slack_url [SUFFIX [TOKEN]]        the stand-in's webhook URL (a Slack-shaped path whose
+#                                     last part is the secret; default SECRETxTOKENxQ7)
+#   slack_conf_agent                  the [agent] section: was-1, $T/data, rescans at 250ms
+#   slack_conf_web                    [input web]: $T/logs/access.log, nginx_combined
+#   slack_conf_app [TIMEOUT]          [input app]: $T/logs/app.log, spring_boot, multiline =
+#                                     java (and multiline.timeout = TIMEOUT when given)
+#   slack_5xx PATH [N [STATUS]]       appends N (1) nginx lines "GET PATH" answered STATUS
+#                                     (500) to $T/logs/access.log, timed now
+slack_standin() {
+    local sfx=${1:-}
+    [ $# -gt 0 ] && shift
+    rm -f "$T/port$sfx"
+    python3 "$SRC_DIR/tests/tools/slack_standin.py" --port-file "$T/port$sfx" \
+        --record "$T/slack$sfx.jsonl" "$@" >/dev/null 2>&1 &
+    LF_BG_PIDS="${LF_BG_PIDS:-} $!"
+    wait_for "[ -s $T/port$sfx ]" 10 || fail "stand-in$sfx did not start"
+}
+slack_url() {
+    echo "http://127.0.0.1:$(cat "$T/port${1:-}")/services/T0LF/B0LF/${2:-SECRETxTOKENxQ7}"
+}
+slack_conf_agent() {
+    printf '[agent]\nname = was-1\ndata_dir = %s\nrescan_interval = 250ms\n' "$T/data"
+}
+slack_conf_web() {
+    printf '[input web]\npaths = %s\nparser = nginx_combined\n' "$T/logs/access.log"
+}
+slack_conf_app() {
+    printf '[input app]\npaths = %s\nparser = spring_boot\nmultiline = java\n' "$T/logs/app.log"
+    [ -z "${1:-}" ] || printf 'multiline.timeout = %s\n' "$1"
+}
+slack_5xx() {
+    python3 - "$T/logs/access.log" "$1" "${2:-1}" "${3:-500}" <<'PY'
+import datetime, sys
+path, p, n, st = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+t = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+with open(path, "a") as f:
+    for j in range(n):
+        f.write(f'10.1.2.{j % 250} - - [{t}] "GET {p} HTTP/1.1" {st} 12 "-" "curl/8"\n')
+PY
+}
