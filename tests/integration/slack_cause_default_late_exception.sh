@@ -10,7 +10,7 @@
 #   alert_lines_counted: the N× of all messages add up to the 5xx lines written (1), and the
 #     app's own event is never posted.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/slack_lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
 slack_standin
 {

@@ -1,5 +1,6 @@
-# slack_lib.sh - setup shared by the Slack integration tests. Source it after lib.sh:
-#   . "$(dirname "$0")/lib.sh"; . "$(dirname "$0")/slack_lib.sh"; lf_setup
+# slack_lib.sh - setup shared by tests/integration/slack_*.sh. Source it after
+# tests/integration/lib.sh: . "$SRC_DIR/tests/tools/slack_lib.sh"
+# (Kept out of tests/integration/ so CMake does not register it as a test.)
 #
 #   slack_standin [SUFFIX [ARGS...]]  starts tests/tools/slack_standin.py (ARGS: --plan ...),
 #                                     port in $T/port$SUFFIX, posts recorded in
