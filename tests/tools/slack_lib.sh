@@ -2,6 +2,7 @@
 # tests/integration/lib.sh: . "$SRC_DIR/tests/tools/slack_lib.sh"
 # (Kept out of tests/integration/ so CMake does not register it as a test.)
 #
+#   STANDIN                           the stand-in's path (for --report)
 #   slack_standin [SUFFIX [ARGS...]]  starts tests/tools/slack_standin.py (ARGS: --plan ...),
 #                                     port in $T/port$SUFFIX, posts recorded in
 #                                     $T/slack$SUFFIX.jsonl; returns once it listens
@@ -11,13 +12,12 @@
 #   slack_conf_web                    [input web]: $T/logs/access.log, nginx_combined
 #   slack_conf_app [TIMEOUT]          [input app]: $T/logs/app.log, spring_boot, multiline =
 #                                     java (and multiline.timeout = TIMEOUT when given)
-#   slack_5xx PATH [N [STATUS]]       appends N (1) nginx lines "GET PATH" answered STATUS
-#                                     (500) to $T/logs/access.log, timed now
+STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
 slack_standin() {
     local sfx=${1:-}
-    [ $# -gt 0 ] && shift
+    if [ $# -gt 0 ]; then shift; fi
     rm -f "$T/port$sfx"
-    python3 "$SRC_DIR/tests/tools/slack_standin.py" --port-file "$T/port$sfx" \
+    python3 "$STANDIN" --port-file "$T/port$sfx" \
         --record "$T/slack$sfx.jsonl" "$@" >/dev/null 2>&1 &
     LF_BG_PIDS="${LF_BG_PIDS:-} $!"
     wait_for "[ -s $T/port$sfx ]" 10 || fail "stand-in$sfx did not start"
@@ -34,14 +34,4 @@ slack_conf_web() {
 slack_conf_app() {
     printf '[input app]\npaths = %s\nparser = spring_boot\nmultiline = java\n' "$T/logs/app.log"
     [ -z "${1:-}" ] || printf 'multiline.timeout = %s\n' "$1"
-}
-slack_5xx() {
-    python3 - "$T/logs/access.log" "$1" "${2:-1}" "${3:-500}" <<'PY'
-import datetime, sys
-path, p, n, st = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-t = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
-with open(path, "a") as f:
-    for j in range(n):
-        f.write(f'10.1.2.{j % 250} - - [{t}] "GET {p} HTTP/1.1" {st} 12 "-" "curl/8"\n')
-PY
 }
