@@ -26,6 +26,7 @@
  */
 #include "outputs/es_int.h"
 
+#include "agent/base/compress.h"
 #include "agent/base/log.h"
 
 #include <stdio.h>
@@ -68,6 +69,9 @@ static void *es_init(const void *vconf, const struct output_env *env, char *err,
     o->multi = curl_multi_init();
     o->nslots = (int)conf->workers;
     o->slots = calloc((size_t)o->nslots, sizeof *o->slots);
+    /* level 1: text logs still shrink 5-10x, at a fraction of level 6's CPU */
+    if (strcmp(conf->compression, "gzip") == 0 && !(o->gz = lf_compressor_new(1)))
+        goto fail;
     if (!o->multi || !o->slots)
         goto fail;
     curl_multi_setopt(o->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->nslots);
@@ -274,6 +278,7 @@ static void es_destroy(void *st)
         curl_multi_cleanup(o->multi);
     es_http_free(&o->http);
     es_dlq_close(&o->dlq);
+    lf_compressor_free(o->gz);
     free(o);
 }
 

@@ -78,6 +78,7 @@ struct es_out {
     int item_retrying; /* responses in a row with items to retry: logged on the first only */
     int refusing;      /* answers in a row refused (slot_body/slot_header): logged once */
     struct es_dlq dlq;
+    struct lf_compressor *gz; /* compression = gzip: libdeflate at level 1; else NULL */
 };
 
 /* ---- es_req.c ---- */

@@ -206,7 +206,7 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
     struct curl_slist *hdr = o->http.hdr_bulk;
     if (strcmp(o->conf->compression, "gzip") == 0) {
         char err[128];
-        if (es_gzip(s->body.p, s->body.len, &s->gz, err, sizeof err) != 0) {
+        if (es_gzip(o->gz, s->body.p, s->body.len, &s->gz, err, sizeof err) != 0) {
             out_state_note(o->env->m, "%s", err);
             return -1;
         }
