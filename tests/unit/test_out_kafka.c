@@ -17,26 +17,15 @@ static void kafka_delivers_every_event_once_in_order_and_acks_each_batch_once(vo
     load(&l, "topic = t-order\ncompression = lz4");
     void *st = start(&l);
     struct event_batch *b[20];
-    for (int i = 0; i < 20; i++) {
-        b[i] = make_batch(i * 500, 500, NULL, 0, -1, 0);
-        out_kafka_desc.send(st, b[i]);
-    }
+    send_batches(st, b, 20, 0, 500);
     drive(st, 20, 15000);
     assert_int_equal(out_kafka_desc.flush(st, 5000), 0);
-    for (int i = 0; i < 20; i++)
-        assert_int_equal(acks_of(b[i]), 1);
+    assert_acked_once(b, 20);
     assert_int_equal(nack, 20);
     assert_int_equal(METRIC_GET(metrics.events_acked), 10000);
     out_kafka_desc.destroy(st);
-    static int seen[10000];
-    memset(seen, 0, sizeof seen);
-    int in_order;
-    assert_int_equal(consume("t-order", seen, 10000, &in_order), 10000);
-    for (int i = 0; i < 10000; i++)
-        assert_int_equal(seen[i], 1);
-    assert_true(in_order);
-    for (int i = 0; i < 20; i++)
-        batch_free(b[i]);
+    assert_topic_has_each_once_in_order("t-order", 10000);
+    free_batches(b, 20);
     unload(&l);
 }
 
@@ -53,32 +42,18 @@ static void kafka_broker_down_holds_acks_then_delivers_all_after_return(void **s
     assert_int_equal(acks_of(first), 1);
     rd_kafka_mock_broker_set_down(mc, 1);
     struct event_batch *b[5];
-    for (int i = 0; i < 5; i++) {
-        b[i] = make_batch(100 + i * 100, 100, NULL, 0, -1, 0);
-        out_kafka_desc.send(st, b[i]);
-    }
-    int64_t end = mono() + 3000;
-    while (mono() < end) {
-        out_kafka_desc.tick(st);
-        usleep(20000);
-    }
+    send_batches(st, b, 5, 100, 100);
+    tick_for(st, 3000);
     assert_int_equal(nack, 1); /* nothing acked while the broker is down */
     rd_kafka_mock_broker_set_up(mc, 1);
     drive(st, 6, 15000);
     assert_int_equal(out_kafka_desc.flush(st, 5000), 0);
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(acks_of(b[i]), 1);
+    assert_acked_once(b, 5);
     out_kafka_desc.destroy(st);
-    static int seen[600];
-    memset(seen, 0, sizeof seen);
-    int in_order;
-    assert_int_equal(consume("t-down", seen, 600, &in_order), 600);
-    for (int i = 0; i < 600; i++)
-        assert_int_equal(seen[i], 1);
-    assert_true(in_order); /* one key: one partition, in file order */
+    /* one key: one partition, in file order */
+    assert_topic_has_each_once_in_order("t-down", 600);
     batch_free(first);
-    for (int i = 0; i < 5; i++)
-        batch_free(b[i]);
+    free_batches(b, 5);
     unload(&l);
 }
 
@@ -94,26 +69,15 @@ static void kafka_full_queue_waits_and_delivers_everything_in_order(void **state
     load(&l, "topic = t-full\nkafka.queue.buffering.max.messages = 50\nkafka.linger.ms = 5");
     void *st = start(&l);
     struct event_batch *b[10];
-    for (int i = 0; i < 10; i++) {
-        b[i] = make_batch(i * 120, 120, NULL, 0, -1, 0);
-        out_kafka_desc.send(st, b[i]);
-    }
+    send_batches(st, b, 10, 0, 120);
     drive(st, 10, 30000);
     assert_int_equal(out_kafka_desc.flush(st, 10000), 0);
     rd_kafka_mock_broker_set_rtt(mc, 1, 0);
-    for (int i = 0; i < 10; i++)
-        assert_int_equal(acks_of(b[i]), 1);
+    assert_acked_once(b, 10);
     assert_int_equal(METRIC_GET(metrics.events_acked), 1200);
     out_kafka_desc.destroy(st);
-    static int seen[1200];
-    memset(seen, 0, sizeof seen);
-    int in_order;
-    assert_int_equal(consume("t-full", seen, 1200, &in_order), 1200);
-    for (int i = 0; i < 1200; i++)
-        assert_int_equal(seen[i], 1);
-    assert_true(in_order);
-    for (int i = 0; i < 10; i++)
-        batch_free(b[i]);
+    assert_topic_has_each_once_in_order("t-full", 1200);
+    free_batches(b, 10);
     unload(&l);
 }
 
@@ -130,27 +94,16 @@ static void kafka_injected_produce_errors_are_retried_without_loss(void **state)
                                       RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
                                       RD_KAFKA_RESP_ERR__TRANSPORT);
     struct event_batch *b[4];
-    for (int i = 0; i < 4; i++) {
-        b[i] = make_batch(i * 250, 250, NULL, 0, -1, 0);
-        out_kafka_desc.send(st, b[i]);
-    }
+    send_batches(st, b, 4, 0, 250);
     drive(st, 4, 20000);
     assert_int_equal(out_kafka_desc.flush(st, 5000), 0);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(acks_of(b[i]), 1);
+    assert_acked_once(b, 4);
     out_kafka_desc.destroy(st);
-    static int seen[1000];
-    memset(seen, 0, sizeof seen);
-    int in_order;
-    assert_int_equal(consume("t-err", seen, 1000, &in_order), 1000);
-    for (int i = 0; i < 1000; i++)
-        assert_int_equal(seen[i], 1); /* idempotence: retries add no duplicates */
-    assert_true(in_order);
-    for (int i = 0; i < 4; i++)
-        batch_free(b[i]);
+    /* idempotence: retries add no duplicates */
+    assert_topic_has_each_once_in_order("t-err", 1000);
+    free_batches(b, 4);
     unload(&l);
 }
-
 
 static void kafka_fatal_error_rebuilds_the_producer_and_loses_nothing(void **state)
 {
@@ -165,25 +118,17 @@ static void kafka_fatal_error_rebuilds_the_producer_and_loses_nothing(void **sta
     assert_int_equal(acks_of(first), 1);
     rd_kafka_mock_broker_set_down(mc, 1);
     struct event_batch *b[3];
-    for (int i = 0; i < 3; i++) {
-        b[i] = make_batch(100 + i * 100, 100, NULL, 0, -1, 0);
-        out_kafka_desc.send(st, b[i]);
-    }
+    send_batches(st, b, 3, 100, 100);
     /* what an idempotent producer does when it cannot go on (e.g. a sequence gap) */
     assert_int_equal(rd_kafka_test_fatal_error(((struct kafka_out *)st)->rk,
                                                RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
                                                "unit test"), 0);
-    int64_t end = mono() + 1500;
-    while (mono() < end) {
-        out_kafka_desc.tick(st);
-        usleep(20000);
-    }
+    tick_for(st, 1500);
     assert_int_equal(nack, 1);
     rd_kafka_mock_broker_set_up(mc, 1);
     drive(st, 4, 15000);
     assert_int_equal(out_kafka_desc.flush(st, 5000), 0);
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(acks_of(b[i]), 1);
+    assert_acked_once(b, 3);
     assert_true(METRIC_GET(metrics.events_retried) >= 300);
     out_kafka_desc.destroy(st);
     static int seen[400];
@@ -193,8 +138,7 @@ static void kafka_fatal_error_rebuilds_the_producer_and_loses_nothing(void **sta
     for (int i = 0; i < 400; i++)
         assert_true(seen[i] >= 1);
     batch_free(first);
-    for (int i = 0; i < 3; i++)
-        batch_free(b[i]);
+    free_batches(b, 3);
     unload(&l);
 }
 
@@ -237,12 +181,16 @@ static void kafka_batch_without_wanted_events_is_acked_at_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(kafka_delivers_every_event_once_in_order_and_acks_each_batch_once, test_setup),
-        cmocka_unit_test_setup(kafka_broker_down_holds_acks_then_delivers_all_after_return, test_setup),
+        cmocka_unit_test_setup(kafka_delivers_every_event_once_in_order_and_acks_each_batch_once,
+                               test_setup),
+        cmocka_unit_test_setup(kafka_broker_down_holds_acks_then_delivers_all_after_return,
+                               test_setup),
         cmocka_unit_test_setup(kafka_full_queue_waits_and_delivers_everything_in_order, test_setup),
         cmocka_unit_test_setup(kafka_injected_produce_errors_are_retried_without_loss, test_setup),
-        cmocka_unit_test_setup(kafka_fatal_error_rebuilds_the_producer_and_loses_nothing, test_setup),
-        cmocka_unit_test_setup(kafka_flush_with_brokers_down_times_out_and_acks_nothing, test_setup),
+        cmocka_unit_test_setup(kafka_fatal_error_rebuilds_the_producer_and_loses_nothing,
+                               test_setup),
+        cmocka_unit_test_setup(kafka_flush_with_brokers_down_times_out_and_acks_nothing,
+                               test_setup),
         cmocka_unit_test_setup(kafka_batch_without_wanted_events_is_acked_at_once, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

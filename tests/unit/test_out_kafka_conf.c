@@ -65,7 +65,8 @@ static void kafka_test_output_reports_reachable_and_writable_or_not(void **state
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(kafka_check_names_line_and_librdkafka_message_and_never_a_secret, test_setup),
+        cmocka_unit_test_setup(kafka_check_names_line_and_librdkafka_message_and_never_a_secret,
+                               test_setup),
         cmocka_unit_test_setup(kafka_test_output_reports_reachable_and_writable_or_not, test_setup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -198,16 +198,13 @@ static void kafka_hostile_template_values_go_to_topic_fallback(void **state)
     unload(&l);
 }
 
-/* Issue 21 item 6: 200 distinct dead-letter kinds (a templated topic from log content) log
- * at most the table's 64 and one line saying further kinds are not logged; every event is
- * still dead-lettered and counted. */
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kafka_topic_template_compiles_and_renders),
         cmocka_unit_test(kafka_topic_names_log_content_cannot_use),
-        cmocka_unit_test_setup(kafka_topic_template_routes_by_field_default_and_dead_letters_bad_names, test_setup),
+        cmocka_unit_test_setup(kafka_topic_template_routes_by_field_default_and_dead_letters_bad_names,
+                               test_setup),
         cmocka_unit_test_setup(kafka_many_templated_topics_outgrow_the_handle_cache, test_setup),
         cmocka_unit_test_setup(kafka_missing_field_without_default_uses_topic_fallback, test_setup),
         cmocka_unit_test_setup(kafka_hostile_template_values_go_to_topic_fallback, test_setup),

@@ -97,7 +97,7 @@ static inline struct event_batch *make_batch_n(int first, int count, const char 
                        svclen ? svclen[i % nsvc] : strlen(svc[i % nsvc]));
         int n = snprintf(line, sizeof line, "line %d lorem ipsum dolor sit amet", first + i);
         size_t len = (size_t)n;
-        if (first + i == bigat) {
+        if (first + i == bigat && big > (size_t)n && big <= sizeof line) {
             memset(line + n, 'x', big - (size_t)n);
             len = big;
         }
@@ -288,5 +288,50 @@ static inline int errs_contain(const struct conf_errs *e, const char *s)
     return 0;
 }
 
+
+/* Sends n batches of `per` numbered events each, numbers from `first` on, into b[0..n). */
+static inline void send_batches(void *st, struct event_batch **b, int n, int first, int per)
+{
+    for (int i = 0; i < n; i++) {
+        b[i] = make_batch(first + i * per, per, NULL, 0, -1, 0);
+        out_kafka_desc.send(st, b[i]);
+    }
+}
+
+/* Each of b[0..n) was acked exactly once. */
+static inline void assert_acked_once(struct event_batch **b, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(acks_of(b[i]), 1);
+}
+
+static inline void free_batches(struct event_batch **b, int n)
+{
+    for (int i = 0; i < n; i++)
+        batch_free(b[i]);
+}
+
+/* Ticks for ms, whatever is acked meanwhile (an outage that must hold the acks). */
+static inline void tick_for(void *st, long ms)
+{
+    int64_t end = mono() + ms;
+    while (mono() < end) {
+        out_kafka_desc.tick(st);
+        usleep(20000);
+    }
+}
+
+/* Topic holds "line 0" .. "line n-1" exactly once each, in order within each partition. */
+static inline void assert_topic_has_each_once_in_order(const char *topic, int n)
+{
+    int *seen = calloc((size_t)n, sizeof *seen);
+    assert_non_null(seen);
+    int in_order;
+    assert_int_equal(consume(topic, seen, n, &in_order), n);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(seen[i], 1);
+    assert_true(in_order);
+    free(seen);
+}
 
 #endif
