@@ -13,11 +13,8 @@
 #        BASE_BUILD=/tmp/build-old bench/es.sh build 1000000 3 "workers = 4"
 # Defaults: build, 1000000, 3. Don't run it beside other benchmarks or tests.
 set -eu
-B=${1:-build}
-N=${2:-1000000}
-REPS=${3:-3}
+. "$(dirname "$0")/out_lib.sh" "$@"
 shift $(( $# > 3 ? 3 : $# ))
-. "$(dirname "$0")/out_lib.sh"
 ob_setup es bulk_sink
 sink_count() { curl -sf "http://127.0.0.1:$(cat "$W/port")/_sink/stats" | sed 's/.*"docs":\([0-9]*\).*/\1/' || echo 0; }
 es_run() { # NAME BIN_DIR extra lines...

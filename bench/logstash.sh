@@ -9,11 +9,8 @@
 #        bench/logstash.sh build 1000000 3 "window = 4096"
 # Defaults: build, 1000000, 3. Don't run it beside other benchmarks or tests.
 set -eu
-B=${1:-build}
-N=${2:-1000000}
-REPS=${3:-3}
+. "$(dirname "$0")/out_lib.sh" "$@"
 shift $(( $# > 3 ? 3 : $# ))
-. "$(dirname "$0")/out_lib.sh"
 ob_setup lj lj_standin
 sink_count() { sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$W/sink.stats" 2>/dev/null || echo 0; }
 for rep in $(seq "$REPS"); do

@@ -2,7 +2,10 @@
 # (bench/gen_nginx.py, the same input as bench/run.sh) tailed by logferry (parser =
 # nginx_combined) and shipped to a sink; one agent run per output configuration, with the
 # file output on the same input as the baseline of the ratios (so a busy machine shows in
-# both); medians of the repetitions. Source it after setting B (build dir) and N (lines).
+# both); medians of the repetitions. Source it with the script's arguments,
+#   . "$(dirname "$0")/out_lib.sh" "$@"; shift $(( $# > 3 ? 3 : $# ))
+# which sets B (BUILD_DIR, default build), N (LINES, 1000000) and REPS (3); what follows
+# them is the script's extra output lines.
 #
 #   ob_setup TAG BINARY...        checks $B/BINARY exist, makes the work dir $W (removed on
 #                                 exit with the agent and sink), writes $W/logs/access.log
@@ -15,7 +18,9 @@
 #                                 arguments given by the caller; waits for $W/port
 #   ob_report [TARGETS_PY]        the median table against "file"; TARGETS_PY: a Python dict
 #                                 {"name": (events_per_s, cpu_per_M or None)} to check
-: "${B:?}" "${N:?}"
+B=${1:-build}
+N=${2:-1000000}
+REPS=${3:-3}
 SINK= AGENT=
 ob_setup() {
     local tag=$1; shift
