@@ -57,7 +57,7 @@ struct es_conf {
 extern const struct conf_key es_conf_keys[];
 int es_conf_check(const void *conf, struct conf *c, struct conf_section *s,
                   struct conf_errs *errs);
-/* 1 when this build can gzip request bodies (zlib linked in). */
+/* 1 when this build can gzip request bodies (always: libdeflate is a dependency). */
 int es_have_gzip(void);
 
 /* ---- es_bulk.c ---- */
@@ -93,8 +93,11 @@ const char *es_index_invalid(const char *n, size_t len);
 int es_bulk_append(struct buf *body, struct es_index_cache *ic, const struct event_batch *b,
                    const struct event *ev);
 
-/* gzip (RFC 1952) of in[0..n) into out (reset first). 0 or -1. */
-int es_gzip(const char *in, size_t n, struct buf *out, char *err, size_t errsz);
+/* gzip (RFC 1952) of in[0..n) into out (reset first) with z (lf_compressor_new(1), owned by
+ * the caller's thread). 0 or -1 with a sentence in err. */
+struct lf_compressor;
+int es_gzip(struct lf_compressor *z, const char *in, size_t n, struct buf *out, char *err,
+            size_t errsz);
 
 /* What to do with one document after a _bulk response. */
 enum es_verdict {

@@ -10,18 +10,19 @@
  * The response is parsed with jansson only when it does not say "errors":false.
  *
  * gzip: libcurl does not compress request bodies (CURLOPT_ACCEPT_ENCODING only decodes
- * responses), so bodies are deflated here with zlib when built with LOGFERRY_HAVE_ZLIB.
+ * responses), so bodies are deflated here, with libdeflate (agent/base/compress.h) at level
+ * 1: faster than zlib's level 1 and smaller on _bulk bodies (bench/deflate_cmp.sh,
+ * bench/es.sh).
  */
 #include "outputs/es.h"
+
+#include "agent/base/compress.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#ifdef LOGFERRY_HAVE_ZLIB
-#include <zlib.h>
-#endif
 
 /* ---- document ids ---- */
 
@@ -179,48 +180,18 @@ int es_bulk_append(struct buf *body, struct es_index_cache *ic, const struct eve
 
 int es_have_gzip(void)
 {
-#ifdef LOGFERRY_HAVE_ZLIB
-    return 1;
-#else
-    return 0;
-#endif
+    return 1; /* libdeflate is a dependency of every build */
 }
 
-int es_gzip(const char *in, size_t n, struct buf *out, char *err, size_t errsz)
+int es_gzip(struct lf_compressor *z, const char *in, size_t n, struct buf *out, char *err,
+            size_t errsz)
 {
     buf_reset(out);
-#ifdef LOGFERRY_HAVE_ZLIB
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    /* level 1: text logs still shrink 5-10x, at a fraction of level 6's CPU */
-    if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        snprintf(err, errsz, "gzip: deflateInit2 failed");
-        return -1;
-    }
-    uLong bound = deflateBound(&zs, (uLong)n);
-    if (buf_reserve(out, (size_t)bound) != 0) {
-        deflateEnd(&zs);
-        snprintf(err, errsz, "gzip: out of memory for %lu bytes", (unsigned long)bound);
-        return -1;
-    }
-    zs.next_in = (Bytef *)in;
-    zs.avail_in = (uInt)n;
-    zs.next_out = (Bytef *)out->p;
-    zs.avail_out = (uInt)(out->cap);
-    int rc = deflate(&zs, Z_FINISH);
-    out->len = zs.total_out;
-    deflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
-        snprintf(err, errsz, "gzip: deflate failed (%d)", rc);
+    if (!z || lf_compress(z, LF_GZIP, in, n, out) != 0) {
+        snprintf(err, errsz, "gzip: out of memory (or over the cap) for %zu bytes", n);
         return -1;
     }
     return 0;
-#else
-    (void)in;
-    (void)n;
-    snprintf(err, errsz, "gzip: built without zlib");
-    return -1;
-#endif
 }
 
 /* ---- responses ---- */

@@ -20,6 +20,7 @@
  */
 #include "outputs/output.h"
 #include "agent/base/log.h"
+#include "outputs/out_state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,13 +143,6 @@ static void *file_init(const void *vconf, const struct output_env *env, char *er
     return fo;
 }
 
-static long long wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -169,7 +163,7 @@ static off_t reg_size(int fd)
  * then not acknowledged. */
 static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
 {
-    long backoff = 100;
+    long backoff = 0;
     int logged = 0;
     for (;;) {
         int k = 0;
@@ -211,18 +205,13 @@ static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
             LF_LOG(LF_ERROR, "out.file", "[%s] write to %s failed: %s; retrying (reading is "
                    "paused until it succeeds)", fo->env->name, fo->conf->path, strerror(e));
         logged = 1;
-        snprintf(fo->env->m->last_error, sizeof fo->env->m->last_error, "write %s: %s",
-                 fo->conf->path, strerror(e));
-        if (METRIC_GET(fo->env->m->state) != OUT_RETRYING) {
-            METRIC_SET(fo->env->m->state, OUT_RETRYING);
-            METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
-        }
-        for (long slept = 0; slept < backoff; slept += 100) {
+        out_state_set(fo->env->m, OUT_RETRYING, "write %s: %s", fo->conf->path, strerror(e));
+        long delay = out_backoff_next(&backoff, 100, 5000);
+        for (long slept = 0; slept < delay; slept += 100) {
             if (fo->env->giving_up && atomic_load(fo->env->giving_up))
                 return -1;
             sleep_ms(100);
         }
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
         if (fo->fd < 0) {
             char err[256];
             open_out(fo, err, sizeof err);
@@ -230,8 +219,7 @@ static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
     }
     if (logged) {
         LF_LOG(LF_INFO, "out.file", "[%s] writing to %s again", fo->env->name, fo->conf->path);
-        METRIC_SET(fo->env->m->state, OUT_OK);
-        METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
+        out_state_set(fo->env->m, OUT_OK, NULL);
     }
     return 0;
 }

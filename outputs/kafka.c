@@ -1,5 +1,9 @@
 /*
- * kafka.c - the Kafka output: a librdkafka producer whose delivery reports drive the acks.
+ * kafka.c - the Kafka output's descriptor: init, send, tick, flush, destroy.
+ *
+ * Its files call one way: kafka.c -> kafka_produce.c (kafka_pump) -> kafka_producer.c (the
+ * librdkafka handle, its callbacks, rebuilds) -> kafka_track.c (per-batch bookkeeping,
+ * acks, dead letters) -> kafka_dead.c; kafka_conf.c and kafka_topic.c are leaves.
  *
  * Threads: everything here runs on the output's own thread. librdkafka's delivery-report and
  * error callbacks are served by rd_kafka_poll()/rd_kafka_flush(), which only this thread
@@ -35,312 +39,9 @@
 
 #include "agent/base/log.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t kafka_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void kafka_set_state(struct kafka_out *ko, int st, const char *fmt, ...)
-{
-    struct out_metrics *m = ko->env->m;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(m->last_error, sizeof m->last_error, fmt, ap);
-        va_end(ap);
-    }
-    if (METRIC_GET(m->state) != st) {
-        METRIC_SET(m->state, st);
-        METRIC_SET(m->state_since_ms, wall_ms());
-    }
-}
-
-/* ---- batch bookkeeping ---- */
-
-static void finish(struct kafka_out *ko, struct ktrack *t)
-{
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        ko->head = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    else
-        ko->tail = t->prev;
-    ko->nlive--;
-    METRIC_ADD(ko->env->m->batches_acked, 1);
-    ko->env->ack(ko->env, t->b);
-    free(t);
-}
-
-int kafka_km_done(struct kafka_out *ko, struct kmsg *km)
-{
-    struct ktrack *t = km->t;
-    km->state = KM_DONE;
-    if (--t->pending == 0) {
-        finish(ko, t);
-        return 1;
-    }
-    return 0;
-}
-
-/* It may then leave after later messages: only unexpected errors take this path. */
-void kafka_km_requeue(struct kmsg *km)
-{
-    struct ktrack *t = km->t;
-    km->state = KM_NEW;
-    uint32_t pos = (uint32_t)(km - t->m);
-    if (pos < t->cursor)
-        t->cursor = pos;
-}
-
-int kafka_dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
-                      const char *detail, const char *topic, int *freed)
-{
-    const struct event *ev = kmsg_event(km);
-    char err[512];
-    *freed = 0;
-    if (kdead_write(&ko->dead, ko->env, reason, detail, topic, ev->json, kmsg_payload_len(ev),
-                    err, sizeof err) != 0) {
-        if (ko->retry_dead_at == 0)
-            LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; the event is kept and retried (its file's "
-                   "offset does not advance)", ko->env->name, err);
-        kafka_set_state(ko, OUT_RETRYING, "%s", err);
-        ko->retry_dead_at = kafka_now_ms() + 1000;
-        kafka_km_requeue(km);
-        return -1;
-    }
-    ko->retry_dead_at = 0;
-    *freed = kafka_km_done(ko, km);
-    return 0;
-}
-
-/* ---- librdkafka callbacks (served on our thread by rd_kafka_poll/flush) ---- */
-
-int kafka_permanent_error(rd_kafka_resp_err_t e)
-{
-    switch (e) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-    case RD_KAFKA_RESP_ERR__INVALID_ARG:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-const char *kafka_dead_reason(rd_kafka_resp_err_t e)
-{
-    switch (e) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-        return "message too large";
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-        return "topic authorization failed";
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-        return "invalid topic";
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-        return "unknown topic";
-    default:
-        return "rejected by the broker";
-    }
-}
-
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
-{
-    struct kafka_out *ko = opaque;
-    struct kmsg *km = msg->_private;
-    (void)rk;
-    if (ko->closing || !km || km->state != KM_SENT)
-        return;
-    rd_kafka_resp_err_t e = msg->err;
-    int freed;
-    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        METRIC_ADD(ko->env->m->events_acked, 1);
-        if (METRIC_GET(ko->env->m->state) != OUT_OK) {
-            LF_LOG(LF_INFO, "out.kafka", "[%s] Kafka confirms deliveries again", ko->env->name);
-            kafka_set_state(ko, OUT_OK, NULL);
-            ko->errors_logged = 0;
-        }
-        kafka_km_done(ko, km);
-        return;
-    }
-    if (ko->draining || e == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
-        e == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
-        return; /* stays SENT: the purger decides (rebuild produces it again) */
-    if (e == RD_KAFKA_RESP_ERR__FATAL) {
-        ko->need_rebuild = 1;
-        return;
-    }
-    if (kafka_permanent_error(e)) {
-        kafka_dead_letter(ko, km, kafka_dead_reason(e), rd_kafka_err2str(e),
-                          rd_kafka_topic_name(msg->rkt), &freed);
-        return;
-    }
-    if (e != ko->last_logged_err) {
-        LF_LOG(LF_WARN, "out.kafka", "[%s] delivery failed (%s); producing the message again",
-               ko->env->name, rd_kafka_err2str(e));
-        ko->last_logged_err = e;
-    }
-    METRIC_ADD(ko->env->m->events_retried, 1);
-    kafka_km_requeue(km);
-}
-
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-    struct kafka_out *ko = opaque;
-    if (ko->closing)
-        return;
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char buf[512];
-        rd_kafka_resp_err_t fe = rd_kafka_fatal_error(rk, buf, sizeof buf);
-        LF_LOG(LF_ERROR, "out.kafka", "[%s] fatal producer error %s: %s; rebuilding the producer "
-               "and producing unconfirmed events again", ko->env->name, rd_kafka_err2name(fe),
-               buf);
-        kafka_set_state(ko, OUT_RETRYING, "fatal: %s", buf);
-        ko->need_rebuild = 1;
-        return;
-    }
-    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        kafka_set_state(ko, OUT_RETRYING, "all brokers down: %s", reason);
-    else if (METRIC_GET(ko->env->m->state) != OUT_OK)
-        snprintf(ko->env->m->last_error, sizeof ko->env->m->last_error, "%s", reason);
-    /* An outage makes librdkafka report every reconnect attempt: a few at WARN, then DEBUG
-     * until deliveries resume. */
-    enum lf_level lvl = ko->errors_logged < 5 ? LF_WARN : LF_DEBUG;
-    ko->errors_logged++;
-    LF_LOG(lvl, "out.kafka", "[%s] %s: %s%s", ko->env->name, rd_kafka_err2name(err), reason,
-           ko->errors_logged == 5 ? " (further errors at debug level until Kafka is back)" : "");
-}
-
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    const struct kafka_out *ko = rd_kafka_opaque(rk);
-    /* error_cb reports what matters; librdkafka's own log is for debugging, except its
-     * warnings about the configuration. */
-    enum lf_level lvl = (level <= 4 && strstr(fac, "CONF")) ? LF_WARN : LF_DEBUG;
-    LF_LOG(lvl, "out.kafka", "[%s] librdkafka %s: %s", ko ? ko->env->name : "?", fac, buf);
-}
-
-/* ---- the producer ---- */
-
-static int create_producer(struct kafka_out *ko, char *err, size_t errsz)
-{
-    rd_kafka_conf_t *rc = kconf_build(ko->kc, 1, err, errsz);
-    if (!rc)
-        return -1;
-    rd_kafka_conf_set_dr_msg_cb(rc, dr_cb);
-    rd_kafka_conf_set_error_cb(rc, error_cb);
-    rd_kafka_conf_set_log_cb(rc, log_cb);
-    rd_kafka_conf_set_opaque(rc, ko);
-    char e[512];
-    ko->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, e, sizeof e);
-    if (!ko->rk) {
-        rd_kafka_conf_destroy(rc);
-        snprintf(err, errsz, "cannot create the Kafka producer: %s", e);
-        return -1;
-    }
-    /* The batch path needs the queue's message limit (to know all of a batch fits) and no
-     * byte limit of the user's (bytes are held by the pipeline's batches, not copied). */
-    char v[64];
-    size_t vsz = sizeof v;
-    ko->max_msgs = 100000;
-    if (rd_kafka_conf_get(rd_kafka_conf(ko->rk), "queue.buffering.max.messages", v, &vsz) ==
-        RD_KAFKA_CONF_OK)
-        ko->max_msgs = atol(v);
-    ko->batch_ok = 1;
-    for (int i = 0; i < ko->kc->props.n; i++)
-        if (!strcmp(ko->kc->props.v[i].key, "queue.buffering.max.kbytes"))
-            ko->batch_ok = 0;
-    if (ko->tpl.kind == KTPL_STATIC) {
-        ko->static_rkt = rd_kafka_topic_new(ko->rk, ko->tpl.p[0].lit, NULL);
-        if (!ko->static_rkt) {
-            snprintf(err, errsz, "topic %s: %s", ko->tpl.p[0].lit,
-                     rd_kafka_err2str(rd_kafka_last_error()));
-            rd_kafka_destroy(ko->rk);
-            ko->rk = NULL;
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void destroy_producer(struct kafka_out *ko)
-{
-    ktcache_clear(&ko->tc);
-    ko->last_rkt = NULL;
-    ko->last_name[0] = '\0';
-    if (ko->static_rkt)
-        rd_kafka_topic_destroy(ko->static_rkt);
-    ko->static_rkt = NULL;
-    if (ko->rk)
-        rd_kafka_destroy(ko->rk);
-    ko->rk = NULL;
-}
-
-/* The idempotent producer hit a fatal error: every message it holds fails. Drain it
- * (taking the confirmations that still arrive), build a new one, and produce everything
- * unconfirmed again, in order. */
-static void rebuild(struct kafka_out *ko)
-{
-    ko->need_rebuild = 0;
-    if (ko->rk) {
-        ko->draining = 1;
-        rd_kafka_purge(ko->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        rd_kafka_flush(ko->rk, 2000);
-        ko->draining = 0;
-        destroy_producer(ko);
-    }
-    char err[512];
-    if (create_producer(ko, err, sizeof err) != 0) {
-        LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; trying again in 1 s", ko->env->name, err);
-        kafka_set_state(ko, OUT_RETRYING, "%s", err);
-        ko->rebuild_at = kafka_now_ms() + 1000;
-        return;
-    }
-    ko->rebuild_at = 0;
-    unsigned long n = 0;
-    for (struct ktrack *t = ko->head; t; t = t->next) {
-        t->cursor = 0;
-        for (uint32_t i = 0; i < t->nmsg; i++)
-            if (t->m[i].state == KM_SENT) {
-                t->m[i].state = KM_NEW;
-                n++;
-            }
-    }
-    METRIC_ADD(ko->env->m->events_retried, n);
-    LF_LOG(LF_INFO, "out.kafka", "[%s] new producer; producing %lu unconfirmed events again",
-           ko->env->name, n);
-}
-
-void kafka_maybe_rebuild(struct kafka_out *ko)
-{
-    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || kafka_now_ms() >= ko->rebuild_at))
-        rebuild(ko);
-}
 
 /* ---- the descriptor ---- */
 
@@ -366,7 +67,7 @@ static void *kafka_init(const void *vconf, const struct output_env *env, char *e
                    : strcmp(k, "host.name") == 0 ? KEY_HOST
                    : strcmp(k, "log.file.path") == 0 ? KEY_PATH : KEY_EVENT;
     kconf_warn(ko->kc, env->name);
-    if (kdead_init(&ko->dead, env, err, errsz) != 0 || create_producer(ko, err, errsz) != 0) {
+    if (kdead_init(&ko->dead, env, err, errsz) != 0 || kafka_producer_create(ko, err, errsz) != 0) {
         kdead_close(&ko->dead);
         ktpl_free(&ko->tpl);
         free(ko);
@@ -479,7 +180,7 @@ static void kafka_destroy(void *st)
         rd_kafka_purge(ko->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_flush(ko->rk, 1000);
     }
-    destroy_producer(ko);
+    kafka_producer_destroy(ko);
     while (ko->head) {
         struct ktrack *t = ko->head;
         ko->head = t->next;

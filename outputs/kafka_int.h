@@ -1,8 +1,10 @@
 /*
  * kafka_int.h - private contract between the files of the Kafka output (outputs/kafka*.c).
  *
- *   kafka.c        the output descriptor: send/tick/flush, delivery reports, error handling
+ *   kafka.c        the output descriptor: init/send/tick/flush/destroy
  *   kafka_produce.c  handing messages to librdkafka in order: topic, key, queue-full waits
+ *   kafka_producer.c the librdkafka handle: creation, delivery reports, errors, rebuilds
+ *   kafka_track.c  per-batch bookkeeping: message states, acks, dead-lettering, error classes
  *   kafka_conf.c   the config table, check(), building the rd_kafka_conf_t, secrets
  *   kafka_topic.c  the topic template (`logs-%{service.name:-misc}`) and topic handle cache
  *   kafka_dead.c   the dead-letter file <data_dir>/dead-letter/kafka-<name>.ndjson
@@ -12,7 +14,8 @@
  * librdkafka callbacks served by rd_kafka_poll/rd_kafka_flush), except check() and test()
  * which run on the CLI's thread before any output thread exists, and the log callback, which
  * librdkafka calls from its internal threads (it only formats and writes a log line).
- * Nothing else in the tree includes this header.
+ * Nothing else in the tree includes this header. Calls run one way: kafka.c ->
+ * kafka_produce.c -> kafka_producer.c -> kafka_track.c -> kafka_dead.c.
  */
 #ifndef LF_KAFKA_INT_H
 #define LF_KAFKA_INT_H
@@ -129,7 +132,7 @@ int kdead_write(struct kdead *d, const struct output_env *env, const char *reaso
                 const char *detail, const char *topic, const char *event_json, size_t json_len,
                 char *err, size_t errsz);
 
-/* ---- the output's state (kafka.c, kafka_produce.c) ---- */
+/* ---- the output's state (struct kafka_out: kafka.c owns it) ---- */
 
 #define KAFKA_SEND_BLOCK_MS 500 /* send() waits at most this long for queue room */
 
@@ -201,9 +204,9 @@ static inline size_t kmsg_payload_len(const struct event *ev)
     return ev->json_len > 0 ? ev->json_len - 1 : 0;
 }
 
+/* ---- bookkeeping (kafka_track.c) ---- */
+
 int64_t kafka_now_ms(void);
-void kafka_set_state(struct kafka_out *ko, int st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Marks km delivered (or dead-lettered). Returns 1 if that acked and freed its batch. */
 int kafka_km_done(struct kafka_out *ko, struct kmsg *km);
 /* Puts km back to be produced again by kafka_pump(). */
@@ -214,8 +217,18 @@ int kafka_dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
                       const char *detail, const char *topic, int *freed);
 int kafka_permanent_error(rd_kafka_resp_err_t e);
 const char *kafka_dead_reason(rd_kafka_resp_err_t e);
+
+/* ---- the librdkafka handle (kafka_producer.c) ---- */
+
+/* Creates ko->rk (and the static topic's handle) with our callbacks. 0, or -1 with a
+ * sentence in err. */
+int kafka_producer_create(struct kafka_out *ko, char *err, size_t errsz);
+/* Drops the topic handles and ko->rk (after the caller purged what it must). */
+void kafka_producer_destroy(struct kafka_out *ko);
 /* Rebuilds the producer if a fatal error asked for it (and its retry time has come). */
 void kafka_maybe_rebuild(struct kafka_out *ko);
+
+/* ---- producing in order (kafka_produce.c) ---- */
 
 enum { PUMP_DONE = 0, PUMP_BLOCKED = 1 };
 /* Produces every NEW message of the live batches, oldest first; PUMP_BLOCKED when one must

@@ -13,6 +13,7 @@
 #include "outputs/kafka_int.h"
 
 #include "agent/base/log.h"
+#include "outputs/out_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,7 +313,7 @@ void kafka_pump_wait(struct kafka_out *ko, long max_ms)
         if (!ko->blocked_since)
             ko->blocked_since = now;
         else if (now - ko->blocked_since > 2000 && METRIC_GET(ko->env->m->state) == OUT_OK)
-            kafka_set_state(ko, OUT_RETRYING,
+            out_state_set(ko->env->m, OUT_RETRYING,
                             "Kafka is not accepting messages (local queue full)");
         if (now - start >= max_ms || giving_up(ko))
             return;

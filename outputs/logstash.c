@@ -34,6 +34,7 @@
 
 #include "agent/base/compress.h"
 #include "agent/base/log.h"
+#include "outputs/out_state.h"
 #include "outputs/output.h"
 
 #include <jansson.h>
@@ -63,7 +64,7 @@
 struct lj_hstate {
     struct lj_host h;
     struct lj_conn c;
-    long backoff_ms;   /* current delay; 0 after a success */
+    long backoff_ms;   /* next reconnect delay (out_backoff_next); 0 after a success */
     int errors_logged; /* consecutive failures logged at WARN */
     /* Atomic because lj_status() reads them on the HTTP thread; only this thread writes. */
     atomic_int up;
@@ -127,10 +128,7 @@ static void host_fail(struct lj_out *lo, struct lj_hstate *hs, const char *err)
     lj_conn_close(&hs->c);
     hs->up = 0;
     hs->failures++;
-    long b = hs->backoff_ms ? hs->backoff_ms * 2 : lo->lc->backoff_init_ms;
-    if (b > lo->lc->backoff_max_ms)
-        b = lo->lc->backoff_max_ms;
-    hs->backoff_ms = b;
+    long b = out_backoff_next(&hs->backoff_ms, lo->lc->backoff_init_ms, lo->lc->backoff_max_ms);
     /* jitter: 75% to 125% of the delay, so agents restarted together spread out */
     long j = b * 3 / 4 + (long)(rand_r(&lo->rnd) % (unsigned)(b / 2 + 1));
     hs->retry_at = lj_now_ms() + j;
@@ -140,7 +138,7 @@ static void host_fail(struct lj_out *lo, struct lj_hstate *hs, const char *err)
            lo->env->name, err, j,
            hs->errors_logged == 2 ? " (further failures of this host at debug level)" : "");
     hs->errors_logged++;
-    out_metrics_set_state(lo->env->m, OUT_RETRYING, "%s", err);
+    out_state_set(lo->env->m, OUT_RETRYING, "%s", err);
 }
 
 /* A connection idle between windows must have nothing to read: a readable socket means
@@ -271,8 +269,8 @@ static void flight_done(struct lj_out *lo)
                hs->h.name);
         hs->errors_logged = 0;
     }
-    hs->backoff_ms = 0;
-    out_metrics_set_state(lo->env->m, OUT_OK, NULL);
+    out_backoff_reset(&hs->backoff_ms);
+    out_state_set(lo->env->m, OUT_OK, NULL);
     /* A full window ACKed grows the window even if it grew since this one was sent (the
      * next one, already in flight, was cut at the old size). */
     if (f->full)

@@ -53,7 +53,8 @@ static const struct conf_key slack_keys[] = {
      "without a common trace.id, a cause is the nearest candidate within this time of the "
      "alert line (before or after)", NULL},
     {"cause_wait", CT_DURATION, "300ms", offsetof(struct slack_conf, cause_wait_ms),
-     "a first alert whose cause is not there yet waits at most this long for it", NULL},
+     "a first alert whose cause is not there yet waits at most this long for the cause's "
+     "first line, plus the cause input's multiline.timeout when that input joins lines", NULL},
     {"cause_frames", CT_INT, "3", offsetof(struct slack_conf, cause_frames),
      "stack frames of the application's own code shown with a cause", NULL},
     {"cause_frames_skip", CT_LIST,
@@ -110,14 +111,32 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
                  lf_mask_url(u, masked, sizeof masked));
         n++;
     }
-    if (sc->window_ms < 100 || sc->window_ms > 24L * 3600 * 1000) {
-        conf_err(errs, c->file, key_line(s, "window"), "window: must be between 100ms and 24h");
-        n++;
-    }
-    if (sc->max_line_chars < 20 || sc->max_line_chars > SL_MAX_LINE_CHARS) {
-        conf_err(errs, c->file, key_line(s, "max_line_chars"),
-                 "max_line_chars: must be between 20 and %d (Slack's 3,000-character sections)",
-                 SL_MAX_LINE_CHARS);
+    /* Keys that must lie in a range: one row each, one wording for all. */
+    const struct {
+        const char *key;
+        long v, lo, hi;
+        const char *range, *why;
+    } ranges[] = {
+        {"window", sc->window_ms, 100, 24L * 3600 * 1000, "100ms and 24h", ""},
+        {"max_line_chars", sc->max_line_chars, 20, SL_MAX_LINE_CHARS, NULL,
+         " (Slack's 3,000-character sections)"},
+        {"min_interval", sc->min_interval_ms, 0, 60000, "0 and 60s", ""},
+        {"cause_window", sc->cause_window_ms, 0, 60000, "0 and 60s", ""},
+        {"cause_wait", sc->cause_wait_ms, 0, 10000, "0 and 10s", ""},
+        {"cause_frames", sc->cause_frames, 0, SL_CAUSE_FRAMES_MAX, NULL, ""},
+        {"cause_ring", sc->cause_ring, 8, 4096, NULL, ""},
+        {"max_groups", sc->max_groups, 1, 100000, NULL, ""},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (ranges[i].v >= ranges[i].lo && ranges[i].v <= ranges[i].hi)
+            continue;
+        char r[64];
+        if (ranges[i].range)
+            snprintf(r, sizeof r, "%s", ranges[i].range);
+        else
+            snprintf(r, sizeof r, "%ld and %ld", ranges[i].lo, ranges[i].hi);
+        conf_err(errs, c->file, key_line(s, ranges[i].key), "%s: must be between %s%s",
+                 ranges[i].key, r, ranges[i].why);
         n++;
     }
     if (sc->group_by.n < 1 || sc->group_by.n > 8) {
@@ -137,11 +156,6 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
         conf_err(errs, c->file, key_line(s, "timeout"), "timeouts must be positive");
         n++;
     }
-    if (sc->min_interval_ms < 0 || sc->min_interval_ms > 60000) {
-        conf_err(errs, c->file, key_line(s, "min_interval"),
-                 "min_interval: must be between 0 and 60s");
-        n++;
-    }
     for (int i = 0; i < sc->cause_from.n; i++) {
         int found = 0;
         for (int j = 0; j < c->n && !found; j++)
@@ -151,24 +165,6 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
                      "cause_from: there is no [input %s]", sc->cause_from.v[i]);
             n++;
         }
-    }
-    if (sc->cause_window_ms < 0 || sc->cause_window_ms > 60000) {
-        conf_err(errs, c->file, key_line(s, "cause_window"),
-                 "cause_window: must be between 0 and 60s");
-        n++;
-    }
-    if (sc->cause_wait_ms < 0 || sc->cause_wait_ms > 10000) {
-        conf_err(errs, c->file, key_line(s, "cause_wait"), "cause_wait: must be between 0 and 10s");
-        n++;
-    }
-    if (sc->cause_frames < 0 || sc->cause_frames > SL_CAUSE_FRAMES_MAX) {
-        conf_err(errs, c->file, key_line(s, "cause_frames"),
-                 "cause_frames: must be between 0 and %d", SL_CAUSE_FRAMES_MAX);
-        n++;
-    }
-    if (sc->cause_ring < 8 || sc->cause_ring > 4096) {
-        conf_err(errs, c->file, key_line(s, "cause_ring"), "cause_ring: must be between 8 and 4096");
-        n++;
     }
     const char *k = sc->kibana_url;
     if (k && *k && strncmp(k, "https://", 8) != 0 && strncmp(k, "http://", 7) != 0) {
@@ -192,11 +188,6 @@ static int slack_check(const void *vconf, struct conf *c, struct conf_section *s
     if (sc->repeat_ms < 1000 || sc->min_events < 0) {
         conf_err(errs, c->file, key_line(s, sc->min_events < 0 ? "min_events" : "repeat"),
                  "repeat must be at least 1s and min_events at least 0");
-        n++;
-    }
-    if (sc->max_groups < 1 || sc->max_groups > 100000) {
-        conf_err(errs, c->file, key_line(s, "max_groups"),
-                 "max_groups: must be between 1 and 100000");
         n++;
     }
     return n;
@@ -651,29 +642,14 @@ static int slack_setup(const void *vconf, const struct output_env *env, char *ms
     return sl_setup_kibana(vconf, msg, msgsz);
 }
 
-const struct output_desc out_slack_desc = {
-    .type = "slack",
-    .conf_table = slack_keys,
-    .conf_size = sizeof(struct slack_conf),
-    .check = slack_check,
-    .init = slack_init,
-    .send = slack_send,
-    .flush = slack_flush,
-    .destroy = slack_destroy,
-    .test = slack_test,
-    .setup = slack_setup,
-};
+/* [output slack] and [output webhook] (slack_webhook.c formats the same alerts as generic
+ * JSON for any URL) are one output that differs only in its type name. */
+#define SL_DESC(TYPE)                                                                          \
+    {                                                                                          \
+        .type = TYPE, .conf_table = slack_keys, .conf_size = sizeof(struct slack_conf),        \
+        .check = slack_check, .init = slack_init, .send = slack_send, .flush = slack_flush,    \
+        .destroy = slack_destroy, .test = slack_test, .setup = slack_setup,                    \
+    }
 
-/* [output webhook]: the same alerts as generic JSON (slack_webhook.c) to any URL. */
-const struct output_desc out_webhook_desc = {
-    .type = "webhook",
-    .conf_table = slack_keys,
-    .conf_size = sizeof(struct slack_conf),
-    .check = slack_check,
-    .init = slack_init,
-    .send = slack_send,
-    .flush = slack_flush,
-    .destroy = slack_destroy,
-    .test = slack_test,
-    .setup = slack_setup,
-};
+const struct output_desc out_slack_desc = SL_DESC("slack");
+const struct output_desc out_webhook_desc = SL_DESC("webhook");

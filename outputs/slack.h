@@ -239,6 +239,7 @@ struct slack_out {
     int failing;
 
     struct sl_cause_index *causes; /* NULL without cause_from */
+    long cause_wait_ms; /* what a first alert waits for its cause: sl_cause_init() */
     struct sl_rate *rate;          /* NULL without threshold */
     struct sl_threshold thr;
     struct sl_notice nq[SL_NOTICES]; /* notices waiting for the sender (slack_notice.c) */
@@ -334,11 +335,16 @@ int sl_cause_input(const struct slack_out *st, const struct event_batch *b);
 /* 1 when ev is a candidate cause (ERROR/FATAL or a stack trace); fills *c. */
 int sl_cause_extract(const struct slack_out *st, const struct event_batch *b,
                      const struct event *ev, struct sl_cause *c, int64_t now);
+/* [input] multiline.timeout's default (parsers/lineproc.c; integ.slack_cause_default_late_exception fails if they part). */
+#define SL_MULTILINE_TIMEOUT_DEFAULT_MS 1000
+/* The longest multiline.timeout of the cause_from inputs that join lines (0: none does):
+ * how much later than its first line an exception's event may be complete. */
+long sl_cause_multiline_wait(const struct slack_out *st);
 /* Indexes a candidate and gives it to the line waiting for it, if any. Returns 1 when a
  * first alert that was waiting for its cause is now due. */
 int sl_cause_add(struct slack_out *st, const struct sl_cause *c);
 /* Matches a folded alert line of group g: attaches the cause to g's first alert or counts
- * it in g's window, or leaves the line waiting (first: the first alert waits cause_wait). */
+ * it in g's window, or leaves the line waiting (first: the first alert waits st->cause_wait_ms). */
 void sl_cause_line(struct slack_out *st, struct sl_group *g, const struct sl_line *l, int first,
                    int64_t now);
 /* "NullPointerException at OrderService.java:42": what summaries count causes by. */

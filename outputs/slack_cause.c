@@ -8,7 +8,11 @@
  * the same `trace.id` when both carry one, otherwise the nearest in time within
  * `cause_window`. A line with no candidate yet waits in its group (the application often
  * logs after it has answered): a candidate that arrives later is given to the nearest
- * waiting line, and a group's first alert waits at most `cause_wait` for it. One candidate
+ * waiting line, and a group's first alert waits for it at most `cause_wait` plus, when a
+ * `cause_from` input joins multiline events, that input's `multiline.timeout`: the cause's
+ * first line may be read up to `cause_wait` after the alert's, and its event is complete
+ * only when the next record starts or that timeout passes (an application that logs an
+ * exception and then nothing, the common case, completes it by the timeout). One candidate
  * explains one line, so summaries count causes exactly.
  *
  * Memory is bounded: at most SL_CAUSE_HOSTS rings of `cause_ring` fixed-size candidates
@@ -43,6 +47,46 @@ struct sl_cause_index {
     long cap;
 };
 
+/* [input NAME] of the whole configuration, or NULL. */
+static struct conf_section *section(struct conf *c, const char *type, const char *name)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->s[i].type, type) == 0 && strcmp(c->s[i].name, name) == 0)
+            return &c->s[i];
+    return NULL;
+}
+
+/* The longest time a cause_from input may hold a complete exception back: its
+ * multiline.timeout when it joins lines (multiline, multiline.pattern, or a [parser] with a
+ * logback/log4j2 layout, which joins stack traces by default: parsers/lineproc.c), else 0.
+ * Read from the configuration's text because outputs stand beside parsers, not on them. */
+long sl_cause_multiline_wait(const struct slack_out *st)
+{
+    struct conf *c = st->env->conf;
+    long wait = 0;
+    if (!c)
+        return 0;
+    for (int i = 0; i < st->conf->cause_from.n; i++) {
+        struct conf_section *in = section(c, "input", st->conf->cause_from.v[i]);
+        if (!in)
+            continue;
+        int joins = conf_find(in, "multiline") || conf_find(in, "multiline.pattern");
+        struct conf_entry *pe = conf_find(in, "parser");
+        struct conf_section *ps = pe ? section(c, "parser", pe->value) : NULL;
+        if (ps && (conf_find(ps, "logback_pattern") || conf_find(ps, "log4j2_pattern")))
+            joins = 1;
+        if (!joins)
+            continue;
+        long t = SL_MULTILINE_TIMEOUT_DEFAULT_MS;
+        struct conf_entry *te = conf_find(in, "multiline.timeout");
+        if (te && conf_parse_duration(te->value, &t) != 0)
+            t = SL_MULTILINE_TIMEOUT_DEFAULT_MS; /* the input's own check reports it */
+        if (t > wait)
+            wait = t;
+    }
+    return wait;
+}
+
 int sl_cause_init(struct slack_out *st)
 {
     if (st->conf->cause_from.n == 0)
@@ -51,6 +95,7 @@ int sl_cause_init(struct slack_out *st)
     if (!st->causes)
         return -1;
     st->causes->cap = st->conf->cause_ring;
+    st->cause_wait_ms = st->conf->cause_wait_ms + sl_cause_multiline_wait(st);
     return 0;
 }
 
@@ -377,7 +422,7 @@ static void count_cause(struct sl_group *g, const struct sl_cause *c)
 /* Waiting lines too old for any cause to still arrive are dropped (counted without one). */
 static void prune(const struct slack_out *st, struct sl_group *g, int64_t now)
 {
-    int64_t keep = st->conf->cause_window_ms + st->conf->cause_wait_ms + 1000;
+    int64_t keep = st->conf->cause_window_ms + st->cause_wait_ms + 1000;
     int o = 0;
     for (int i = 0; i < g->npend; i++)
         if (now - g->pend[i].seen_ms <= keep)
@@ -427,7 +472,7 @@ void sl_cause_line(struct slack_out *st, struct sl_group *g, const struct sl_lin
     p->hosth = sl_hash(host, strlen(host));
     memcpy(p->trace, trace, sizeof p->trace);
     if (first)
-        g->first_wait = now + st->conf->cause_wait_ms;
+        g->first_wait = now + st->cause_wait_ms;
 }
 
 int sl_cause_add(struct slack_out *st, const struct sl_cause *c)

@@ -20,6 +20,7 @@
 #include "outputs/slack.h"
 #include "agent/base/log.h"
 #include "agent/status.h"
+#include "outputs/out_state.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -70,24 +71,13 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
+/* err is cut at last_error's 255 bytes on purpose: the status page shows no more. */
 static void set_state(struct slack_out *st, int state, const char *err)
 {
-    struct out_metrics *m = st->env->m;
-    if (METRIC_GET(m->state) != state) {
-        METRIC_SET(m->state, state);
-        METRIC_SET(m->state_since_ms, wall_ms());
-    }
     if (err)
-        /* Deliberately truncated: the status page shows the first 255 bytes. */
-        snprintf(m->last_error, sizeof m->last_error, "%.*s",
-                 (int)(sizeof m->last_error - 1), err);
+        out_state_set(st->env->m, state, "%s", err);
+    else
+        out_state_set(st->env->m, state, NULL);
 }
 
 /* Printable form of a server's answer for the log: ASCII only, capped. */
@@ -201,22 +191,15 @@ static enum outcome post(struct slack_out *st, CURL *c, struct resp *r, const st
                st->backoff_ms < BACKOFF_4XX_MIN_MS ? BACKOFF_4XX_MIN_MS / 1000
                                                    : st->backoff_ms / 1000);
         set_state(st, OUT_FAILED, err);
-        if (st->backoff_ms < BACKOFF_4XX_MIN_MS)
-            st->backoff_ms = BACKOFF_4XX_MIN_MS;
-        *delay_ms = st->backoff_ms;
-        st->backoff_ms = st->backoff_ms * 2 > BACKOFF_4XX_MAX_MS ? BACKOFF_4XX_MAX_MS
-                                                                  : st->backoff_ms * 2;
+        *delay_ms = out_backoff_next(&st->backoff_ms, BACKOFF_4XX_MIN_MS, BACKOFF_4XX_MAX_MS);
         st->failing = 1;
         return REFUSED;
     }
     snprintf(err, sizeof err, "%s answered HTTP %ld %s", st->masked, code, answer);
 retry:
-    if (st->backoff_ms < BACKOFF_MIN_MS)
-        st->backoff_ms = BACKOFF_MIN_MS;
-    *delay_ms = st->backoff_ms;
+    *delay_ms = out_backoff_next(&st->backoff_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
     LF_LOG(LF_WARN, "out.slack", "[%s] %s; retrying in %ld ms, %llu alert line(s) fold into the "
            "next message", st->env->name, err, *delay_ms, (unsigned long long)count);
-    st->backoff_ms = st->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st->backoff_ms * 2;
     set_state(st, OUT_RETRYING, err);
     st->failing = 1;
     return RETRY;
@@ -285,7 +268,7 @@ static void *sender_main(void *arg)
             st->next_send_ok = sl_mono_ms() + interval;
             if (o == SENT) {
                 st->undelivered -= m.agg.count;
-                st->backoff_ms = 0;
+                out_backoff_reset(&st->backoff_ms);
                 st->retry_at = 0;
                 if (m.has_sample)
                     sl_sample_free(&m.sample);

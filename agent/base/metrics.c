@@ -437,19 +437,3 @@ void lf_metrics_log_summary(long period_ms)
     }
     json_decref(obj);
 }
-
-void out_metrics_set_state(struct out_metrics *m, int state, const char *fmt, ...)
-{
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(m->last_error, sizeof m->last_error, fmt, ap);
-        va_end(ap);
-    }
-    if (METRIC_GET(m->state) != state) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        METRIC_SET(m->state, state);
-        METRIC_SET(m->state_since_ms, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-    }
-}

@@ -55,9 +55,4 @@ struct out_metrics {
     char last_error[256];          /* written by the output thread only; may be torn on read */
 };
 
-/* On the output's thread: sets m->state (and state_since_ms when it changes) and, when fmt
- * is not NULL, last_error. One helper for every output, so they all report alike. */
-void out_metrics_set_state(struct out_metrics *m, int state, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #endif

@@ -10,26 +10,15 @@
 #   path_ids_one_group: the ids in the paths make one group (/api/orders/{id}/items/{id}):
 #     one first alert and one summary, no combined "(N groups)" message.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
+slack_standin
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
-[input app]
-paths = $T/logs/app.log
-parser = spring_boot
-multiline = java
-multiline.timeout = 50ms
+$(slack_conf_agent)
+$(slack_conf_web)
+$(slack_conf_app 50ms)
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url)
 window = 60s
 min_interval = 0
 cause_from = app

@@ -19,34 +19,23 @@
 #   cause_inputs_never_alert: the app's events themselves are never posted; the N× of all
 #     messages add up to the 5xx lines written (5).
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
-export SLACK_WEBHOOK_URL="http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7"
+slack_standin
+export SLACK_WEBHOOK_URL="$(slack_url)"
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
+$(slack_conf_agent)
 [parser nginx_trace]
 pattern = ^(?<ip>\S+) \S+ \S+ \[(?<ts>[^\]]+)\] "(?<method>\S+) (?<path>[^" ?]+)[^"]*" (?<status>\d{3}) \S+ "[^"]*" "[^"]*" trace=(?<trace>[0-9a-f]+)
 types = status:int
 rename = ip:source.ip method:http.request.method path:url.path status:http.response.status_code trace:trace.id
 time_field = ts
 time_format = %d/%b/%Y:%H:%M:%S %z
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [input webt]
 paths = $T/logs/access_trace.log
 parser = nginx_trace
-[input app]
-paths = $T/logs/app.log
-parser = spring_boot
-multiline = java
-multiline.timeout = 1500ms
+$(slack_conf_app 1500ms)
 multiline.max_lines = 1000000
 multiline.max_bytes = 8MiB
 max_line_bytes = 8MiB

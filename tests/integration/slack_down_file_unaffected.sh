@@ -7,25 +7,18 @@
 #   the Slack thread retries on its own), and once Slack recovers the messages' N× add up to
 #   exactly the 300 5xx lines (nothing lost, nothing double-counted across the retries).
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" --plan "500@50" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
+slack_standin "" --plan "500@50"
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
+$(slack_conf_agent)
 [input app]
 paths = $T/logs/app.log
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output file]
 path = $T/out/events.ndjson
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url)
 window = 2s
 CONF
 : >"$T/logs/app.log"

@@ -11,20 +11,13 @@
 #   secret_never_printed: the webhook URL (given through ${SLACK_WEBHOOK_URL}) is absent from
 #     the agent's output; the file output ships every line.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
-export SLACK_WEBHOOK_URL="http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7"
+slack_standin
+export SLACK_WEBHOOK_URL="$(slack_url)"
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_agent)
+$(slack_conf_web)
 fields.service.name = shop
 [output file]
 path = $T/out/events.ndjson

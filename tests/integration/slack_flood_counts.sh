@@ -7,24 +7,17 @@
 #   message breaks Slack's limits, the pace (>= ~1 s between messages) is kept, far fewer
 #   messages than lines are sent, and the file output ships every line exactly once.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
+slack_standin
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
+$(slack_conf_agent)
 shutdown_timeout = 30s
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output file]
 path = $T/out/events.ndjson
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url)
 window = 1s
 CONF
 : >"$T/logs/access.log"

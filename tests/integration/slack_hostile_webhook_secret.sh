@@ -8,6 +8,7 @@
 #     output gets every numbered line exactly once; peak RSS stays within README's bound
 #     (queue_max_bytes 16 MiB + 48 MiB: there is no Elasticsearch output).
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
 SECRET="slackSECRETqueryTOKEN42"
 python3 "$SRC_DIR/tests/tools/slack_hostile.py" --port-file "$T/port" --record "$T/slack.jsonl" \
@@ -21,9 +22,7 @@ name = was-1
 data_dir = $T/data
 shutdown_timeout = 8s
 http_listen = 127.0.0.1:$HTTP_PORT
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output file]
 path = $T/out/events.ndjson
 [output slack]

@@ -10,11 +10,9 @@
 #     acks in send) and the Slack flush waits for the hung POST; a second SIGTERM ends it
 #     (exit 0 within 5 s of it; before, signals were not read once the loop had exited).
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" --plan "hang*1000" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
+slack_standin "" --plan "hang*1000"
 write_conf() { # shutdown_timeout
     cat >"$T/agent.conf" <<CONF
 [agent]
@@ -22,13 +20,11 @@ data_dir = $T/data
 shutdown_timeout = $1
 [input app]
 paths = $T/logs/app.log
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output file]
 path = $T/out/events.ndjson
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url)
 window = 1s
 timeout = 60s
 CONF

@@ -10,28 +10,20 @@
 #   reminders_while_firing: a second output with repeat = 1s posts FIRING, then at least one
 #     STILL FIRING, then RESOLVED, in that order.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-for s in a b; do
-    python3 "$STANDIN" --port-file "$T/port_$s" --record "$T/slack_$s.jsonl" >/dev/null 2>&1 &
-    LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-done
-wait_for "[ -s $T/port_a ] && [ -s $T/port_b ]" 10 || fail "stand-ins did not start"
+slack_standin _a
+slack_standin _b
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_agent)
+$(slack_conf_web)
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port_a")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url _a)
 threshold = 10% of http.response.status_code >= 100
 window = 3s
 min_interval = 0
 [output slack rem]
-webhook_url = http://127.0.0.1:$(cat "$T/port_b")/services/T0LF/B0LF/SECRETxTOKENxQ8
+webhook_url = $(slack_url _b SECRETxTOKENxQ8)
 threshold = 10% of http.response.status_code >= 100
 window = 3s
 repeat = 1s

@@ -8,27 +8,20 @@
 #     answer and the masked webhook, never the secret; the undelivered count is reported at
 #     shutdown instead of vanishing.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
 run_phase() { # plan -> starts stand-in + agent
-    rm -f "$T/port" "$T/slack.jsonl"
-    python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" --plan "$1" >/dev/null 2>&1 &
-    LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-    wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
+    rm -f "$T/slack.jsonl"
+    slack_standin "" --plan "$1"
     rm -rf "$T/data"/* "$T/logs"/* "$T/out"/*
     cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
+$(slack_conf_agent)
 shutdown_timeout = 8s
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output file]
 path = $T/out/events.ndjson
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url)
 window = 60s
 CONF
     : >"$T/logs/access.log"

@@ -9,21 +9,13 @@
 #   silence_to_one_output: input other (silence_to = b, no lines at all) is reported to
 #     output b only, as "none since the start".
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-for s in a b; do
-    python3 "$STANDIN" --port-file "$T/port_$s" --record "$T/slack_$s.jsonl" >/dev/null 2>&1 &
-    LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-done
-wait_for "[ -s $T/port_a ] && [ -s $T/port_b ]" 10 || fail "stand-ins did not start"
+slack_standin _a
+slack_standin _b
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_agent)
+$(slack_conf_web)
 silence = 2s
 [input app]
 paths = $T/logs/app.log
@@ -33,10 +25,10 @@ paths = $T/logs/other.log
 silence = 2s
 silence_to = b
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port_a")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url _a)
 min_interval = 0
 [output slack b]
-webhook_url = http://127.0.0.1:$(cat "$T/port_b")/services/T0LF/B0LF/SECRETxTOKENxQ8
+webhook_url = $(slack_url _b SECRETxTOKENxQ8)
 min_interval = 0
 CONF
 # The writer runs before the agent starts and writes both files every 100 ms until the agent

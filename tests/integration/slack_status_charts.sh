@@ -8,22 +8,18 @@
 #     sent >= 1; the page draws one <svg> per series and escapes the group's name; no <script
 #     element anywhere.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-python3 "$STANDIN" --port-file "$T/port" --record "$T/slack.jsonl" >/dev/null 2>&1 &
-LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-wait_for "[ -s $T/port ]" 10 || fail "stand-in did not start"
+slack_standin
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$T/agent.conf" <<CONF
 [agent]
 name = was-1
 data_dir = $T/data
 http_listen = 127.0.0.1:$PORT
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output slack]
-webhook_url = http://127.0.0.1:$(cat "$T/port")/services/T0LF/B0LF/SECRETxTOKENxQ7
+webhook_url = $(slack_url)
 min_interval = 0
 CONF
 python3 - "$T/logs/access.log" <<'PY'

@@ -14,26 +14,14 @@
 #   hostile text stays data: <!channel> in the path is kept as is inside JSON strings, and
 #     every body is valid JSON.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
-STANDIN="$SRC_DIR/tests/tools/slack_standin.py"
-for s in a b; do
-    python3 "$STANDIN" --port-file "$T/port_$s" --record "$T/hook_$s.jsonl" >/dev/null 2>&1 &
-    LF_BG_PIDS="${LF_BG_PIDS:-} $!"
-done
-wait_for "[ -s $T/port_a ] && [ -s $T/port_b ]" 10 || fail "stand-ins did not start"
+slack_standin _a
+slack_standin _b
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
-[input app]
-paths = $T/logs/app.log
-parser = spring_boot
-multiline = java
-multiline.timeout = 50ms
+$(slack_conf_agent)
+$(slack_conf_web)
+$(slack_conf_app 50ms)
 [output webhook]
 webhook_url = http://127.0.0.1:$(cat "$T/port_a")/hooks/alerts?token=SECRETxTOKENxQ7
 window = 60s
@@ -67,7 +55,7 @@ for i in range(5):
 PY
 sleep 1
 stop_agent
-python3 - "$T/hook_a.jsonl" "$T/hook_b.jsonl" <<'PY' || fail "webhook JSON"
+python3 - "$T/slack_a.jsonl" "$T/slack_b.jsonl" <<'PY' || fail "webhook JSON"
 import json, sys
 a = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[1])]
 b = [json.loads(json.loads(l)["body"]) for l in open(sys.argv[2])]

@@ -7,13 +7,12 @@
 #   when_syntax_error_names_line_and_column: `logferry check` refuses a broken condition with
 #     FILE:LINE: when: ... at column N, and a bad regex likewise.
 . "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/tools/slack_lib.sh"
 lf_setup
 cat >"$T/bad.conf" <<CONF
 [agent]
 data_dir = $T/data
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_web)
 [output file]
 path = $T/out/x.ndjson
 when = http.response.status_code >= and url.path == "/x"
@@ -25,13 +24,8 @@ out=$("$LOGFERRY" check -c "$T/bad.conf" 2>&1) && fail "check accepted a broken 
 echo "$out" | grep -q "bad.conf:8: when: invalid regex: .* at column" || fail "bad regex not reported: $out"
 
 cat >"$T/agent.conf" <<CONF
-[agent]
-name = was-1
-data_dir = $T/data
-rescan_interval = 250ms
-[input web]
-paths = $T/logs/access.log
-parser = nginx_combined
+$(slack_conf_agent)
+$(slack_conf_web)
 [output file errors]
 path = $T/out/errors.ndjson
 when = http.response.status_code >= 500 and not url.path =~ "^/health"

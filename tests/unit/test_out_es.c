@@ -6,6 +6,10 @@
  */
 #include "test_out_es_util.h"
 
+#include <zlib.h>
+
+#include "agent/base/compress.h"
+
 /* ---- pure functions ---- */
 
 static void doc_id_is_deterministic_and_distinct(void **state)
@@ -259,6 +263,51 @@ static void setup_bodies_map_ecs_types(void **state)
     cfg_free(&k);
 }
 
+/* _bulk bodies are gzip (RFC 1952, as Content-Encoding: gzip says) made by libdeflate: zlib,
+ * what Elasticsearch's side stands for here, inflates them to the very body, twice in a row
+ * with the same compressor (the output keeps one for its life). */
+static void gzip_body_inflates_to_the_body(void **state)
+{
+    (void)state;
+    struct buf body, gz;
+    buf_init(&body, 0);
+    buf_init(&gz, 0);
+    for (int i = 0; i < 2000; i++) {
+        char line[160];
+        int n = snprintf(line, sizeof line, "{\"create\":{\"_id\":\"%08d\"}}\n{\"message\":"
+                         "\"GET /api/%d HTTP/1.1\"}\n", i, i % 37);
+        assert_int_equal(buf_add(&body, line, (size_t)n), 0);
+    }
+    struct lf_compressor *z = lf_compressor_new(1);
+    assert_non_null(z);
+    for (int round = 0; round < 2; round++) {
+        char err[128];
+        assert_int_equal(es_gzip(z, body.p, body.len, &gz, err, sizeof err), 0);
+        assert_true(gz.len > 10 && gz.len < body.len / 4);
+        assert_int_equal((unsigned char)gz.p[0], 0x1f);
+        assert_int_equal((unsigned char)gz.p[1], 0x8b);
+        char *back = malloc(body.len + 1);
+        assert_non_null(back);
+        z_stream zs;
+        memset(&zs, 0, sizeof zs);
+        assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+        zs.next_in = (Bytef *)gz.p;
+        zs.avail_in = (uInt)gz.len;
+        zs.next_out = (Bytef *)back;
+        zs.avail_out = (uInt)body.len + 1;
+        assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+        assert_int_equal(zs.total_out, body.len);
+        assert_memory_equal(back, body.p, body.len);
+        inflateEnd(&zs);
+        free(back);
+    }
+    char err[128];
+    assert_int_equal(es_gzip(NULL, body.p, body.len, &gz, err, sizeof err), -1);
+    lf_compressor_free(z);
+    buf_free(&body);
+    buf_free(&gz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +316,7 @@ int main(void)
         cmocka_unit_test(index_names_from_log_timestamps_are_checked),
         cmocka_unit_test(bulk_answer_with_too_many_values_is_refused_before_parsing),
         cmocka_unit_test(bulk_body_is_create_action_then_event_json),
+        cmocka_unit_test(gzip_body_inflates_to_the_body),
         cmocka_unit_test(response_fast_path_and_item_verdicts),
         cmocka_unit_test(config_check_reports_file_line_errors),
         cmocka_unit_test(setup_bodies_map_ecs_types),

@@ -402,12 +402,50 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Issue 16: a cause input that joins stack traces holds the exception until the next record
+ * or multiline.timeout; the first alert waits cause_wait plus that, so the shipped defaults
+ * (300 ms, 1 s) attach a late exception. Inputs that join nothing add nothing. */
+static void first_alert_waits_for_the_cause_inputs_multiline_timeout(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"[input app]\npaths = /x\nparser = spring_boot\nmultiline = java\n", "1300"},
+        {"[input app]\npaths = /x\nmultiline = java\nmultiline.timeout = 2s\n", "2300"},
+        {"[input app]\npaths = /x\nmultiline.pattern = ^\\s\n", "1300"},
+        {"[parser lb]\nlogback_pattern = %d %msg%n\n[input app]\npaths = /x\nparser = lb\n",
+         "1300"},
+        {"[input app]\npaths = /x\nparser = spring_boot\n", "300"},
+        {"[input other]\npaths = /x\nmultiline = java\n[input app]\npaths = /y\n", "300"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct conf_errs errs = {0};
+        struct conf *cf = conf_load_string("t.conf", cases[i][0], &errs);
+        assert_non_null(cf);
+        struct output_env e = env;
+        e.conf = cf;
+        struct slack_conf c = conf();
+        struct slack_out st;
+        memset(&st, 0, sizeof st);
+        st.conf = &c;
+        st.env = &e;
+        assert_int_equal(sl_groups_init(&st), 0);
+        assert_int_equal(sl_cause_init(&st), 0);
+        assert_int_equal(st.cause_wait_ms, atol(cases[i][1]));
+        assert_int_equal(fold(&st, "was-1", "/a", 10000, NULL, 100), 1);
+        assert_int_equal(group_of(&st, "/a")->first_wait, 100 + atol(cases[i][1]));
+        st_free(&st);
+        conf_free(cf);
+        conf_errs_free(&errs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spring_error_becomes_candidate_with_root_and_own_frames),
         cmocka_unit_test(only_errors_and_stack_traces_are_candidates),
         cmocka_unit_test(cause_after_the_line_releases_the_waiting_first_alert),
+        cmocka_unit_test(first_alert_waits_for_the_cause_inputs_multiline_timeout),
         cmocka_unit_test(cause_before_the_line_is_attached_at_once),
         cmocka_unit_test(trace_id_beats_time_and_never_crosses_traces),
         cmocka_unit_test(outside_window_never_matches),
