@@ -21,6 +21,10 @@
  * URL or version, as "" does. A client that is a host name (HostnameLookups, load-balancer
  * health checks) goes to source.domain, per ECS; source.address keeps it, no source.ip.
  *
+ * Two rows of the type table (parsers.c), sharing the run function: nginx_combined tries
+ * the hand-written scanner first and reads the fields after the status; apache_common does
+ * not.
+ *
  * Threads: run on the tail thread with its own struct parse_run.
  */
 #include "parsers/parser.h"
@@ -28,10 +32,12 @@
 
 #include <string.h>
 
+extern const struct parser_type parser_type_nginx;
+
 static const struct fkey *K_SRC_ADDR, *K_SRC_IP, *K_SRC_DOMAIN, *K_USER, *K_METHOD, *K_URL, *K_PATH, *K_QUERY,
     *K_VERSION, *K_STATUS, *K_BYTES, *K_REFERRER, *K_UA, *K_DURATION;
 
-void access_keys_intern(void)
+static void access_keys_intern(void)
 {
     K_SRC_ADDR = fkey_intern("source.address");
     K_SRC_IP = fkey_intern("source.ip");
@@ -65,16 +71,6 @@ static const char APACHE_RE[] =
 static const char FALLBACK_RE[] =
     "^([^\\[]+?) \\S+ ([^\\[]*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}|-) (\\d{1,18}|-)"
     "(?: \"" QUOTED "\")?(?: \"" QUOTED "\")?(.*)$";
-
-const char *access_pattern(enum parser_kind k)
-{
-    return k == PK_NGINX ? NGINX_RE : APACHE_RE;
-}
-
-const char *access_fallback_pattern(void)
-{
-    return FALLBACK_RE;
-}
 
 
 static int is_digit(char c)
@@ -271,8 +267,8 @@ static int64_t digits(const char *s, size_t n)
     return v;
 }
 
-int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
-               const char *rec, size_t len)
+static int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+                      const char *rec, size_t len)
 {
     /* The hand-written scanner first (nginx_scan.c says why); PCRE2 for what it declines. */
     PCRE2_SIZE scan_ov[2 * NGINX_SCAN_GROUPS];
@@ -308,7 +304,7 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
     }
     /* Fields are added in key order: batch_add sorts them, and sorted input is its
      * fastest case. */
-    int nginx = p->kind == PK_NGINX;
+    int nginx = p->type == &parser_type_nginx;
     struct request rq;
     split_request(S(G_REQ), N(G_REQ), &rq);
     if (nginx && N(G_REST)) {
@@ -349,3 +345,29 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
 #undef SET
     return 0;
 }
+
+static int nginx_setup(struct parser *p)
+{
+    p->scan = nginx_scan_usable();
+    return 0;
+}
+
+const struct parser_type parser_type_nginx = {
+    .name = "nginx_combined",
+    .pattern = NGINX_RE,
+    .fallback = FALLBACK_RE,
+    .keys_intern = access_keys_intern,
+    .setup = nginx_setup,
+    .run = access_run,
+    .zone_in_line = 1,
+    .explain = "nginx combined, same as nginx_combined",
+};
+
+const struct parser_type parser_type_apache = {
+    .name = "apache_common",
+    .pattern = APACHE_RE,
+    .fallback = FALLBACK_RE,
+    .keys_intern = access_keys_intern,
+    .run = access_run,
+    .zone_in_line = 1,
+};

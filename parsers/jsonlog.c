@@ -25,7 +25,7 @@
 
 static const struct fkey *K_LEVEL, *K_LOGGER, *K_THREAD, *K_STACK, *K_MSG, *K_TRACE, *K_SPAN;
 
-void jsonlog_keys_intern(void)
+static void jsonlog_keys_intern(void)
 {
     K_LEVEL = fkey_intern("log.level");
     K_LOGGER = fkey_intern("log.logger");
@@ -144,8 +144,8 @@ static void walk(struct event_builder *eb, struct parse_run *pr, json_t *obj, ch
     }
 }
 
-int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
-                const char *rec, size_t len)
+static int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+                       const char *rec, size_t len)
 {
     (void)p;
     json_error_t jerr;
@@ -163,10 +163,16 @@ int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_build
     return 0;
 }
 
-void parser_run_release(struct parse_run *pr)
+static void jsonlog_release(struct parse_run *pr)
 {
-    if (pr->held) {
-        json_decref((json_t *)pr->held);
-        pr->held = NULL;
-    }
+    json_decref((json_t *)pr->held);
+    pr->held = NULL;
 }
+
+const struct parser_type parser_type_json = {
+    .name = "json",
+    .keys_intern = jsonlog_keys_intern,
+    .run = jsonlog_run,
+    .release = jsonlog_release,
+    .explain = "json: each line parsed as JSON, keys as written",
+};

@@ -3,7 +3,7 @@
  * or Log4j2 PatternLayout, an nginx log_format, an Apache/Tomcat LogFormat. Each compiler
  * turns the layout into one PCRE2 pattern with numbered groups, the ECS field (and type) of
  * each group, the group holding the time and its strptime-style format, so that the result
- * is an ordinary PK_REGEX parser: run time costs what a hand-written pattern costs.
+ * is an ordinary parser of the regex type (regex.c): run time costs what a hand-written pattern costs.
  *
  * Everything here runs at configuration time on the main thread; a struct layout_build is
  * the compiler's scratch on the caller's stack and owns nothing on the heap.
@@ -69,7 +69,7 @@ int layout_nginx(struct layout_build *b, const char *text);
 int layout_apache(struct layout_build *b, const char *text);
 int layout_compile(struct layout_build *b, enum layout_kind k, const char *text);
 
-/* Fills p (kind PK_REGEX) from a compiled layout: regex, fields, time. 0, or -1 with a
+/* Fills p (type regex) from a compiled layout: regex, fields, time. 0, or -1 with a
  * sentence in err. */
 int layout_install(const struct layout_build *b, struct parser *p, char *err, size_t errsz);
 /* Writes what the layout compiled to (regex, groups, fields, types, time) for

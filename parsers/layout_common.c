@@ -1,7 +1,7 @@
 /*
  * layout_common.c - what the layout compilers share: building the regex (escaped literals,
  * numbered groups, the regex of a time format), the field map, installing the result as an
- * ordinary PK_REGEX parser, and printing it for `logferry parse --explain`.
+ * ordinary regex-type parser, and printing it for `logferry parse --explain`.
  *
  * Threads: configuration time only (main thread); `parse --explain` on the CLI thread.
  */
@@ -166,7 +166,7 @@ int layout_compile(struct layout_build *b, enum layout_kind k, const char *text)
 
 int layout_install(const struct layout_build *b, struct parser *p, char *err, size_t errsz)
 {
-    p->kind = PK_REGEX;
+    p->type = &parser_type_regex;
     p->re = parser_compile(b->re, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, err, errsz);
     if (!p->re)
         return -1;
@@ -220,11 +220,9 @@ static const char *type_name(int t)
 
 void layout_explain(const struct parser *p, FILE *f)
 {
-    if (p->kind != PK_REGEX || !p->re) {
+    if (p->type != &parser_type_regex || !p->re) {
         fprintf(f, "parser %s: built in (%s)\n", p->name,
-                p->kind == PK_NGINX  ? "nginx combined, same as nginx_combined"
-                : p->kind == PK_JSON ? "json: each line parsed as JSON, keys as written"
-                                     : "not compiled from a layout");
+                p->type->explain ? p->type->explain : "not compiled from a layout");
         return;
     }
     fprintf(f, "parser %s: regex %s\n", p->name, p->source ? p->source : "(not kept)");

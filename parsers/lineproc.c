@@ -318,7 +318,7 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
         dl += (size_t)snprintf(lp->desc + dl, sizeof lp->desc - dl, ", exclude_lines %d",
                                lp->exclude.n);
     /* access logs always carry their offset: their zone is not worth mentioning */
-    if (lp->tz && lp->parser && (lp->parser->kind != PK_NGINX && lp->parser->kind != PK_APACHE) &&
+    if (lp->tz && lp->parser && !lp->parser->type->zone_in_line &&
         dl < sizeof lp->desc)
         snprintf(lp->desc + dl, sizeof lp->desc - dl, ", timezone %s", lf_tz_name(lp->tz));
     return lp;
