@@ -133,6 +133,9 @@ pcre2_code *parser_compile(const char *pattern, uint32_t flags, char *err, size_
 
 /* regex.c: a PCRE2 pattern with a field table (custom patterns and layouts) */
 extern const struct parser_type parser_type_regex;
+/* Its run, which types built on it (nginx_xff.c) call first: the match stays in pr->md. */
+int regex_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+              const char *rec, size_t len);
 
 /* The clock of multiline deadlines: CLOCK_MONOTONIC in ms, whatever clock the caller's
  * now_ms is in (lineproc_deadline() is compared with the core's monotonic clock). Tests

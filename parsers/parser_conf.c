@@ -138,8 +138,7 @@ static int configure_layout(struct conf *c, struct conf_section *s, struct parse
         goto out;
     }
     if (b->builtin != LAYOUT_BUILTIN_NONE) {
-        p->type = parser_type_find(b->builtin == LAYOUT_BUILTIN_NGINX ? "nginx_combined"
-                                                                        : "json");
+        p->type = parser_type_find("nginx_combined"); /* the only layout a built-in reads */
         if (!p->type || parser_setup(p) != 0) {
             conf_err(errs, c->file, line_of(s, key[lk]), "%s: built-in parser failed", key[lk]);
             nerr = 1;

@@ -7,8 +7,8 @@
  */
 #include "parsers/parser.h"
 
-static int regex_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
-                     const char *rec, size_t len)
+int regex_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+              const char *rec, size_t len)
 {
     int rc = pcre2_match(p->re, (PCRE2_SPTR)rec, len, 0, 0, pr->md, parser_mctx());
     if (rc <= 0)
