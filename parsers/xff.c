@@ -34,46 +34,36 @@ static int java_space(char c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* Length of a separator `"?,?\s+` starting at s[i], 0 when none starts there. */
-static size_t sep_at(const char *s, size_t n, size_t i)
-{
-    size_t j = i;
-    if (j < n && s[j] == '"')
-        j++;
-    if (j < n && s[j] == ',')
-        j++;
-    size_t k = j;
-    while (k < n && java_space(s[k]))
-        k++;
-    return k > j ? k - i : 0;
-}
-
 void xff_split(const char *s, size_t n, struct xff_list *l)
 {
     if (n && s[0] == '"') /* the grok's "? before the list */
         s++, n--;
     if (n == 0 || (n == 1 && s[0] == '-'))
         return;
-    size_t st = 0, i = 0;
-    while (i <= n && l->n < XFF_MAX) {
-        size_t sl = i < n ? sep_at(s, n, i) : 0;
-        if (i < n && !sl) {
-            i++;
-            continue;
+    size_t st = 0;
+    while (st < n && l->n < XFF_MAX) {
+        /* every separator holds white space and starts at most two bytes before it ("?,?),
+         * so the first white space found decides where the item ends */
+        size_t k = st;
+        while (k < n && !java_space(s[k]))
+            k++;
+        size_t end = k, next = k;
+        if (k < n) {
+            if (k >= st + 2 && s[k - 2] == '"' && s[k - 1] == ',')
+                end = k - 2;
+            else if (k >= st + 1 && (s[k - 1] == ',' || s[k - 1] == '"'))
+                end = k - 1;
+            while (next < n && java_space(s[next]))
+                next++;
+        } else if (end > st && s[end - 1] == '"') {
+            end--; /* the grok's closing quote stays out of the last item (`"a, b" c`) */
         }
-        size_t end = i;
-        /* the grok's closing quote stays out of the last item (`"a, b" c`: a, b, c) */
-        if (i == n && end > st && s[end - 1] == '"')
-            end--;
         if (end > st) {
             l->item[l->n].s = s + st;
             l->item[l->n].n = end - st;
             l->n++;
         }
-        if (i == n)
-            break;
-        i += sl;
-        st = i;
+        st = next;
     }
 }
 
@@ -123,6 +113,8 @@ int xff_is_private(const char *s, size_t n)
 
 int xff_pick(const struct xff_list *l)
 {
+    if (l->n <= 1) /* the common line: one address, nothing to choose */
+        return l->n - 1;
     for (int i = 0; i < l->n; i++)
         if (!xff_is_private(l->item[i].s, l->item[i].n))
             return i;
