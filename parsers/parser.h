@@ -4,7 +4,8 @@
  * A `struct parser_type` is one kind of parser: a row of the type table in parsers.c (the
  * built-ins: access.c's nginx_combined and apache_common, spring.c's spring_boot,
  * jsonlog.c's json) or a type used only by [parser NAME] sections (regex.c: a PCRE2 pattern
- * with a field table, what `pattern =` and the layouts compile to). Adding a built-in
+ * with a field table, what `pattern =` and the layouts compile to; nginx_xff.c and
+ * nginx_json.c, made from nginx layouts, see layout.h). Adding a built-in
  * parser is one new file defining its `struct parser_type` and one row in parsers.c
  * (docs/HACKING.md, "Adding a parser").
  *
