@@ -235,10 +235,16 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
     }
     if (ic.parser) {
         lp->parser = parser_find(ic.parser);
-        if (!lp->parser)
+        if (!lp->parser) {
+            char names[256] = ""; /* the type table's, so a new built-in is listed too */
+            size_t nl = 0;
+            for (int i = 0; parser_types[i] && nl < sizeof names; i++)
+                nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%s", i ? ", " : "",
+                                       parser_types[i]->name);
             conf_err(errs, c->file, line_of(input, "parser"),
-                     "parser: unknown parser '%s' (built in: nginx_combined, apache_common, "
-                     "spring_boot, json; or define [parser %s])", ic.parser, ic.parser);
+                     "parser: unknown parser '%s' (built in: %s; or define [parser %s])",
+                     ic.parser, names, ic.parser);
+        }
     }
     lp->ml.max_lines = ic.ml_max_lines;
     lp->ml.timeout_ms = ic.ml_timeout;
