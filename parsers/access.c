@@ -8,9 +8,9 @@
  * batch_add() copies.
  *
  * Filebeat compatibility (module nginx, fileset access): an X-Forwarded-For list before the
- * remote address, plain ("a, b c") or quoted ("\"a, b\" c"); source.ip is the first address
- * of the list that is not private (10/8, 172.16/12, 192.168/16, 127/8; IPv6 counts as
- * public), else the first; an empty request line ""; a trailing quoted field; "-" means
+ * remote address, plain ("a, b c") or quoted ("\"a, b\" c"); source.address/source.ip follow
+ * Filebeat's rule (xff.c: the first address of the list that is not private, else the
+ * first); an empty request line ""; a trailing quoted field; "-" means
  * absent for user.name and the referrer (the user agent is kept as written, "-" included,
  * as Filebeat does). Values are not unescaped (\x22 stays as nginx wrote it).
  *
@@ -21,17 +21,25 @@
  * URL or version, as "" does. A client that is a host name (HostnameLookups, load-balancer
  * health checks) goes to source.domain, per ECS; source.address keeps it, no source.ip.
  *
+ * Two rows of the type table (parsers.c), sharing the run function: nginx_combined tries
+ * the hand-written scanner first and reads the fields after the status; apache_common does
+ * not.
+ *
  * Threads: run on the tail thread with its own struct parse_run.
  */
 #include "parsers/parser.h"
+#include "parsers/http_request.h"
 #include "parsers/nginx_scan.h"
+#include "parsers/xff.h"
 
 #include <string.h>
+
+extern const struct parser_type parser_type_nginx;
 
 static const struct fkey *K_SRC_ADDR, *K_SRC_IP, *K_SRC_DOMAIN, *K_USER, *K_METHOD, *K_URL, *K_PATH, *K_QUERY,
     *K_VERSION, *K_STATUS, *K_BYTES, *K_REFERRER, *K_UA, *K_DURATION;
 
-void access_keys_intern(void)
+static void access_keys_intern(void)
 {
     K_SRC_ADDR = fkey_intern("source.address");
     K_SRC_IP = fkey_intern("source.ip");
@@ -66,16 +74,6 @@ static const char FALLBACK_RE[] =
     "^([^\\[]+?) \\S+ ([^\\[]*?) \\[([^\\]]*)\\] \"" QUOTED "\" (\\d{3}|-) (\\d{1,18}|-)"
     "(?: \"" QUOTED "\")?(?: \"" QUOTED "\")?(.*)$";
 
-const char *access_pattern(enum parser_kind k)
-{
-    return k == PK_NGINX ? NGINX_RE : APACHE_RE;
-}
-
-const char *access_fallback_pattern(void)
-{
-    return FALLBACK_RE;
-}
-
 
 static int is_digit(char c)
 {
@@ -98,123 +96,7 @@ static int host_name(const char *s, size_t n)
     return alpha;
 }
 
-/* IPv4 dotted quad; returns 1 and the first two bytes. Filebeat's isPrivate() on top of it
- * (pick_source): 10/8, 192.168/16, 172.16/12, 127/8 are private, anything else public. */
-static int ipv4(const char *s, size_t n, int *b0, int *b1)
-{
-    int parts = 0, v = 0, nd = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i == n || s[i] == '.') {
-            if (!nd || v > 255 || parts == 4)
-                return 0;
-            if (parts == 0)
-                *b0 = v;
-            else if (parts == 1)
-                *b1 = v;
-            parts++;
-            v = nd = 0;
-        } else if (is_digit(s[i]) && nd < 3) {
-            v = v * 10 + (s[i] - '0');
-            nd++;
-        } else {
-            return 0;
-        }
-    }
-    return parts == 4;
-}
-
-static int ipv6(const char *s, size_t n)
-{
-    int colons = 0;
-    if (n < 2 || n > 45)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ':')
-            colons++;
-        else if (!(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.'))
-            return 0;
-    }
-    return colons >= 2 && colons <= 7;
-}
-
-struct span {
-    const char *s;
-    size_t n;
-};
-
-/* The address source.ip/source.address come from (NULL s when none); *ip says whether it
- * reads as an IP address (each candidate is parsed once). */
-static struct span pick_source(const char *s, size_t n, int *ip)
-{
-    struct span first = {NULL, 0};
-    int first_ip = 0;
-    size_t i = 0;
-    while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == ',' || s[i] == '"' || s[i] == '\t'))
-            i++;
-        size_t st = i;
-        while (i < n && s[i] != ' ' && s[i] != ',' && s[i] != '"' && s[i] != '\t')
-            i++;
-        if (i == st)
-            break;
-        int b0, b1;
-        int v4 = ipv4(s + st, i - st, &b0, &b1);
-        int priv = v4 && (b0 == 10 || b0 == 127 || (b0 == 192 && b1 == 168) ||
-                          (b0 == 172 && b1 >= 16 && b1 <= 31));
-        if (!first.s) {
-            first = (struct span){s + st, i - st};
-            first_ip = v4 || ipv6(s + st, i - st);
-        }
-        if (!priv) {
-            *ip = v4 || ipv6(s + st, i - st);
-            return (struct span){s + st, i - st};
-        }
-    }
-    *ip = first_ip;
-    return first;
-}
-
-struct request {
-    struct span method, url, path, query, version;
-};
-
-/* "GET /a?b HTTP/1.1" -> method, url (path, query), version. */
-static void split_request(const char *s, size_t n, struct request *r)
-{
-    memset(r, 0, sizeof *r);
-    if (n == 0 || (n == 1 && s[0] == '-'))
-        return; /* "-": nginx had no request line (400, 408) */
-    const char *sp = memchr(s, ' ', n);
-    if (!sp) {
-        r->url = (struct span){s, n}; /* not a request line: keep it as the URL, like grok */
-    } else {
-        size_t mlen = (size_t)(sp - s);
-        const char *u = sp + 1;
-        size_t ulen = n - mlen - 1;
-        /* version: the last " HTTP/x" */
-        for (size_t i = ulen; i >= 6; i--) {
-            if (u[i - 6] == ' ' && !memcmp(u + i - 5, "HTTP/", 5)) {
-                if (ulen > i)
-                    r->version = (struct span){u + i, ulen - i};
-                ulen = i - 6;
-                break;
-            }
-        }
-        r->method = (struct span){s, mlen};
-        r->url = (struct span){u, ulen};
-    }
-    if (r->url.n) {
-        const char *q = memchr(r->url.s, '?', r->url.n);
-        size_t plen = q ? (size_t)(q - r->url.s) : r->url.n;
-        if (plen)
-            r->path = (struct span){r->url.s, plen};
-        if (q && r->url.n - plen > 1)
-            r->query = (struct span){q + 1, r->url.n - plen - 1};
-    }
-}
-
-static void add_span(struct event_builder *eb, const struct fkey *k, struct span v, int clean)
+static void add_span(struct event_builder *eb, const struct fkey *k, struct http_span v, int clean)
 {
     if (v.s && v.n)
         (clean ? eb_add_str_clean : eb_add_str)(eb, k, v.s, v.n);
@@ -271,8 +153,8 @@ static int64_t digits(const char *s, size_t n)
     return v;
 }
 
-int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
-               const char *rec, size_t len)
+static int access_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+                      const char *rec, size_t len)
 {
     /* The hand-written scanner first (nginx_scan.c says why); PCRE2 for what it declines. */
     PCRE2_SIZE scan_ov[2 * NGINX_SCAN_GROUPS];
@@ -308,9 +190,9 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
     }
     /* Fields are added in key order: batch_add sorts them, and sorted input is its
      * fastest case. */
-    int nginx = p->kind == PK_NGINX;
-    struct request rq;
-    split_request(S(G_REQ), N(G_REQ), &rq);
+    int nginx = p->type == &parser_type_nginx;
+    struct http_request rq;
+    http_request_split(S(G_REQ), N(G_REQ), &rq);
     if (nginx && N(G_REST)) {
         int64_t ns = request_time_ns(S(G_REST), N(G_REST));
         if (ns >= 0)
@@ -319,15 +201,19 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
     int rclean = clean & (1u << G_REQ);
     add_span(eb, K_METHOD, rq.method, rclean);
     if (nginx && SET(G_REF) && N(G_REF) && !(N(G_REF) == 1 && S(G_REF)[0] == '-'))
-        add_span(eb, K_REFERRER, (struct span){S(G_REF), N(G_REF)}, clean & (1u << G_REF));
+        add_span(eb, K_REFERRER, (struct http_span){S(G_REF), N(G_REF)}, clean & (1u << G_REF));
     if (S(G_BYTES)[0] != '-')
         eb_add_int(eb, K_BYTES, digits(S(G_BYTES), N(G_BYTES)));
     if (S(G_STATUS)[0] != '-')
         eb_add_int(eb, K_STATUS, digits(S(G_STATUS), N(G_STATUS)));
     add_span(eb, K_VERSION, rq.version, rclean);
-    int src_ip = 0;
-    struct span src = pick_source(S(G_ADDRS), N(G_ADDRS), &src_ip);
-    if (src.s) { /* an address is digits, hex, '.' and ':': clean */
+    struct xff_list xl;
+    xl.n = 0;
+    xff_split(S(G_ADDRS), N(G_ADDRS), &xl);
+    int pick = xff_pick(&xl);
+    if (pick >= 0) { /* an address is digits, hex, '.' and ':': clean */
+        struct http_span src = {xl.item[pick].s, xl.item[pick].n};
+        int src_ip = xff_is_ip(src.s, src.n);
         int dom = !src_ip && host_name(src.s, src.n);
         add_span(eb, K_SRC_ADDR, src, src_ip || dom);
         if (dom)
@@ -349,3 +235,29 @@ int access_run(const struct parser *p, struct parse_run *pr, struct event_builde
 #undef SET
     return 0;
 }
+
+static int nginx_setup(struct parser *p)
+{
+    p->scan = nginx_scan_usable();
+    return 0;
+}
+
+const struct parser_type parser_type_nginx = {
+    .name = "nginx_combined",
+    .pattern = NGINX_RE,
+    .fallback = FALLBACK_RE,
+    .keys_intern = access_keys_intern,
+    .setup = nginx_setup,
+    .run = access_run,
+    .zone_in_line = 1,
+    .explain = "nginx combined, same as nginx_combined",
+};
+
+const struct parser_type parser_type_apache = {
+    .name = "apache_common",
+    .pattern = APACHE_RE,
+    .fallback = FALLBACK_RE,
+    .keys_intern = access_keys_intern,
+    .run = access_run,
+    .zone_in_line = 1,
+};

@@ -17,15 +17,14 @@
  *
  * Threads: run on the tail thread with its own struct parse_run.
  */
-#include "parsers/parser.h"
+#include "parsers/jsonlog.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 static const struct fkey *K_LEVEL, *K_LOGGER, *K_THREAD, *K_STACK, *K_MSG, *K_TRACE, *K_SPAN;
 
-void jsonlog_keys_intern(void)
+static void jsonlog_keys_intern(void)
 {
     K_LEVEL = fkey_intern("log.level");
     K_LOGGER = fkey_intern("log.logger");
@@ -37,7 +36,6 @@ void jsonlog_keys_intern(void)
 }
 
 #define MAX_DEPTH 16
-#define MAX_KEY 512
 
 static const struct fkey *mapped(const char *k)
 {
@@ -71,7 +69,7 @@ static void sanitize(char *k, size_t n)
                 k[i] = '_';
 }
 
-static void add_value(struct event_builder *eb, const struct fkey *k, json_t *v)
+void jsonlog_add_value(struct event_builder *eb, const struct fkey *k, json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_STRING:
@@ -103,14 +101,14 @@ static void add_value(struct event_builder *eb, const struct fkey *k, json_t *v)
     }
 }
 
-static void walk(struct event_builder *eb, struct parse_run *pr, json_t *obj, char *prefix,
-                 size_t plen, int depth)
+void jsonlog_walk(struct event_builder *eb, json_t *obj, char *prefix, size_t plen, int depth,
+                  jsonlog_leaf_fn leaf, void *ctx)
 {
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) {
         size_t kl = strlen(key);
-        if (plen + 1 + kl >= MAX_KEY)
+        if (plen + 1 + kl >= JSONLOG_MAX_KEY)
             continue;
         size_t n = plen;
         if (plen)
@@ -119,33 +117,46 @@ static void walk(struct event_builder *eb, struct parse_run *pr, json_t *obj, ch
         n += kl;
         prefix[n] = '\0';
         if (json_is_object(v) && depth + 1 < MAX_DEPTH) {
-            walk(eb, pr, v, prefix, n, depth + 1);
+            jsonlog_walk(eb, v, prefix, n, depth + 1, leaf, ctx);
             prefix[plen] = '\0';
             continue;
         }
-        if (depth == 0 && !strcmp(key, "@timestamp")) {
-            int64_t ms;
-            if (json_is_string(v) &&
-                tp_parse_iso(json_string_value(v), json_string_length(v), pr->tz, &ms) == 0)
-                eb->ts_ms = ms;
-            else
-                eb->flags |= EV_PARSE_FAILURE;
-            prefix[plen] = '\0';
-            continue;
-        }
-        const struct fkey *fk = depth == 0 ? mapped(key) : NULL;
-        if (!fk) {
+        if (!leaf || !leaf(ctx, eb, prefix, n, key, depth, v)) {
             sanitize(prefix, n);
-            fk = eb_dynkey(eb, prefix, n);
+            const struct fkey *fk = eb_dynkey(eb, prefix, n);
+            if (fk)
+                jsonlog_add_value(eb, fk, v);
         }
-        if (fk)
-            add_value(eb, fk, v);
         prefix[plen] = '\0';
     }
 }
 
-int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
-                const char *rec, size_t len)
+/* The json type's own leaves: @timestamp and the logback-encoder keys at the top level. */
+static int jsonlog_leaf(void *ctx, struct event_builder *eb, const char *path, size_t n,
+                        const char *key, int depth, json_t *v)
+{
+    struct parse_run *pr = ctx;
+    (void)path, (void)n;
+    if (depth != 0)
+        return 0;
+    if (!strcmp(key, "@timestamp")) {
+        int64_t ms;
+        if (json_is_string(v) &&
+            tp_parse_iso(json_string_value(v), json_string_length(v), pr->tz, &ms) == 0)
+            eb->ts_ms = ms;
+        else
+            eb->flags |= EV_PARSE_FAILURE;
+        return 1;
+    }
+    const struct fkey *fk = mapped(key);
+    if (!fk)
+        return 0;
+    jsonlog_add_value(eb, fk, v);
+    return 1;
+}
+
+static int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+                       const char *rec, size_t len)
 {
     (void)p;
     json_error_t jerr;
@@ -157,16 +168,22 @@ int jsonlog_run(const struct parser *p, struct parse_run *pr, struct event_build
         return 1;
     }
     pr->held = root;
-    char prefix[MAX_KEY];
+    char prefix[JSONLOG_MAX_KEY];
     prefix[0] = '\0';
-    walk(eb, pr, root, prefix, 0, 0);
+    jsonlog_walk(eb, root, prefix, 0, 0, jsonlog_leaf, pr);
     return 0;
 }
 
-void parser_run_release(struct parse_run *pr)
+static void jsonlog_release(struct parse_run *pr)
 {
-    if (pr->held) {
-        json_decref((json_t *)pr->held);
-        pr->held = NULL;
-    }
+    json_decref((json_t *)pr->held);
+    pr->held = NULL;
 }
+
+const struct parser_type parser_type_json = {
+    .name = "json",
+    .keys_intern = jsonlog_keys_intern,
+    .run = jsonlog_run,
+    .release = jsonlog_release,
+    .explain = "json: each line parsed as JSON, keys as written",
+};

@@ -9,36 +9,23 @@
  * (nginx writes \x22, Apache \"); durations become ns in event.duration. nginx's own
  * `combined` layout is handed to the built-in nginx_combined (b->builtin), which is the
  * same format with Filebeat's extras (X-Forwarded-For before the address, source.ip rule),
- * so both give identical events; a JSON layout (`escape=json '{...}'`) is handed to the
- * built-in json parser.
+ * so both give identical events. With $http_x_forwarded_for the address fields come from
+ * Filebeat's rule at run time (nginx_xff.c); a JSON layout (`escape=json '{...}'`) becomes a
+ * key map read by nginx_json.c.
  *
  * Threads: configuration time only (main thread).
  */
 #include "parsers/layout.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-/* How a value looks in the line and what it becomes. */
-enum vkind {
-    V_STR,      /* text; "-" kept */
-    V_DASH,     /* text; "-" = absent */
-    V_INT,      /* digits; "-" = absent */
-    V_DUR_S, V_DUR_MS, V_DUR_US, /* a duration; "-" = absent */
-    V_ADDR,     /* source.address, and source.ip when it reads as one */
-    V_REQUEST,  /* "GET /p?q HTTP/1.1" */
-    V_PROTO,    /* "HTTP/1.1" -> http.version */
-    V_TLS,      /* "TLSv1.3" -> tls.version */
-    V_QUERY,    /* Apache %q: "?a=b" or "" */
-    V_IGNORE,   /* printed but worth nothing (ident) */
-    V_TIME,     /* time with the entry's format */
-};
-
 struct var {
     const char *name, *key;
-    enum vkind kind;
+    enum layout_vkind kind;
     const char *time_format; /* V_TIME: "" = ISO-8601 */
 };
 
@@ -56,7 +43,7 @@ static const struct var nginx_vars[] = {
     {"request_length", "http.request.bytes", V_INT, NULL},
     {"http_referer", "http.request.referrer", V_DASH, NULL},
     {"http_user_agent", "user_agent.original", V_STR, NULL},
-    {"http_x_forwarded_for", "nginx.access.remote_ip_list", V_DASH, NULL},
+    {"http_x_forwarded_for", "nginx.access.remote_ip_list", V_XFF, NULL},
     {"request_time", "event.duration", V_DUR_S, NULL},
     {"upstream_response_time", "nginx.access.upstream.response_time", V_DASH, NULL},
     {"upstream_connect_time", "nginx.access.upstream.connect_time", V_DASH, NULL},
@@ -106,12 +93,15 @@ static void value(struct layout_build *b, const struct var *v, const char *key, 
         lb_field(b, g, key, PT_STR);
         break;
     case V_DASH:
+    case V_XFF:
         lb_raw(b, "(?:-|");
         g = lb_group(b);
         lb_raw(b, opt_text);
         lb_raw(b, ")");
         lb_raw(b, quoted ? "|)" : ")");
         lb_field(b, g, key, PT_STR);
+        if (v->kind == V_XFF && !b->xff_group)
+            b->xff_group = g;
         break;
     case V_INT:
     case V_DUR_S:
@@ -138,6 +128,10 @@ static void value(struct layout_build *b, const struct var *v, const char *key, 
         lb_field(b, g, key, PT_STR);
         lb_field(b, g, "source.ip", PT_STR);
         lb_field(b, g2, key, PT_STR);
+        if (!b->addr_group[0]) {
+            b->addr_group[0] = g;
+            b->addr_group[1] = g2;
+        }
         break;
     }
     case V_REQUEST:
@@ -211,6 +205,9 @@ static int key_used(const struct layout_build *b, const char *key)
     for (int i = 0; i < b->nf; i++)
         if (!strcmp(b->f[i].key, key))
             return 1;
+    for (int i = 0; i < b->njf; i++)
+        if (!strcmp(b->jf[i].key, key))
+            return 1;
     return 0;
 }
 
@@ -256,6 +253,60 @@ static int nginx_unquote(struct layout_build *b, const char *s, char *out, size_
     return 0;
 }
 
+/* The variable ns[0..nn) at `column`: its shape in *v and its ECS field in key (a second
+ * variable of the same field is kept apart under nginx.access.NAME). 0, or -1 with b->err. */
+static int nginx_var(struct layout_build *b, const char *ns, size_t nn, int column,
+                     struct var *v, char key[96])
+{
+    const struct var *found = NULL;
+    for (size_t i = 0; i < sizeof nginx_vars / sizeof nginx_vars[0]; i++)
+        if (strlen(nginx_vars[i].name) == nn && !memcmp(nginx_vars[i].name, ns, nn))
+            found = &nginx_vars[i];
+    static const char *const prefixes[] = {"http_", "sent_http_", "upstream_http_",
+                                           "cookie_", "arg_"};
+    for (size_t i = 0; !found && i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t pl = strlen(prefixes[i]);
+        if (nn > pl && !memcmp(ns, prefixes[i], pl)) {
+            *v = (struct var){"", NULL, V_DASH, NULL};
+            snprintf(key, 96, "nginx.access.%.*s", (int)nn, ns);
+            return 0;
+        }
+    }
+    if (!found)
+        return lb_fail(b, "unsupported variable $%.*s at column %d", (int)nn, ns, column);
+    *v = *found;
+    if (v->kind == V_TIME && b->time_group >= 0)
+        return lb_fail(b, "a second time variable $%.*s at column %d", (int)nn, ns, column);
+    snprintf(key, 96, "%s", v->key ? v->key : "");
+    if (v->key && key_used(b, key)) /* $host and $http_host both: keep the second apart */
+        snprintf(key, 96, "nginx.access.%.*s", (int)nn, ns);
+    return 0;
+}
+
+/* The variable at `at` ('$name' or '${name}') in fmt: as nginx_var(), with its name in
+ * ns/nn. Returns where it ends, or NULL with b->err naming the column. */
+static const char *nginx_var_at(struct layout_build *b, const char *fmt, const char *at,
+                                struct var *v, char key[96], const char **ns, size_t *nn)
+{
+    const char *p = at + 1;
+    int brace = *p == '{';
+    p += brace;
+    *ns = p;
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    *nn = (size_t)(p - *ns);
+    int column = (int)(at - fmt) + 1;
+    if (brace && *p++ != '}') {
+        lb_fail(b, "unterminated ${ at column %d", column);
+        return NULL;
+    }
+    if (*nn == 0) {
+        lb_fail(b, "'$' without a variable name at column %d", column);
+        return NULL;
+    }
+    return nginx_var(b, *ns, *nn, column, v, key) == 0 ? p : NULL;
+}
+
 #define NGINX_COMBINED                                                                    \
     "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "    \
     "\"$http_referer\" \"$http_user_agent\""
@@ -266,10 +317,8 @@ int layout_nginx(struct layout_build *b, const char *text)
     int json = 0;
     if (nginx_unquote(b, text, fmt, sizeof fmt, &json) != 0)
         return -1;
-    if (json || fmt[0] == '{') {
-        b->builtin = LAYOUT_BUILTIN_JSON;
-        return 0;
-    }
+    if (json || fmt[0] == '{')
+        return layout_nginx_json(b, fmt);
     if (!strcmp(fmt, "combined") || !strcmp(fmt, NGINX_COMBINED)) {
         b->builtin = LAYOUT_BUILTIN_NGINX;
         return 0;
@@ -282,51 +331,148 @@ int layout_nginx(struct layout_build *b, const char *text)
             p = literal_run(b, p, '$', &quoted);
             continue;
         }
-        const char *at = p++;
-        int brace = *p == '{';
-        if (brace)
-            p++;
-        const char *ns = p;
-        while (isalnum((unsigned char)*p) || *p == '_')
-            p++;
-        size_t nn = (size_t)(p - ns);
-        if (brace && *p++ != '}')
-            return lb_fail(b, "unterminated ${ at column %d", (int)(at - fmt) + 1);
-        if (nn == 0)
-            return lb_fail(b, "'$' without a variable name at column %d", (int)(at - fmt) + 1);
-        const struct var *v = NULL;
-        struct var generic;
-        char gkey[96];
-        for (size_t i = 0; i < sizeof nginx_vars / sizeof nginx_vars[0]; i++)
-            if (strlen(nginx_vars[i].name) == nn && !memcmp(nginx_vars[i].name, ns, nn))
-                v = &nginx_vars[i];
-        static const char *const prefixes[] = {"http_", "sent_http_", "upstream_http_",
-                                               "cookie_", "arg_"};
-        for (size_t i = 0; !v && i < sizeof prefixes / sizeof prefixes[0]; i++) {
-            size_t pl = strlen(prefixes[i]);
-            if (nn > pl && !memcmp(ns, prefixes[i], pl)) {
-                snprintf(gkey, sizeof gkey, "nginx.access.%.*s", (int)nn, ns);
-                generic = (struct var){"", gkey, V_DASH, NULL};
-                v = &generic;
-            }
-        }
-        if (!v)
-            return lb_fail(b, "unsupported variable $%.*s at column %d", (int)nn, ns,
-                           (int)(at - fmt) + 1);
-        if (v->kind == V_TIME && b->time_group >= 0)
-            return lb_fail(b, "a second time variable $%.*s at column %d", (int)nn, ns,
-                           (int)(at - fmt) + 1);
+        struct var v;
         char key[96];
-        snprintf(key, sizeof key, "%s", v->key ? v->key : "");
-        if (v->key && key_used(b, key)) /* $host and $http_host both: keep the second apart */
-            snprintf(key, sizeof key, "nginx.access.%.*s", (int)nn, ns);
-        value(b, v, key, quoted);
+        const char *ns;
+        size_t nn;
+        if (!(p = nginx_var_at(b, fmt, p, &v, key, &ns, &nn)))
+            return -1;
+        value(b, &v, key, quoted);
         /* $request_id is the id to follow a request by: trace.id too, as alerts use it */
         if (nn == 10 && !memcmp(ns, "request_id", 10) && !key_used(b, "trace.id"))
             lb_field(b, b->ngroups, "trace.id", PT_STR);
     }
     lb_raw(b, "\\z");
+    if (b->xff_group) {
+        /* Filebeat's rule makes source.* and the list from both at run time (nginx_xff.c):
+         * the groups keep no field of their own */
+        int o = 0;
+        for (int i = 0; i < b->nf; i++)
+            if (b->f[i].group != b->xff_group && b->f[i].group != b->addr_group[0] &&
+                b->f[i].group != b->addr_group[1])
+                b->f[o++] = b->f[i];
+        b->nf = o;
+    }
     return 0;
+}
+
+/* ---- nginx escape=json ---- */
+
+/* "$name" or "${name}" and nothing else: the variable's name, else NULL. */
+static const char *one_var(const char *s, size_t *nn)
+{
+    if (s[0] != '$')
+        return NULL;
+    int brace = s[1] == '{';
+    const char *ns = s + 1 + brace, *p = ns;
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    *nn = (size_t)(p - ns);
+    if (brace && *p++ != '}')
+        return NULL;
+    return *nn && !*p ? ns : NULL;
+}
+
+static int jfield(struct layout_build *b, const char *path, int kind, const char *key,
+                  const char *tf)
+{
+    if (b->njf >= LAYOUT_FIELDS_MAX || strlen(path) >= sizeof b->jf[0].path)
+        return lb_fail(b, "the layout has too many keys, or a key path too long: '%.40s'",
+                       path);
+    struct layout_jfield *f = &b->jf[b->njf++];
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->kind = kind;
+    snprintf(f->key, sizeof f->key, "%s", key);
+    snprintf(f->time_format, sizeof f->time_format, "%s", tf ? tf : "");
+    return 0;
+}
+
+/* Every key of obj whose value is one variable gets that variable's field. */
+static int json_keys(struct layout_build *b, json_t *obj, char *path, size_t plen, int depth)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        size_t kl = strlen(k);
+        if (plen + 1 + kl >= sizeof b->jf[0].path)
+            return lb_fail(b, "a key path too long: '%.40s'", k);
+        size_t n = plen;
+        if (plen)
+            path[n++] = '.';
+        memcpy(path + n, k, kl + 1);
+        if (json_is_object(v) && depth < 8) {
+            if (json_keys(b, v, path, n + kl, depth + 1) != 0)
+                return -1;
+        } else if (json_is_string(v)) {
+            size_t nn;
+            const char *ns = one_var(json_string_value(v), &nn);
+            struct var var;
+            char key[96];
+            if (ns && nginx_var(b, ns, nn, 0, &var, key) != 0)
+                return lb_fail(b, "key '%s': %s", path, b->err); /* not reached: checked */
+            if (ns && jfield(b, path, var.kind, key, var.time_format) != 0)
+                return -1;
+            if (ns && var.kind == V_TIME)
+                b->time_group = 1; /* a second time variable is an error */
+            if (ns && nn == 10 && !memcmp(ns, "request_id", 10) && !key_used(b, "trace.id") &&
+                jfield(b, path, V_DASH, "trace.id", NULL) != 0)
+                return -1;
+        }
+        path[plen] = '\0';
+    }
+    return 0;
+}
+
+int layout_nginx_json(struct layout_build *b, const char *fmt)
+{
+    /* every variable must be known (its column is in the error); one written bare ("n":
+     * $status) is quoted so that the template reads as JSON */
+    char tmp[8192];
+    size_t o = 0;
+    int instr = 0;
+    b->json = 1;
+    for (const char *p = fmt; *p;) {
+        if (o + 8 >= sizeof tmp)
+            return lb_fail(b, "the layout is too long");
+        if (instr && *p == '\\' && p[1]) {
+            tmp[o++] = *p++;
+            tmp[o++] = *p++;
+            continue;
+        }
+        if (*p != '$') {
+            instr ^= *p == '"';
+            tmp[o++] = *p++;
+            continue;
+        }
+        const char *at = p, *ns, *e;
+        struct var var;
+        char key[96];
+        size_t nn;
+        if (!(e = nginx_var_at(b, fmt, at, &var, key, &ns, &nn)))
+            return -1;
+        size_t vl = (size_t)(e - at);
+        if (o + vl + 3 >= sizeof tmp)
+            return lb_fail(b, "the layout is too long");
+        if (!instr)
+            tmp[o++] = '"';
+        memcpy(tmp + o, at, vl);
+        o += vl;
+        if (!instr)
+            tmp[o++] = '"';
+        p = e;
+    }
+    tmp[o] = '\0';
+    json_error_t jerr;
+    json_t *root = json_loads(tmp, 0, &jerr);
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        return lb_fail(b, "an escape=json layout must be one JSON object: %s",
+                       root ? "not an object" : jerr.text);
+    }
+    char path[96] = "";
+    int r = json_keys(b, root, path, 0, 0);
+    json_decref(root);
+    return r;
 }
 
 /* ---- Apache / Tomcat ---- */

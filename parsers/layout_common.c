@@ -1,7 +1,7 @@
 /*
  * layout_common.c - what the layout compilers share: building the regex (escaped literals,
  * numbered groups, the regex of a time format), the field map, installing the result as an
- * ordinary PK_REGEX parser, and printing it for `logferry parse --explain`.
+ * ordinary regex-type parser, and printing it for `logferry parse --explain`.
  *
  * Threads: configuration time only (main thread); `parse --explain` on the CLI thread.
  */
@@ -159,14 +159,16 @@ int layout_compile(struct layout_build *b, enum layout_kind k, const char *text)
     if (r == 0 && b->overflow)
         r = lb_fail(b, "the layout is too long (at most %d fields, %d bytes of regex)",
                     LAYOUT_FIELDS_MAX, LAYOUT_RE_MAX);
-    if (r == 0 && !b->builtin && b->nf == 0)
+    if (r == 0 && !b->builtin && !b->json && b->nf == 0)
         r = lb_fail(b, "the layout has no field to extract");
     return r;
 }
 
 int layout_install(const struct layout_build *b, struct parser *p, char *err, size_t errsz)
 {
-    p->kind = PK_REGEX;
+    if (b->json)
+        return nginx_json_attach(p, b, err, errsz);
+    p->type = &parser_type_regex;
     p->re = parser_compile(b->re, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, err, errsz);
     if (!p->re)
         return -1;
@@ -202,7 +204,7 @@ int layout_install(const struct layout_build *b, struct parser *p, char *err, si
     }
     p->ml_java = b->throwable;
     p->source = strdup(b->re); /* for --explain only; NULL just prints less */
-    return 0;
+    return b->xff_group ? nginx_xff_attach(p, b, err, errsz) : 0;
 }
 
 static const char *type_name(int t)
@@ -220,11 +222,13 @@ static const char *type_name(int t)
 
 void layout_explain(const struct parser *p, FILE *f)
 {
-    if (p->kind != PK_REGEX || !p->re) {
+    if (p->type == &parser_type_nginx_json) {
+        nginx_json_explain(p, f);
+        return;
+    }
+    if (p->type != &parser_type_regex && p->type != &parser_type_nginx_xff) {
         fprintf(f, "parser %s: built in (%s)\n", p->name,
-                p->kind == PK_NGINX  ? "nginx combined, same as nginx_combined"
-                : p->kind == PK_JSON ? "json: each line parsed as JSON, keys as written"
-                                     : "not compiled from a layout");
+                p->type->explain ? p->type->explain : "not compiled from a layout");
         return;
     }
     fprintf(f, "parser %s: regex %s\n", p->name, p->source ? p->source : "(not kept)");
@@ -236,6 +240,9 @@ void layout_explain(const struct parser *p, FILE *f)
                     : type_name(p->fields[i].type));
     if (p->tz)
         fprintf(f, "  zone of times without an offset: %s\n", lf_tz_name(p->tz));
+    if (p->type == &parser_type_nginx_xff)
+        fprintf(f, "  source.address, source.ip, nginx.access.remote_ip_list: Filebeat's rule "
+                   "over $http_x_forwarded_for then $remote_addr\n");
     if (p->ml_java)
         fprintf(f, "  multiline = java by default (the layout prints stack traces)\n");
 }

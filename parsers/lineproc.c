@@ -237,10 +237,16 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
     }
     if (ic.parser) {
         lp->parser = parser_find(ic.parser);
-        if (!lp->parser)
+        if (!lp->parser) {
+            char names[256] = ""; /* the type table's, so a new built-in is listed too */
+            size_t nl = 0;
+            for (int i = 0; parser_types[i] && nl < sizeof names; i++)
+                nl += (size_t)snprintf(names + nl, sizeof names - nl, "%s%s", i ? ", " : "",
+                                       parser_types[i]->name);
             conf_err(errs, c->file, line_of(input, "parser"),
-                     "parser: unknown parser '%s' (built in: nginx_combined, apache_common, "
-                     "spring_boot, json; or define [parser %s])", ic.parser, ic.parser);
+                     "parser: unknown parser '%s' (built in: %s; or define [parser %s])",
+                     ic.parser, names, ic.parser);
+        }
     }
     lp->ml.max_lines = ic.ml_max_lines;
     lp->ml.timeout_ms = ic.ml_timeout;
@@ -320,7 +326,7 @@ struct lineproc *lineproc_new(struct conf *c, struct conf_section *input, struct
         dl += (size_t)snprintf(lp->desc + dl, sizeof lp->desc - dl, ", exclude_lines %d",
                                lp->exclude.n);
     /* access logs always carry their offset: their zone is not worth mentioning */
-    if (lp->tz && lp->parser && (lp->parser->kind != PK_NGINX && lp->parser->kind != PK_APACHE) &&
+    if (lp->tz && lp->parser && !lp->parser->type->zone_in_line &&
         dl < sizeof lp->desc)
         snprintf(lp->desc + dl, sizeof lp->desc - dl, ", timezone %s", lf_tz_name(lp->tz));
     return lp;

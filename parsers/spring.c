@@ -25,7 +25,7 @@
 static const struct fkey *K_LEVEL, *K_PID, *K_THREAD, *K_LOGGER, *K_MSG, *K_STACK, *K_SERVICE,
     *K_TRACE, *K_SPAN, *K_ETYPE, *K_EMSG;
 
-void spring_keys_intern(void)
+static void spring_keys_intern(void)
 {
     K_LEVEL = fkey_intern("log.level");
     K_PID = fkey_intern("process.pid");
@@ -48,11 +48,6 @@ static const char SPRING_RE[] =
     "\\s+([A-Za-z]+)\\s+(?:(\\d+)\\s+)?---\\s+"
     "((?:\\[[^\\]]*+\\]\\s+)+)"
     "(\\S+)\\s*: ?(.*)$";
-
-const char *spring_pattern(void)
-{
-    return SPRING_RE;
-}
 
 struct span {
     const char *s;
@@ -158,8 +153,8 @@ static void add_trace(struct event_builder *eb, const char *s, size_t n)
     }
 }
 
-int spring_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
-               const char *rec, size_t len)
+static int spring_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
+                      const char *rec, size_t len)
 {
     const char *nl = memchr(rec, '\n', len);
     size_t first = nl ? (size_t)(nl - rec) : len;
@@ -179,7 +174,7 @@ int spring_run(const struct parser *p, struct parse_run *pr, struct event_builde
     eb_add_str(eb, K_LEVEL, S(G_LEVEL), N(G_LEVEL));
     if (N(G_PID)) {
         int64_t pid;
-        if (parser_to_int(S(G_PID), N(G_PID), &pid) == 0)
+        if (conv_to_int(S(G_PID), N(G_PID), &pid) == 0)
             eb_add_int(eb, K_PID, pid);
     }
     add_brackets(eb, S(G_BRACKETS), N(G_BRACKETS));
@@ -191,3 +186,10 @@ int spring_run(const struct parser *p, struct parse_run *pr, struct event_builde
 #undef N
     return 0;
 }
+
+const struct parser_type parser_type_spring = {
+    .name = "spring_boot",
+    .pattern = SPRING_RE,
+    .keys_intern = spring_keys_intern,
+    .run = spring_run,
+};

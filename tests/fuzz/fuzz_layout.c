@@ -4,7 +4,8 @@
  * (cut at a NUL, as a config value would be). Whatever the text, the compiler either refuses
  * it with a sentence, or produces a regex PCRE2 compiles, group numbers that exist in it, a
  * time format timeparse accepts and field names that intern; then one line is matched
- * against it (the compiled parser is exercised, not just built).
+ * against it (the compiled parser is exercised, not just built). An nginx escape=json layout
+ * gives a key map instead: its field names intern and its time formats are accepted.
  * Run: build-fuzz/fuzz_layout -max_total_time=300 tests/fuzz/corpus-layout
  */
 #include <stdint.h>
@@ -32,6 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (b.builtin != LAYOUT_BUILTIN_NONE)
         return 0;
     char err[256];
+    if (b.json) { /* nginx escape=json: a key map, no regex */
+        for (int i = 0; i < b.njf; i++)
+            if ((b.jf[i].key[0] && !fkey_intern(b.jf[i].key)) ||
+                (b.jf[i].time_format[0] &&
+                 tp_check_format(b.jf[i].time_format, err, sizeof err) != 0)) {
+                fprintf(stderr, "bad json key %s -> %s\n", b.jf[i].path, b.jf[i].key);
+                abort();
+            }
+        fkey_reset();
+        return 0;
+    }
     pcre2_code *re = parser_compile(b.re, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, err, sizeof err);
     if (!re) {
         fprintf(stderr, "layout produced an invalid regex (%s): %s\n", err, b.re);

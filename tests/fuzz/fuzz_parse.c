@@ -41,10 +41,16 @@ static const char CONF[] =
     "[input docker]\nformat = docker\nparser = spring_boot\nmultiline = java\n"
     "max_line_bytes = 300\n"
     "[input cri]\nformat = cri\nparser = nginx_combined\nmax_line_bytes = 200\n"
-    "[input auto]\nformat = auto\nmultiline = java\nmultiline.max_bytes = 1KiB\n";
+    "[input auto]\nformat = auto\nmultiline = java\nmultiline.max_bytes = 1KiB\n"
+    "[parser xff]\nnginx_log_format = '\"$http_x_forwarded_for\" $remote_addr - [$time_local] "
+    "\"$request\" $status'\n"
+    "[input xff]\nparser = xff\n"
+    "[parser nj]\nnginx_log_format = escape=json '{\"t\":\"$time_iso8601\",\"a\":\"$remote_addr\","
+    "\"x\":\"$http_x_forwarded_for\",\"r\":\"$request\",\"s\":$status,\"rt\":$request_time}'\n"
+    "[input nj]\nparser = nj\n";
 
 static const char *const INPUTS[] = {"nginx", "apache", "spring", "json", "kv", "before",
-                                     "jsonml", "docker", "cri", "auto"};
+                                     "jsonml", "docker", "cri", "auto", "xff", "nj"};
 #define NINPUTS (sizeof INPUTS / sizeof INPUTS[0])
 
 static struct lineproc *lps[NINPUTS];

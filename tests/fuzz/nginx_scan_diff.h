@@ -22,7 +22,7 @@ struct scan_diff {
 static inline int scan_diff_init(struct scan_diff *d)
 {
     char err[256];
-    d->re = parser_compile(access_pattern(PK_NGINX), 0, err, sizeof err);
+    d->re = parser_compile(parser_type_find("nginx_combined")->pattern, 0, err, sizeof err);
     d->md = d->re ? pcre2_match_data_create_from_pattern(d->re, NULL) : NULL;
     return d->md ? 0 : -1;
 }

@@ -169,6 +169,24 @@ static void tp_close(struct tp *t)
     fkey_reset();
 }
 
+/* A [parser p] made of `parser_lines` must be refused with an error containing `err`, on
+ * its line (test.conf:2). */
+__attribute__((unused)) static void tp_expect_parser_error(const char *parser_lines,
+                                                           const char *err)
+{
+    char conf[1024];
+    snprintf(conf, sizeof conf, "[parser p]\n%s\n[input in]\nparser = p\n", parser_lines);
+    struct tp t;
+    assert_true(tp_conf_errors(&t, conf, "in") > 0);
+    if (!tp_has_error(&t, err)) {
+        for (int k = 0; k < t.errs.n; k++)
+            fprintf(stderr, "  got: %s\n", t.errs.msg[k]);
+        fail_msg("no error containing \"%s\"", err);
+    }
+    assert_true(tp_has_error(&t, "test.conf:2: "));
+    tp_close(&t);
+}
+
 /* Feeds one line at the running file offset (line + '\n'). */
 static uint64_t tp_off;
 __attribute__((unused)) static int tp_feed(struct tp *t, const char *line)
