@@ -302,6 +302,8 @@ int reg_save(struct registry *r, char *err, size_t errsz)
             journal_covered(r);
         return 0;
     }
+    if (r->j)
+        rj_save_attempted(r);
     json_t *files = json_array();
     for (int i = 0; i < r->n; i++) {
         char fp[20], uid[20];

@@ -358,11 +358,15 @@ int reg_journal_full(const struct registry *r)
     return r->j && r->j->bytes_since_save >= COMPACT_BYTES;
 }
 
+void rj_save_attempted(struct registry *r)
+{
+    r->j->bytes_since_save = 0;
+}
+
 void rj_snapshot_done(struct registry *r)
 {
     struct reg_journal *j = r->j;
     drop_changes(r);
-    j->bytes_since_save = 0;
     pthread_mutex_lock(&j->mu);
     j->trunc = 1;
     j->trunc_seq = r->seq;

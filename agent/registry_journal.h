@@ -56,5 +56,8 @@ void rj_note_remove(struct registry *r, int idx, uint64_t dev, uint64_t ino);
 /* registry.json now covers everything up to r->seq: pending changes are dropped, and the
  * writer empties the journal before it writes anything newer. */
 void rj_snapshot_done(struct registry *r);
+/* A save is being attempted: reg_journal_full() asks again only after another COMPACT_BYTES
+ * (a save failing on a full disk is then not retried at every turn of the loop). */
+void rj_save_attempted(struct registry *r);
 
 #endif

@@ -17,6 +17,10 @@
 # synced yet. Without the journal, offsets were committed once per registry_flush, so a kill
 # re-sent up to a second of lines: 7,500 per file per kill on average at this rate, and this
 # test fails (checked with registry_journal = false and on the code before the journal).
+# A single kill can exceed the bound: all of queue_max_events may be one file's, and a kill
+# during a restart's catch-up finds 20 ms of commits at full reading speed unsynced.
+# Output records cut by a kill (the file output ends them at its next open and ships their
+# event again) are counted as torn_output_records, not as garbled lines.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../tools/torture_lib.bash"
 lf_setup
@@ -88,16 +92,20 @@ want = {"a": na, "b": nb}
 line_re = re.compile(r"^([ab]) (\d+) x*$")
 seen = {"a": set(), "b": set()}
 per_kill = [{"a": 0, "b": 0} for _ in cuts]
-garbled = 0
+garbled = torn = 0
 seg = -1  # index of the last cut passed
 with open(out, "rb") as f:
     for i, raw in enumerate(f):
         while seg + 1 < len(cuts) and i >= cuts[seg + 1]:
             seg += 1
         try:
-            m = line_re.match(str(json.loads(raw).get("message", "")))
+            ev = json.loads(raw)
         except Exception:
-            m = None
+            # the file output's record cut by the kill, ended with a newline at its next open;
+            # its event was never acknowledged and is shipped again whole (outputs/file.c)
+            torn += 1
+            continue
+        m = line_re.match(str(ev.get("message", "")))
         if not m:
             garbled += 1
             continue
@@ -114,7 +122,7 @@ lost = {t: sum(1 for n in range(1, want[t] + 1) if n not in seen[t]) for t in "a
 dups = {t: sum(d[t] for d in per_kill) for t in "ab"}
 mx = max([max(d.values()) for d in per_kill] or [0])
 print(f"lost_a={lost['a']} lost_b={lost['b']} dups_a={dups['a']} dups_b={dups['b']} "
-      f"max_per_kill_file={mx} garbled={garbled}")
+      f"max_per_kill_file={mx} garbled={garbled} torn_output_records={torn}")
 PY
 ) || fail "analysis failed"
 echo "journal_kill9_dups: written a=$NA b=$NB kills=$kills $res"
