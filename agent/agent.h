@@ -35,6 +35,7 @@ struct agent_conf {
     long shutdown_timeout_ms;
     long registry_flush_ms;
     int registry_journal;
+    long registry_journal_interval_ms;
     long rescan_interval_ms;
     long max_open_files;
     long batch_max_events;

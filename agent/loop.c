@@ -332,7 +332,8 @@ int agent_run(struct agent *a)
         return 1;
     }
     a->first_start = a->first_start && !a->reg->journal_on_disk; /* killed before a first save */
-    if (a->ac.registry_journal && reg_journal_start(a->reg, err, sizeof err) != 0)
+    if (a->ac.registry_journal &&
+        reg_journal_start(a->reg, a->ac.registry_journal_interval_ms, err, sizeof err) != 0)
         LF_LOG(LF_ERROR, "registry", "%s; offsets are committed at each registry_flush only",
                err);
     agent_identity_init(a->ac.data_dir, a->host_name);

@@ -69,9 +69,10 @@ int reg_save(struct registry *r, char *err, size_t errsz);
 
 /* The journal (agent/registry_journal.c). reg_open() always replays an existing journal;
  * reg_journal_start() opens it for appending and starts the lf-journal writer thread, from
- * then on every change is journaled. Tail thread; 0 ok, -1 (err says why) runs without. */
-int reg_journal_start(struct registry *r, char *err, size_t errsz);
-/* Hands the changes made since the last group to the writer once 20 ms have passed since
+ * then on every change is journaled, at most one group (one fdatasync) per group_ms
+ * (registry_journal_interval, default 20). Tail thread; 0 ok, -1 (err says why) runs without. */
+int reg_journal_start(struct registry *r, long group_ms, char *err, size_t errsz);
+/* Hands the changes made since the last group to the writer once group_ms have passed since
  * the previous hand-over (and the writer has taken it: while it is slow, changes coalesce,
  * one record per changed file). now_ms: a monotonic clock. Returns when the next group is
  * due (0: nothing pending), for the caller's poll timeout. */

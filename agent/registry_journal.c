@@ -5,7 +5,8 @@
  *
  * Threads. The tail thread owns the registry: it notes which entries changed
  * (rj_note_change/remove, one slot per changed entry however often it changes), and at most
- * every 20 ms serializes one record per changed entry into `pend` (reg_journal_tick). The
+ * every registry_journal_interval (20 ms) serializes one record per changed entry into `pend`
+ * (reg_journal_tick). The
  * writer thread, lf-journal, takes `pend` and appends it with one write() and one
  * fdatasync(). Why a thread: fdatasync takes milliseconds on an SSD and tens of them on a
  * busy disk or network storage, and the tail thread must never wait for it; the writer only
@@ -31,7 +32,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define GROUP_MS 20
 #define COMPACT_BYTES (4u << 20)
 #define SET_FIXED (1 + 24 + 40) /* type, seq, dev, ino + fp .. input length */
 
@@ -46,6 +46,7 @@ struct reg_journal {
     struct rj_key *rm; /* entries removed since the last group */
     int nrm, caprm;
     int64_t last_group_ms;
+    long group_ms; /* registry_journal_interval: at most one group (one fdatasync) per this */
     uint64_t bytes_since_save;
     /* shared, under mu */
     pthread_mutex_t mu;
@@ -337,7 +338,7 @@ int64_t reg_journal_tick(struct registry *r, int64_t now_ms)
     struct reg_journal *j = r->j;
     if (!j || (j->nchg == 0 && j->nrm == 0))
         return 0;
-    int64_t due = j->last_group_ms + GROUP_MS;
+    int64_t due = j->last_group_ms + j->group_ms;
     if (now_ms < due)
         return due;
     pthread_mutex_lock(&j->mu);
@@ -348,9 +349,9 @@ int64_t reg_journal_tick(struct registry *r, int64_t now_ms)
     }
     pthread_mutex_unlock(&j->mu);
     if (!free_now)
-        return now_ms + GROUP_MS;
+        return now_ms + j->group_ms;
     j->last_group_ms = now_ms;
-    return j->nchg || j->nrm ? now_ms + GROUP_MS : 0;
+    return j->nchg || j->nrm ? now_ms + j->group_ms : 0;
 }
 
 int reg_journal_full(const struct registry *r)
@@ -456,7 +457,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int reg_journal_start(struct registry *r, char *err, size_t errsz)
+int reg_journal_start(struct registry *r, long group_ms, char *err, size_t errsz)
 {
     if (r->j)
         return 0;
@@ -466,6 +467,7 @@ int reg_journal_start(struct registry *r, char *err, size_t errsz)
         return -1;
     }
     j->path = r->jfile;
+    j->group_ms = group_ms > 0 ? group_ms : 20;
     j->fd = open(r->jfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     struct stat sb;
     if (j->fd < 0 || fstat(j->fd, &sb) != 0)

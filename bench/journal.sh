@@ -3,6 +3,7 @@
 # journal on and off in one invocation.
 #
 #   bench/journal.sh [--rate N] [--seconds S] [--reps R] [--kills K] [--no-kills]
+#                    [--interval DURATION]   (registry_journal_interval of the "on" runs, 20ms)
 #   env: LOGFERRY (default build/logferry), BUILD_DIR (default build; torture_writer is there)
 #
 # 1. Cost: the nginx_combined path (parser = nginx_combined, file output) tailing a log that a
@@ -21,7 +22,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-RATE=100000 SECS=20 REPS=3 KILLS=20 DO_KILLS=1
+RATE=100000 SECS=20 REPS=3 KILLS=20 DO_KILLS=1 INTERVAL=20ms
 while [ $# -gt 0 ]; do
     case $1 in
     --rate) RATE=$2; shift ;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --kills) KILLS=$2; shift ;;
     --no-kills) DO_KILLS=0 ;;
+    --interval) INTERVAL=$2; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "journal.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -45,12 +47,13 @@ python3 "$HERE/gen_nginx.py" --lines "$N" --out "$WORK/input.log" >/dev/null || 
 
 {
 echo "# bench/journal.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
-echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); rate=$RATE lines/s seconds=$SECS reps=$REPS"
+echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); rate=$RATE lines/s seconds=$SECS reps=$REPS registry_journal_interval=$INTERVAL"
 } | tee "$RES"
 
-python3 - "$LF" "$WORK" "$RATE" "$SECS" "$REPS" <<'PY' | tee -a "$RES"
+python3 - "$LF" "$WORK" "$RATE" "$SECS" "$REPS" "$INTERVAL" <<'PY' | tee -a "$RES"
 import os, subprocess, sys, time, statistics
 lf, work, rate, secs, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+interval = sys.argv[6]
 hz = os.sysconf("SC_CLK_TCK")
 with open(os.path.join(work, "input.log"), "rb") as f:
     lines = f.read().splitlines(keepends=True)
@@ -64,7 +67,8 @@ def run(mode, k):
     open(log, "wb").close()
     conf = os.path.join(d, "agent.conf")
     with open(conf, "w") as c:
-        c.write(f"[agent]\ndata_dir = {d}/data\nregistry_journal = {mode}\n\n"
+        c.write(f"[agent]\ndata_dir = {d}/data\nregistry_journal = {mode}\n"
+                f"registry_journal_interval = {interval}\n\n"
                 f"[input nginx]\npaths = {log}\nstart_at = beginning\nparser = nginx_combined\n\n"
                 f"[output file]\npath = {out}\n")
     p = subprocess.Popen([lf, "-c", conf], stderr=open(os.path.join(d, "agent.log"), "w"))
@@ -93,31 +97,33 @@ def run(mode, k):
         st = open(path).read().rsplit(")", 1)[1].split()
         return int(st[11]) + int(st[12])
     cpu = ticks(f"/proc/{p.pid}/stat") / hz
-    jcpu = 0.0  # the writer thread's own CPU (the tail thread's part, serializing, is not split out)
+    threads = {}  # CPU-s per thread name: where a difference between on and off comes from
     for tid in os.listdir(f"/proc/{p.pid}/task"):
         try:
-            if open(f"/proc/{p.pid}/task/{tid}/comm").read().strip() == "lf-journal":
-                jcpu = ticks(f"/proc/{p.pid}/task/{tid}/stat") / hz
+            name = open(f"/proc/{p.pid}/task/{tid}/comm").read().strip()
+            threads[name] = threads.get(name, 0) + ticks(f"/proc/{p.pid}/task/{tid}/stat") / hz
         except OSError:
             pass
+    jcpu = threads.get("lf-journal", 0.0)  # the tail thread's part (serializing) is not split out
     hwm = next(int(l.split()[1]) for l in open(f"/proc/{p.pid}/status") if l.startswith("VmHWM"))
     p.terminate()
     p.wait(timeout=30)
     if n < len(lines):
         sys.exit(f"{mode}-{k}: only {n} of {len(lines)} lines arrived")
-    return cpu, hwm, wrote, jcpu
+    return cpu, hwm, wrote, jcpu, threads
 
 res = {"off": [], "on": []}
 jshare = []
 for k in range(reps):
     for mode in ("off", "on"):
-        cpu, hwm, wrote, jcpu = run(mode, k)
+        cpu, hwm, wrote, jcpu, threads = run(mode, k)
         res[mode].append((cpu, hwm))
         if mode == "on":
             jshare.append(jcpu / cpu * 100)
         print(f"run {k + 1} journal {mode:3}: {cpu:.2f} CPU-s for {len(lines):,} lines "
               f"({cpu * 1e6 / len(lines):.3f} CPU-s/M), peak RSS {hwm / 1024:.1f} MiB, "
-              f"written in {wrote:.1f} s" + (f", lf-journal thread {jcpu:.2f} CPU-s" if mode == "on" else ""),
+              f"written in {wrote:.1f} s; threads: " +
+              " ".join(f"{n}={c:.2f}" for n, c in sorted(threads.items()) if c >= 0.01),
               flush=True)
 med = {m: statistics.median(c for c, _ in v) for m, v in res.items()}
 rss = {m: statistics.median(h for _, h in v) / 1024 for m, v in res.items()}
@@ -134,6 +140,7 @@ PY
 if [ "$DO_KILLS" = 1 ]; then
     for mode in on off; do
         extra=""
+        extra="registry_journal_interval = $INTERVAL"
         [ "$mode" = off ] && extra="registry_journal = false"
         fig=$(LOGFERRY=$LF BUILD_DIR=$BUILD_DIR SRC_DIR=$ROOT JOURNAL_KILLS=$KILLS \
               JOURNAL_EXTRA_AGENT="$extra" TORTURE_FIGURES=/dev/null \

@@ -197,7 +197,7 @@ static void crash_resumes_from_journal(void **s)
     (void)s;
     char err[256];
     struct registry *r = reg_open(dir, err, sizeof err);
-    assert_int_equal(reg_journal_start(r, err, sizeof err), 0);
+    assert_int_equal(reg_journal_start(r, 20, err, sizeof err), 0);
     struct file_id a = {7, 1, 11, 10, 1}, b = {7, 2, 22, 10, 2}, c = {7, 3, 33, 10, 3};
     reg_set(r, "/a", &a, 0);
     reg_set(r, "/b", &b, 0);
@@ -235,7 +235,7 @@ static void save_empties_the_journal_and_a_clean_stop_removes_it(void **s)
     (void)s;
     char err[256];
     struct registry *r = reg_open(dir, err, sizeof err);
-    assert_int_equal(reg_journal_start(r, err, sizeof err), 0);
+    assert_int_equal(reg_journal_start(r, 20, err, sizeof err), 0);
     assert_int_equal(file_size(jpath), RJ_HEADER_LEN);
     struct file_id a = {7, 1, 11, 10, 1};
     reg_set(r, "/a", &a, 42);
