@@ -34,6 +34,8 @@ struct agent_conf {
     uint64_t queue_max_bytes;
     long shutdown_timeout_ms;
     long registry_flush_ms;
+    int registry_journal;
+    long registry_journal_interval_ms;
     long rescan_interval_ms;
     long max_open_files;
     long batch_max_events;

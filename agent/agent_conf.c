@@ -33,7 +33,16 @@ static const struct conf_key agent_keys[] = {
      "how long SIGTERM (and a SIGHUP reload) waits, from the signal, for outputs to "
      "acknowledge and flush; the process is gone within it plus at most 2.5 s", NULL},
     {"registry_flush", CT_DURATION, "1s", AC(registry_flush_ms),
-     "at most one registry write per period (and one at shutdown)", NULL},
+     "how often registry.json (what `logferry status` reads) is rewritten; with "
+     "registry_journal, offsets are committed within ~20 ms in between", NULL},
+    {"registry_journal", CT_BOOL, "true", AC(registry_journal),
+     "commit acknowledged offsets to data_dir/registry.journal within ~20 ms (one fdatasync "
+     "per group), so a kill -9 re-sends what was in flight, not a registry_flush of lines",
+     NULL},
+    {"registry_journal_interval", CT_DURATION, "20ms", AC(registry_journal_interval_ms),
+     "at most one journal group (one fdatasync) per this period: longer costs less CPU and "
+     "re-sends more lines after a kill -9 (a fixed ~0.3 ms of CPU per group where measured)",
+     NULL},
     {"rescan_interval", CT_DURATION, "10s", AC(rescan_interval_ms),
      "safety-net rescan of globs and files (missed events, inotify overflow)", NULL},
     {"max_open_files", CT_INT, "1024", AC(max_open_files), "cap on open log files; further files wait for a slot", NULL},
@@ -313,6 +322,10 @@ int agent_configure(struct agent *a, const char *path, struct conf_errs *errs)
     }
     if (a->ac.max_open_files < 1) {
         conf_err(errs, f, agent_sec->line, "max_open_files must be >= 1");
+        n++;
+    }
+    if (a->ac.registry_journal_interval_ms < 1 || a->ac.registry_journal_interval_ms > 60000) {
+        conf_err(errs, f, agent_sec->line, "registry_journal_interval must be between 1ms and 60s");
         n++;
     }
     if (a->ac.registry_flush_ms < 1 || a->ac.rescan_interval_ms < 100) {

@@ -331,6 +331,11 @@ int agent_run(struct agent *a)
         close(sfd);
         return 1;
     }
+    a->first_start = a->first_start && !a->reg->journal_on_disk; /* killed before a first save */
+    if (a->ac.registry_journal &&
+        reg_journal_start(a->reg, a->ac.registry_journal_interval_ms, err, sizeof err) != 0)
+        LF_LOG(LF_ERROR, "registry", "%s; offsets are committed at each registry_flush only",
+               err);
     agent_identity_init(a->ac.data_dir, a->host_name);
     raise_nofile(a);
     eb_init(&a->eb);
@@ -389,6 +394,9 @@ int agent_run(struct agent *a)
         int64_t next = min_t(next_rescan, next_summary);
         if (a->reg->dirty)
             next = min_t(next, next_flush);
+        int64_t jdue = reg_journal_tick(a->reg, now); /* what the last turn committed */
+        if (jdue)
+            next = min_t(next, jdue);
         close_idle(a, now, &next);
         multiline_timeouts(a, now, &next);
         if (stop_deadline)
@@ -461,7 +469,7 @@ int agent_run(struct agent *a)
             /* Offsets acknowledged during the drain are saved as in normal running, so a
              * supervisor's SIGKILL in a long drain does not lose them. */
             now = mono_ms();
-            if (now >= next_flush && a->reg->dirty) {
+            if ((now >= next_flush || reg_journal_full(a->reg)) && a->reg->dirty) {
                 agent_save_registry(a);
                 next_flush = now + a->ac.registry_flush_ms;
             }
@@ -500,7 +508,7 @@ int agent_run(struct agent *a)
         }
         tail_reap(a);
         now = mono_ms();
-        if (now >= next_flush && a->reg->dirty) {
+        if ((now >= next_flush || reg_journal_full(a->reg)) && a->reg->dirty) {
             agent_save_registry(a);
             next_flush = now + a->ac.registry_flush_ms;
         }
@@ -521,6 +529,7 @@ int agent_run(struct agent *a)
     lf_status_register(NULL);
     lf_http_stop();
     agent_stop_outputs(a, sfd, stop_deadline, &giving_up);
+    reg_journal_stop(a->reg); /* its last group written; the save below removes the file */
     agent_save_registry(a);
     rc = a->reloading ? AGENT_RELOAD : 0;
     LF_LOG(LF_INFO, "agent", a->reloading ? "stopped for reload" : "stopped");

@@ -1,8 +1,10 @@
 /*
- * registry.c - loading and atomically saving the registry (see registry.h).
+ * registry.c - loading and atomically saving the registry (see registry.h); the journal of
+ * changes between two saves is registry_journal.c. Tail thread only.
  * jansson is fine here: at most one write a second, off the hot path.
  */
 #include "agent/registry.h"
+#include "agent/registry_journal.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
 
@@ -115,6 +117,9 @@ static int load(struct registry *r)
         set_aside(r, "no \"files\" array");
         return 0;
     }
+    json_t *js = json_object_get(root, "journal_seq");
+    if (json_is_integer(js) && json_integer_value(js) > 0)
+        r->snap_seq = r->seq = (uint64_t)json_integer_value(js);
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
@@ -163,16 +168,25 @@ struct registry *reg_open(const char *dir, char *err, size_t errsz)
     r->dir = strdup(dir);
     size_t n = strlen(dir) + 32;
     r->file = malloc(n);
-    if (!r->dir || !r->file) {
+    r->jfile = malloc(n);
+    if (!r->dir || !r->file || !r->jfile) {
         reg_close(r);
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
     snprintf(r->file, n, "%s/registry.json", dir);
+    snprintf(r->jfile, n, "%s/registry.journal", dir);
     struct stat st;
     if (stat(r->file, &st) == 0)
         r->loaded_mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
     load(r);
+    struct rj_replay_stats rs;
+    rj_replay(r, &rs);
+    if (rs.applied) {
+        LF_LOG(LF_INFO, "registry", "resumed %ld offset update(s) from %s (acknowledged after "
+               "registry.json was saved)", rs.applied, r->jfile);
+        r->dirty = 1;
+    }
     return r;
 }
 
@@ -180,6 +194,7 @@ void reg_close(struct registry *r)
 {
     if (!r)
         return;
+    reg_journal_stop(r);
     for (int i = 0; i < r->n; i++) {
         free(r->e[i].path);
         free(r->e[i].input);
@@ -187,6 +202,7 @@ void reg_close(struct registry *r)
     free(r->e);
     free(r->dir);
     free(r->file);
+    free(r->jfile);
     free(r);
 }
 
@@ -212,21 +228,28 @@ int reg_set(struct registry *r, const char *path, const struct file_id *id, uint
         }
         e = &r->e[r->n++];
         memset(e, 0, sizeof *e);
+        e->jslot = -1;
     }
+    int changed = 0;
     if (!e->path || strcmp(e->path, path) != 0) {
         char *p = strdup(path);
         if (!p)
             return -1;
         free(e->path);
         e->path = p;
+        changed = 1;
     }
-    if (e->offset != offset || memcmp(&e->id, id, sizeof *id) != 0) {
+    /* field by field: the struct's padding is not ours to compare */
+    if (e->offset != offset || e->id.dev != id->dev || e->id.ino != id->ino ||
+        e->id.fp != id->fp || e->id.fp_len != id->fp_len || e->id.uid != id->uid) {
         e->updated_ms = wall_ms();
-        r->dirty = 1;
+        changed = 1;
     }
     e->id = *id;
     e->offset = offset;
     r->dirty = 1;
+    if (changed && r->j)
+        rj_note_change(r, (int)(e - r->e));
     return 0;
 }
 
@@ -234,6 +257,8 @@ void reg_remove(struct registry *r, uint64_t dev, uint64_t ino)
 {
     for (int i = 0; i < r->n; i++)
         if (r->e[i].id.dev == dev && r->e[i].id.ino == ino) {
+            if (r->j)
+                rj_note_remove(r, i, dev, ino);
             free(r->e[i].path);
             free(r->e[i].input);
             r->e[i] = r->e[--r->n];
@@ -253,13 +278,32 @@ int reg_set_input(struct registry *r, uint64_t dev, uint64_t ino, const char *in
     free(e->input);
     e->input = p;
     r->dirty = 1;
+    if (r->j)
+        rj_note_change(r, (int)(e - r->e));
     return 0;
+}
+
+/* registry.json now covers every change: the journal before it is of no more use. */
+static void journal_covered(struct registry *r)
+{
+    r->snap_seq = r->seq;
+    if (r->j) {
+        rj_snapshot_done(r);
+    } else if (r->journal_on_disk) {
+        if (unlink(r->jfile) == 0 || errno == ENOENT)
+            r->journal_on_disk = 0;
+    }
 }
 
 int reg_save(struct registry *r, char *err, size_t errsz)
 {
-    if (!r->dirty)
+    if (!r->dirty) {
+        if (!r->j && r->journal_on_disk) /* a clean stop right after a save */
+            journal_covered(r);
         return 0;
+    }
+    if (r->j)
+        rj_save_attempted(r);
     json_t *files = json_array();
     for (int i = 0; i < r->n; i++) {
         char fp[20], uid[20];
@@ -304,7 +348,8 @@ int reg_save(struct registry *r, char *err, size_t errsz)
             return -1;
         }
     }
-    json_t *root = json_pack("{s:i, s:o}", "version", 1, "files", files);
+    json_t *root = json_pack("{s:i, s:I, s:o}", "version", 1, "journal_seq", (json_int_t)r->seq,
+                             "files", files);
     char *text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
     json_decref(root);
     if (!text) {
@@ -350,6 +395,7 @@ int reg_save(struct registry *r, char *err, size_t errsz)
         close(dfd);
     }
     r->dirty = 0;
+    journal_covered(r);
     METRIC_ADD(lf_metrics.registry_writes, 1);
     rc = 0;
 out:

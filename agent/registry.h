@@ -6,6 +6,12 @@
  * runs on it too, at most every registry_flush and at shutdown. The file is replaced
  * atomically: write a temporary file, fsync it, rename it over, fsync the directory, so a
  * crash or power loss leaves either the old or the new registry, never a torn one.
+ *
+ * Between two saves, every change is also appended to DATA_DIR/registry.journal
+ * (agent/registry_journal.c) by a writer thread, lf-journal, one fdatasync per group of at
+ * most 20 ms of changes: after a kill -9 the agent resumes from registry.json plus the
+ * journal, so it re-sends what was in flight, not what was acknowledged since the last save.
+ * Each save empties the journal; a clean stop removes it.
  */
 #ifndef LF_REGISTRY_H
 #define LF_REGISTRY_H
@@ -21,7 +27,10 @@ struct reg_entry {
     uint64_t offset;
     int64_t updated_ms; /* wall clock of the last change */
     char *input;        /* name of the [input] that read it (NULL in registries before it) */
+    int jslot;          /* journal: index in the list of changes not yet journaled, or -1 */
 };
+
+struct reg_journal; /* agent/registry_journal.c */
 
 struct registry {
     char *dir;
@@ -31,6 +40,11 @@ struct registry {
     int dirty;
     int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none): files
                               * born after it were never seen by the previous run */
+    char *jfile;         /* DIR/registry.journal */
+    struct reg_journal *j; /* the running journal (NULL: off or stopped) */
+    uint64_t seq;        /* last journal record's sequence number (assigned or replayed) */
+    uint64_t snap_seq;   /* the last one registry.json covers ("journal_seq") */
+    int journal_on_disk; /* registry.journal may exist: the next save empties or removes it */
 };
 
 /* Loads DIR/registry.json (a missing file is an empty registry). A corrupt file is renamed
@@ -49,7 +63,25 @@ void reg_remove(struct registry *r, uint64_t dev, uint64_t ino);
 int reg_set_input(struct registry *r, uint64_t dev, uint64_t ino, const char *input);
 
 /* Writes the registry if dirty. 0 = written (or nothing to do), -1 = failed (err says why;
- * the registry stays dirty and the next call retries). */
+ * the registry stays dirty and the next call retries). After a successful write the journal
+ * is emptied (running) or removed (stopped or off). */
 int reg_save(struct registry *r, char *err, size_t errsz);
+
+/* The journal (agent/registry_journal.c). reg_open() always replays an existing journal;
+ * reg_journal_start() opens it for appending and starts the lf-journal writer thread, from
+ * then on every change is journaled, at most one group (one fdatasync) per group_ms
+ * (registry_journal_interval, default 20). Tail thread; 0 ok, -1 (err says why) runs without. */
+int reg_journal_start(struct registry *r, long group_ms, char *err, size_t errsz);
+/* Hands the changes made since the last group to the writer once group_ms have passed since
+ * the previous hand-over (and the writer has taken it: while it is slow, changes coalesce,
+ * one record per changed file). now_ms: a monotonic clock. Returns when the next group is
+ * due (0: nothing pending), for the caller's poll timeout. */
+int64_t reg_journal_tick(struct registry *r, int64_t now_ms);
+/* 1 when the journal has grown past its compaction size since the last save: the caller
+ * saves now instead of at the next registry_flush. */
+int reg_journal_full(const struct registry *r);
+/* Hands over what is pending, waits until the writer has written and synced it, stops the
+ * thread. The next reg_save() removes the file. Called by reg_close() if still running. */
+void reg_journal_stop(struct registry *r);
 
 #endif

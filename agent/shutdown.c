@@ -37,6 +37,9 @@ void agent_stop_outputs(struct agent *a, int sfd, int64_t deadline, atomic_int *
         int64_t wake = now >= give_up_at ? give_up_at + STOP_GRACE_MS : give_up_at;
         if (a->reg->dirty && next_flush < wake)
             wake = next_flush;
+        int64_t jdue = reg_journal_tick(a->reg, now);
+        if (jdue && jdue < wake)
+            wake = jdue;
         struct pollfd pfd[2] = {{a->ack_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
         poll(pfd, 2, wake > now ? (int)(wake - now) : 0);
         struct signalfd_siginfo si;
@@ -55,7 +58,7 @@ void agent_stop_outputs(struct agent *a, int sfd, int64_t deadline, atomic_int *
         }
         pipeline_collect(a);
         now = mono_ms();
-        if (a->reg->dirty && now >= next_flush) {
+        if (a->reg->dirty && (now >= next_flush || reg_journal_full(a->reg))) {
             agent_save_registry(a);
             next_flush = now + a->ac.registry_flush_ms;
         }

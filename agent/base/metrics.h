@@ -28,6 +28,7 @@ struct agent_metrics {
     atomic_ullong rotations;       /* renames and truncations noticed */
     atomic_ullong registry_writes;
     atomic_ullong registry_errors;
+    atomic_ullong registry_journal_cut_bytes; /* torn or corrupt journal tails cut at start */
     atomic_llong queue_events;     /* events in flight (dispatched, not fully acked) */
     atomic_llong queue_bytes;
     atomic_ullong backpressure_ms; /* time reading was paused for lack of queue room */
