@@ -1,5 +1,6 @@
 /*
- * crc32c.c - CRC-32C, slicing by 8 (crc32c.h says why this and not a library).
+ * crc32c.c - CRC-32C: the SSE 4.2 instruction when there is one, else slicing by 8 (crc32c.h
+ * says why this and not a library).
  *
  * The eight 256-entry tables are built once (pthread_once) and only read afterwards, so any
  * thread may call crc32c().
@@ -25,9 +26,47 @@ static void table_init(void)
             table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xff];
 }
 
-uint32_t crc32c(uint32_t crc, const void *data, size_t len)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+#define HAVE_HW_CRC 1
+/* SSE 4.2 has an instruction for exactly this polynomial: 8 bytes a cycle or so, ten times
+ * the tables; used when the CPU has it (checked once). */
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const void *data,
+                                                          size_t len)
 {
-    pthread_once(&table_once, table_init);
+    const unsigned char *p = data;
+    uint64_t c = ~crc;
+    while (len && ((uintptr_t)p & 7)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        len--;
+    }
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+        p += 8;
+        len -= 8;
+    }
+    while (len--)
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+    return ~(uint32_t)c;
+}
+static int hw;
+#endif
+
+static void init_once(void)
+{
+    table_init();
+#ifdef HAVE_HW_CRC
+    __builtin_cpu_init();
+    hw = __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+/* The portable version: also what the hardware one is tested against (crc32c_sw). */
+uint32_t crc32c_sw(uint32_t crc, const void *data, size_t len)
+{
+    pthread_once(&table_once, init_once);
     const unsigned char *p = data;
     uint32_t c = ~crc;
     while (len && ((uintptr_t)p & 7)) {
@@ -50,4 +89,14 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len)
     while (len--)
         c = table[0][(c ^ *p++) & 0xff] ^ (c >> 8);
     return ~c;
+}
+
+uint32_t crc32c(uint32_t crc, const void *data, size_t len)
+{
+#ifdef HAVE_HW_CRC
+    pthread_once(&table_once, init_once);
+    if (hw)
+        return crc_hw(crc, data, len);
+#endif
+    return crc32c_sw(crc, data, len);
 }

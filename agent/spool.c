@@ -85,9 +85,24 @@ int spool_open(struct spool **out, const char *dir, const char *name,
 static void flight_free(struct spool_flight *f)
 {
     batch_free(f->b);
-    free(f->body);
+    free(f->body.p);
     free(f->strs);
     free(f);
+}
+
+/* A body buffer from the pool (or an empty one); under mu. */
+static struct spool_buf pool_get(struct spool *sp)
+{
+    return sp->npool ? sp->pool[--sp->npool] : (struct spool_buf){0};
+}
+
+/* Keeps a body buffer for the next read, or frees it; under mu. */
+static void pool_put(struct spool *sp, struct spool_buf b)
+{
+    if (sp->npool < (int)(sizeof sp->pool / sizeof sp->pool[0]) && b.cap <= ((size_t)8 << 20))
+        sp->pool[sp->npool++] = b;
+    else
+        free(b.p);
 }
 
 void spool_close(struct spool *sp, int leak_flights)
@@ -116,6 +131,8 @@ void spool_close(struct spool *sp, int leak_flights)
     }
     pthread_mutex_destroy(&sp->mu);
     pthread_cond_destroy(&sp->room);
+    while (sp->npool)
+        free(sp->pool[--sp->npool].p);
     free(sp->wbuf);
     free(sp->dir);
     free(sp->name);
@@ -451,7 +468,7 @@ struct event_batch *spool_next(struct spool *sp)
             }
         }
         struct spool_hdr h;
-        char *body = NULL;
+        struct spool_buf body = pool_get(sp);
         struct spool_damage d = {0};
         int r = spool_read_good(sp->rfd, &sp->roff, s->synced, &h, &body, &d);
         if (!s->recovered) {
@@ -459,6 +476,7 @@ struct event_batch *spool_next(struct spool *sp)
             sp->corrupt_bytes += d.bytes;
         }
         if (r <= 0) {
+            pool_put(sp, body);
             if (r < 0)
                 break;
             sp->roff = s->synced; /* damage to the end: reader_seek moves on once sealed */
@@ -472,8 +490,8 @@ struct event_batch *spool_next(struct spool *sp)
         sp->unread--;
         struct spool_flight *f = calloc(1, sizeof *f);
         struct event_batch *b = f ? batch_new(NULL, NULL, h.nev ? h.nev : 1) : NULL;
-        char *strs = b ? malloc(h.len) : NULL;
-        if (!strs || spool_rec_decode(&h, body, b, &f->src, strs) != 0) {
+        char *strs = b ? malloc(spool_rec_strs_size(&h, body.p)) : NULL;
+        if (!strs || spool_rec_decode(&h, body.p, b, &f->src, strs) != 0) {
             /* unparseable despite its CRC (or no memory): counted as damage, acked away */
             sp->corrupt_records++;
             s->nacked++;
@@ -481,18 +499,21 @@ struct event_batch *spool_next(struct spool *sp)
             sp->ev_live -= h.nev;
             free(strs);
             batch_free(b);
-            free(body);
+            pool_put(sp, body);
             free(f);
             continue;
         }
         f->b = b;
         f->seg = s;
         f->body = body;
+        f->body_len = h.len;
         f->strs = strs;
         b->owner = f;
         f->next = sp->flights;
         sp->flights = f;
         atomic_fetch_add(&sp->nflights, 1);
+        sp->flight_events += b->n;
+        sp->flight_bytes += h.len;
         s->inflight++;
         out = b;
     }
@@ -525,6 +546,8 @@ void spool_ack(struct spool *sp, struct event_batch *b)
     }
     *pp = f->next;
     atomic_fetch_sub(&sp->nflights, 1);
+    sp->flight_events -= b->n;
+    sp->flight_bytes -= f->body_len;
     struct spool_seg *s = f->seg;
     s->inflight--;
     s->nacked++;
@@ -540,11 +563,21 @@ void spool_ack(struct spool *sp, struct event_batch *b)
     }
     if (s->sealed && s->nacked == s->nrec && !s->inflight)
         seg_delete(sp, s);
+    pool_put(sp, f->body);
+    f->body = (struct spool_buf){0};
     pthread_mutex_unlock(&sp->mu);
     flight_free(f);
 }
 
 int spool_in_flight(struct spool *sp) { return atomic_load(&sp->nflights); }
+
+void spool_in_flight_size(struct spool *sp, uint64_t *events, uint64_t *bytes)
+{
+    pthread_mutex_lock(&sp->mu);
+    *events = sp->flight_events;
+    *bytes = sp->flight_bytes;
+    pthread_mutex_unlock(&sp->mu);
+}
 
 void spool_get_stats(struct spool *sp, struct spool_stats *st)
 {

@@ -82,8 +82,9 @@ struct event_batch *spool_next(struct spool *sp);
 int spool_owns(struct spool *sp, const struct event_batch *b);
 /* Any thread: b is delivered; frees it, and its segment once that is all acknowledged. */
 void spool_ack(struct spool *sp, struct event_batch *b);
-/* Batches from spool_next() not acknowledged yet. */
+/* Batches from spool_next() not acknowledged yet, and their events and bytes. */
 int spool_in_flight(struct spool *sp);
+void spool_in_flight_size(struct spool *sp, uint64_t *events, uint64_t *bytes);
 
 void spool_get_stats(struct spool *sp, struct spool_stats *st);
 

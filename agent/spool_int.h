@@ -31,17 +31,25 @@ struct spool_damage {
     int torn;                /* the data ends with a cut-short record */
 };
 
-/* Reads the next good record in fd from *off (below limit): 1 with *h, *off at its start and,
- * when body is not NULL, the body in a new malloc'd buffer (the caller frees); 0 when none is
- * left, *off then being where the good data ends (damage after it is in *dmg). -1 on a read
- * error. Skipped damage in between is added to *dmg. */
-int spool_read_good(int fd, uint64_t *off, uint64_t limit, struct spool_hdr *h, char **body,
-                    struct spool_damage *dmg);
+/* A buffer a record's body is read into; grown as needed, owned by whoever holds it. */
+struct spool_buf {
+    char *p;
+    size_t cap;
+};
+
+/* Reads the next good record in fd from *off (below limit): 1 with *h, *off at its start and
+ * the body in `body`; 0 when none is left, *off then being where the good data ends (damage
+ * after it is in *dmg). -1 on a read error or no memory. Skipped damage in between is added
+ * to *dmg. */
+int spool_read_good(int fd, uint64_t *off, uint64_t limit, struct spool_hdr *h,
+                    struct spool_buf *body, struct spool_damage *dmg);
 
 struct spool_flight {
     struct event_batch *b;
     struct spool_seg *seg;
-    char *body, *strs;
+    struct spool_buf body;
+    char *strs;
+    uint64_t body_len;
     struct event_source src;
     struct spool_flight *next;
 };
@@ -64,6 +72,11 @@ struct spool {
     int rfd;
     struct spool_flight *flights;
     atomic_int nflights;
+    uint64_t flight_events, flight_bytes;
+    /* bodies of acknowledged records kept for the next reads: a fresh buffer of a few hundred
+     * KiB for each record cost more in page faults than the read itself */
+    struct spool_buf pool[8];
+    int npool;
     /* counters (under mu) */
     uint64_t bytes, unread, recs_live, ev_live;
     uint64_t events_spooled, events_drained, events_dropped;

@@ -128,6 +128,14 @@ int spool_body_ok(const struct spool_hdr *h, const void *body)
     return crc32c(0, body, h->len) == h->crc;
 }
 
+size_t spool_rec_strs_size(const struct spool_hdr *h, const char *body)
+{
+    const unsigned char *p = (const unsigned char *)body;
+    if (h->len < BODY_FIXED)
+        return 3;
+    return (size_t)get16(p + 60) + get16(p + 62) + get16(p + 64) + 3;
+}
+
 int spool_rec_decode(const struct spool_hdr *h, const char *body, struct event_batch *b,
                      struct event_source *src, char *strs)
 {

@@ -43,9 +43,11 @@ size_t spool_rec_encode(const struct event_batch *b, int64_t spooled_ms, char *o
 int spool_hdr_parse(const void *p, struct spool_hdr *h);
 /* 1 if the body's CRC matches the header's. */
 int spool_body_ok(const struct spool_hdr *h, const void *body);
+/* Bytes spool_rec_decode() needs in `strs` for this checked body (at most 196,608). */
+size_t spool_rec_strs_size(const struct spool_hdr *h, const char *body);
 /* Fills b (cap >= h->nev) and src from a checked body: events, start, end, seq, host name;
  * every pointer points into body, which must outlive b. src->input and ->path are NUL-less
- * copies too: they point into `strs`, which has at least h->len bytes. 0, or -1 when the body
+ * copies too: they point into `strs`, of spool_rec_strs_size() bytes. 0, or -1 when the body
  * does not parse (it is then not used). */
 int spool_rec_decode(const struct spool_hdr *h, const char *body, struct event_batch *b,
                      struct event_source *src, char *strs);

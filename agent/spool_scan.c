@@ -48,8 +48,8 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 /* A good record at pos: header parses, fits below limit, body CRC matches. 1 with *h (and
  * *body when asked), 0 not good, -1 read error. *fits says whether the header was good but
  * the body runs past limit (a torn record). */
-static int good_at(int fd, uint64_t pos, uint64_t limit, struct spool_hdr *h, char **body,
-                   int *fits)
+static int good_at(int fd, uint64_t pos, uint64_t limit, struct spool_hdr *h,
+                   struct spool_buf *body, int *fits)
 {
     unsigned char hb[SPOOL_HDR_BYTES];
     *fits = 1;
@@ -65,26 +65,20 @@ static int good_at(int fd, uint64_t pos, uint64_t limit, struct spool_hdr *h, ch
         *fits = 0;
         return 0;
     }
-    char *b = malloc(h->len ? h->len : 1);
-    if (!b)
-        return -1;
-    if (pread_all(fd, b, h->len, pos + SPOOL_HDR_BYTES) < 0) {
-        free(b);
-        return -1;
+    if (body->cap < h->len) {
+        char *nb = realloc(body->p, h->len);
+        if (!nb)
+            return -1;
+        body->p = nb;
+        body->cap = h->len;
     }
-    if (!spool_body_ok(h, b)) {
-        free(b);
-        return 0;
-    }
-    if (body)
-        *body = b;
-    else
-        free(b);
-    return 1;
+    if (pread_all(fd, body->p, h->len, pos + SPOOL_HDR_BYTES) < 0)
+        return -1;
+    return spool_body_ok(h, body->p) ? 1 : 0;
 }
 
-int spool_read_good(int fd, uint64_t *off, uint64_t limit, struct spool_hdr *h, char **body,
-                    struct spool_damage *dmg)
+int spool_read_good(int fd, uint64_t *off, uint64_t limit, struct spool_hdr *h,
+                    struct spool_buf *body, struct spool_damage *dmg)
 {
     uint64_t pos = *off;
     if (pos >= limit)
@@ -175,12 +169,13 @@ static int64_t walk_seg(int fd, uint64_t size, struct spool_seg *seg, struct spo
 {
     uint64_t off = 0;
     struct spool_hdr h;
+    struct spool_buf body = {0};
     for (;;) {
-        int r = spool_read_good(fd, &off, size, &h, NULL, dmg);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            return (int64_t)off;
+        int r = spool_read_good(fd, &off, size, &h, &body, dmg);
+        if (r <= 0) {
+            free(body.p);
+            return r < 0 ? -1 : (int64_t)off;
+        }
         if (seg->nrec == 0)
             seg->first_ms = h.ms;
         seg->nrec++;
