@@ -96,7 +96,15 @@ static void *output_main(void *arg)
         pthread_mutex_lock(&o->mu);
         while (o->count == 0 && !o->stop && !pipeline_spool_due(o)) {
             if (!o->desc->tick) {
-                pthread_cond_wait(&o->cv, &o->mu);
+                if (!o->sp) {
+                    pthread_cond_wait(&o->cv, &o->mu);
+                    continue;
+                }
+                /* a spool's records can become readable without a signal (synced while its
+                 * writer waits for room): look again now and then */
+                struct timespec ts;
+                abs_deadline(&ts, 200);
+                pthread_cond_timedwait(&o->cv, &o->mu, &ts);
                 continue;
             }
             int64_t now = mono_ms();

@@ -274,6 +274,24 @@ static int seg_start(struct spool *sp)
     return 0;
 }
 
+/* Deletes the segment taking appends once all of it is acknowledged (writer, under mu). */
+static void maintain_locked(struct spool *sp)
+{
+    struct spool_seg *t = sp->tail;
+    if (t && !t->sealed && t->nrec && t->nacked == t->nrec && sp->wlen == 0 &&
+        t->synced == t->bytes)
+        seg_delete(sp, t);
+}
+
+/* Counts a failed write; logs the first (under mu). */
+static void write_failed(struct spool *sp)
+{
+    if (sp->write_errors++ == 0)
+        LF_LOG(LF_ERROR, "spool", "spool %s: cannot write to %s: %s; the output keeps what it "
+               "cannot spool in memory (reading pauses when that is full); logged once",
+               sp->name, sp->dir, strerror(errno));
+}
+
 static int append_rec(struct spool *sp, const struct event_batch *part, int64_t now_ms,
                       const atomic_int *stop)
 {
@@ -283,6 +301,19 @@ static int append_rec(struct spool *sp, const struct event_batch *part, int64_t 
             continue;
         if (stop && atomic_load(stop))
             return -1;
+        /* What this group appended so far must be readable, or the output could never
+         * drain the room we wait for. */
+        struct spool_seg *t = sp->tail;
+        if (t && !t->sealed && sp->wfd >= 0 && t->synced < t->bytes) {
+            if (wbuf_write(sp) != 0 || fdatasync(sp->wfd) != 0)
+                return -1;
+            t->synced = t->bytes;
+            t->nrec_synced = t->nrec;
+            t->nev_synced = t->nev;
+        }
+        maintain_locked(sp); /* it may be all acknowledged already */
+        if (!sp->bytes)
+            break;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100000000L;
@@ -346,10 +377,8 @@ int spool_append(struct spool *sp, const struct event_batch *b, int64_t now_ms,
         i = j;
     }
     if (rc != 0) {
-        if (!(stop && atomic_load(stop)) && sp->write_errors++ == 0)
-            LF_LOG(LF_ERROR, "spool", "spool %s: cannot write to %s: %s; the output keeps what "
-                   "it cannot spool in memory (reading pauses when that is full)", sp->name,
-                   sp->dir, strerror(errno));
+        if (!(stop && atomic_load(stop)))
+            write_failed(sp);
         rollback(sp);
     }
     pthread_mutex_unlock(&sp->mu);
@@ -365,8 +394,8 @@ int spool_sync(struct spool *sp)
         return 0;
     }
     if (wbuf_write(sp) != 0) {
+        write_failed(sp);
         rollback(sp);
-        sp->write_errors++;
         pthread_mutex_unlock(&sp->mu);
         return -1;
     }
@@ -376,8 +405,8 @@ int spool_sync(struct spool *sp)
     int rc = t->synced == bytes ? 0 : fdatasync(fd);
     pthread_mutex_lock(&sp->mu);
     if (rc != 0) {
+        write_failed(sp);
         rollback(sp);
-        sp->write_errors++;
     } else {
         t->synced = bytes;
         t->nrec_synced = nrec;
@@ -390,10 +419,7 @@ int spool_sync(struct spool *sp)
 void spool_maintain(struct spool *sp)
 {
     pthread_mutex_lock(&sp->mu);
-    struct spool_seg *t = sp->tail;
-    if (t && !t->sealed && t->nrec && t->nacked == t->nrec && sp->wlen == 0 &&
-        t->synced == t->bytes)
-        seg_delete(sp, t);
+    maintain_locked(sp);
     pthread_mutex_unlock(&sp->mu);
 }
 

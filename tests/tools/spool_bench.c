@@ -129,10 +129,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "read back %llu of %ld events\n", (unsigned long long)read_back, done);
         return 1;
     }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
     printf("events=%ld baseline_cpu_s=%.3f spool_cpu_s=%.3f spool_events_per_s=%.0f "
-           "extra_cpu_s_per_million=%.3f peak_disk_bytes=%llu\n",
+           "extra_cpu_s_per_million=%.3f peak_disk_bytes=%llu peak_rss_kib=%ld\n",
            done, base, spool_cpu, (double)done / wall, (spool_cpu - base) * 1e6 / (double)done,
-           (unsigned long long)peak);
+           (unsigned long long)peak, ru.ru_maxrss);
     free(json);
     (void)sink;
     return 0;
