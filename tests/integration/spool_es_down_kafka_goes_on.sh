@@ -24,6 +24,9 @@ RATE=${SPOOL_RATE:-20000}
 OUTAGE=${SPOOL_OUTAGE:-20}
 SPOOL_MIB=512
 mk_start 1 logs:1
+# the mock cluster keeps a bounded log (its low watermark moves up): read Kafka as it fills
+kcat -C -b "$BOOT" -t logs -o beginning -q -f '%s\n' >"$T/kafka.ndjson" 2>"$T/kcat.err" &
+LF_BG_PIDS="${LF_BG_PIDS:-} $!"
 es_start; port=$ES_PORT
 cat >"$T/agent.conf" <<CONF
 [agent]
@@ -93,15 +96,17 @@ wait "$W"
 written=$(tt_kv "$(cat "$T/writer.out")" written)
 echo "writer: $(cat "$T/writer.out")"
 [ -n "$written" ] || fail "writer did not report"
-wait_for "[ \$(es_stat created) -ge $written ]" 900 || fail "Elasticsearch has $(es_stat created) of $written"
+# (the stand-in's counters restart with it: count what it stored)
+wait_for "[ \$(count_events $T/es/store.ndjson) -ge $written ]" 900 ||
+    fail "Elasticsearch has $(count_events "$T/es/store.ndjson") of $written"
 wait_for "[ \$(mk_total logs) -ge $written ]" 60 || fail "Kafka has $(mk_total logs) of $written"
+wait_for "[ \$(count_events $T/kafka.ndjson) -ge \$(mk_total logs) ]" 60 || fail "kcat read $(count_events "$T/kafka.ndjson") of $(mk_total logs)"
 sleep 2
 stop_agent
 maxdu=$(sort -n "$T/du.txt" | tail -n 1)
 echo "spool disk use: at most $((maxdu / 1024)) MiB of $SPOOL_MIB MiB; $(ls "$T/data/spool/elasticsearch" | wc -l) segment(s) left"
 [ "$maxdu" -lt $((SPOOL_MIB * 1024)) ] || fail "the spool used $maxdu KiB, over its size"
-kc_dump logs "$T/dump.tsv"
-kc_payloads "$T/dump.tsv" "$T/kafka.ndjson"
+echo "Kafka: $(mk_total logs) messages for $written lines"
 seq_check "$T/es/store.ndjson" 1 "$written" || fail "Elasticsearch: lines lost or duplicated"
 seq_check "$T/kafka.ndjson" 1 "$written" --allow-dups || fail "Kafka: lines lost"
 [ "$during" -ge $(( normal / 2 )) ] || fail "Kafka fell to $during lines/s during the outage (from $normal)"
