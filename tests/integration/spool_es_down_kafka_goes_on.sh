@@ -25,7 +25,7 @@ OUTAGE=${SPOOL_OUTAGE:-20}
 SPOOL_MIB=512
 mk_start 1 logs:1
 # the mock cluster keeps a bounded log (its low watermark moves up): read Kafka as it fills
-kcat -C -b "$BOOT" -t logs -o beginning -q -f '%s\n' >"$T/kafka.ndjson" 2>"$T/kcat.err" &
+kcat -C -u -b "$BOOT" -t logs -o beginning -q -f '%s\n' >"$T/kafka.ndjson" 2>"$T/kcat.err" &
 LF_BG_PIDS="${LF_BG_PIDS:-} $!"
 es_start; port=$ES_PORT
 cat >"$T/agent.conf" <<CONF
