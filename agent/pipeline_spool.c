@@ -42,8 +42,12 @@ int pipeline_spool_open(struct agent *a, struct output_inst *o, char *err, size_
     };
     char e2[512] = "";
     if (spool_open(&o->sp, dir, o->env.name, &c, e2, sizeof e2) != 0) {
-        snprintf(err, errsz, "[output %s]: %s", o->env.name, e2);
-        return -1;
+        /* a data_dir on a full or read-only disk must not stop the agent: this output runs
+         * as without a spool (it may hold the others back, as before) */
+        LF_LOG(LF_ERROR, "pipeline", "[output %s]: %s; running it without a spool",
+               o->env.name, e2);
+        o->sp = NULL;
+        return 0;
     }
     o->spq = calloc(o->ring_cap, sizeof *o->spq);
     if (!o->spq) {
