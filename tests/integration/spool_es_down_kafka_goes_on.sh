@@ -23,8 +23,9 @@ lf_setup
 RATE=${SPOOL_RATE:-20000}
 OUTAGE=${SPOOL_OUTAGE:-20}
 SPOOL_MIB=512
-mk_start 1 logs:1
-# the mock cluster keeps a bounded log (its low watermark moves up): read Kafka as it fills
+mk_start 1 logs:16
+# the mock cluster keeps about 5 MB a partition (its low watermark moves up): 16 partitions,
+# read as they fill
 kcat -C -u -b "$BOOT" -t logs -o beginning -q -f '%s\n' >"$T/kafka.ndjson" 2>"$T/kcat.err" &
 LF_BG_PIDS="${LF_BG_PIDS:-} $!"
 es_start; port=$ES_PORT
