@@ -49,6 +49,7 @@ struct input_conf {
     uint64_t max_line_bytes;
     long close_renamed_ms;
     long close_inactive_ms;
+    long close_removed_after_ms; /* 0: never */
     struct conf_kvlist fields;
     long silence_ms;        /* read by the Slack outputs through output_env.conf */
     const char *silence_to;
@@ -95,6 +96,8 @@ struct tail_file {
     int path_stale;           /* renamed to a name we did not see (moved out of watch) */
     int waiting;              /* wants a descriptor but max_open_files is reached: kept (and
                                * followed through renames) until it gets one */
+    int64_t removed_unread_ms; /* monotonic ms it was first seen rotated or deleted with
+                                * unread data (close_removed_after counts from there); 0: not */
     struct tail_file *next;
 };
 
@@ -117,6 +120,19 @@ struct output_inst {
     int64_t stop_deadline;    /* monotonic ms: flush() gets what is left of it */
     atomic_int finished;      /* the thread has flushed and is returning */
     struct agent *agent;
+    /* events, bytes and batches handed to this output (ring or send) and not acked by it:
+     * past a quarter of the budget, an output with a spool takes new batches there */
+    atomic_long held_events, held_batches;
+    atomic_ullong held_bytes;
+    /* the disk spool (pipeline_spool.c), NULL without one; the queue below is under mu */
+    struct output_common common;
+    struct spool *sp;
+    struct event_batch **spq; /* batches for the spool thread, ring_cap of them */
+    size_t spq_head, spq_count, sp_busy; /* sp_busy: taken by the spool thread, not synced */
+    pthread_cond_t sp_cv;
+    pthread_t sp_thread;
+    int sp_started, sp_stop;
+    atomic_int sp_finished;
 };
 
 struct dir_watch {
@@ -194,6 +210,33 @@ void pipeline_stop_end(struct agent *a);
 /* The three in one, waiting up to timeout_ms (tests). */
 void pipeline_stop(struct agent *a, long timeout_ms);
 long pipeline_inflight(const struct agent *a);
+/* Disk spools (pipeline_spool.c). _open, from pipeline_start, opens each output's spool and
+ * replays it; _start its writer thread. _divert, under o->mu on the tail thread, says whether
+ * a batch goes to the spool rather than the ring. _ring_to_spool moves a failing output's
+ * queued batches to its spool (stopping: they then count as delivered). _next, on the output
+ * thread, gives the next batch to send from the spool, if any is due. */
+struct spool;
+int pipeline_spool_open(struct agent *a, struct output_inst *o, char *err, size_t errsz);
+int pipeline_spool_start(struct output_inst *o, char *err, size_t errsz);
+int pipeline_spool_divert(struct output_inst *o);
+void pipeline_spool_push(struct output_inst *o, struct event_batch *b);
+/* o is done with b (acked, or spooled): the last output done wakes the tail thread. */
+void pipeline_batch_done(struct output_inst *o, struct event_batch *b);
+/* A thread of o (its own, its spool's) is returning: sets *finished, wakes the tail thread. */
+void pipeline_thread_done(struct output_inst *o, atomic_int *finished);
+/* Counts b as held (sign 1) or no longer held (-1) by o. */
+void pipeline_held_add(struct output_inst *o, const struct event_batch *b, int sign);
+void pipeline_ring_to_spool(struct agent *a);
+int pipeline_spool_due(struct output_inst *o);
+struct event_batch *pipeline_spool_next(struct output_inst *o);
+void pipeline_spool_stop_begin(struct output_inst *o);
+void pipeline_spool_close(struct output_inst *o, int abandoned);
+/* The spool's figures as "spool_*" members for the output's status object (NULL: none).
+ * HTTP thread. */
+struct json_t *pipeline_spool_status(struct output_inst *o);
+/* `logferry check`: reads every output's spool without changing it and reports each segment
+ * (damage is reported, not an error: the next start skips it). */
+void pipeline_spool_check(struct agent *a, FILE *out);
 
 /* Tail (tail.c). */
 struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
@@ -203,6 +246,10 @@ int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes);
 void tail_flush_pending(struct agent *a, struct tail_file *tf, int at_close);
 void tail_dispatch(struct agent *a, struct tail_file *tf);
 void tail_close_fd(struct agent *a, struct tail_file *tf, const char *why);
+/* close_removed_after: closes tf if it was rotated or deleted with unread data longer ago than
+ * that (logged as an error with the bytes given up, counted), else lowers *next to when it
+ * would be. 1 when closed. */
+int tail_close_removed(struct agent *a, struct tail_file *tf, int64_t now, int64_t *next);
 /* Frees tail_files that are closed and have nothing in flight. */
 void tail_reap(struct agent *a);
 struct tail_file *tail_find_path(struct agent *a, const char *path);

@@ -68,6 +68,10 @@ static const struct conf_key input_keys[] = {
      NULL},
     {"close_inactive", CT_DURATION, "5m", IC(close_inactive_ms),
      "close a file with no new data for this long (reopened on change)", NULL},
+    {"close_removed_after", CT_DURATION, "1h", IC(close_removed_after_ms),
+     "close a rotated or deleted file this long after it was removed even if it still has "
+     "unread lines (logged as an error with the bytes given up), so its disk space is freed "
+     "while an output without a spool holds reading back; 0: never", NULL},
     {"fields.", CT_PREFIX, NULL, IC(fields), "static fields added to every event; dotted keys nest (fields.service.name = shop)", NULL},
     {"silence", CT_DURATION, "0", IC(silence_ms),
      "post a silence alert (Slack outputs) when no file of this input has had a new line for "
@@ -191,6 +195,37 @@ static int check_input(struct agent *a, struct conf_section *s, struct input *in
     return n;
 }
 
+/* A spool keeps each event's JSON, offsets, time and flags, not its fields: an output that
+ * reads fields (a `when`, a topic template, Slack) gets none by default, and an error when
+ * one is asked for. */
+static int check_spool(struct output_inst *o, struct conf_section *s, const char *f,
+                       int reads_fields, struct conf_errs *errs)
+{
+    struct conf_entry *se = conf_find(s, "spool");
+    if (o->common.spool == 0)
+        return 0;
+    if (reads_fields) {
+        if (se) {
+            conf_err(errs, f, se->line, "spool: [output %s] reads event fields (a when, a "
+                     "template, or its type), which a spool does not keep; set spool = 0",
+                     s->name);
+            return 1;
+        }
+        o->common.spool = 0;
+        return 0;
+    }
+    if (o->common.spool < ((uint64_t)1 << 20)) {
+        conf_err(errs, f, se ? se->line : s->line, "spool must be 0 (none) or at least 1MiB");
+        return 1;
+    }
+    if (strchr(s->name, '/') || s->name[0] == '.') {
+        conf_err(errs, f, s->line, "[output %s]: a spool directory is named after the output: "
+                 "give it a name without '/' or a leading '.', or set spool = 0", s->name);
+        return 1;
+    }
+    return 0;
+}
+
 static int configure_output(struct agent *a, struct conf_section *s, struct conf_errs *errs)
 {
     const char *f = a->conf->file;
@@ -243,12 +278,15 @@ static int configure_output(struct agent *a, struct conf_section *s, struct conf
         }
         o->env.when = o->when;
     }
+    n += conf_apply(a->conf, s, output_common_keys, &o->common, errs);
     n += conf_apply(a->conf, s, d->conf_table, o->conf, errs);
     if (d->check && n == 0)
         n += d->check(o->conf, a->conf, s, errs);
     n += conf_report_unused(a->conf, s, errs);
-    if (o->when || !d->uses_fields || d->uses_fields(o->conf))
+    int reads_fields = o->when || !d->uses_fields || d->uses_fields(o->conf);
+    if (reads_fields)
         a->keep_fields = 1;
+    n += check_spool(o, s, f, reads_fields, errs);
     return n;
 }
 

@@ -47,7 +47,8 @@ static int keys_sections(struct keys_section *s, int max)
         int k = 0;
         if (d->conf_table)
             s[n].t[k++] = d->conf_table;
-        s[n].t[k] = agent_conf_output_keys();
+        s[n].t[k++] = agent_conf_output_keys();
+        s[n].t[k] = output_common_keys; /* spool, spool_full: every output type */
         snprintf(s[n].title, sizeof s->title, "[output %s]", d->type);
         for (int j = 3; j < n; j++)
             if (d->conf_table && s[j].t[0] == d->conf_table) {

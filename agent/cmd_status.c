@@ -164,6 +164,21 @@ static void print_status(FILE *out, const json_t *st)
         term_put(out, jstr(o, "last_error"), 0);
         fputc('\n', out);
     }
+    int spools = 0;
+    for (size_t i = 0; i < json_array_size(outs); i++) {
+        const json_t *o = json_array_get(outs, i);
+        if (jnum(o, "spool_max_bytes", -1) < 0)
+            continue;
+        if (!spools++)
+            fprintf(out, "\nSPOOLS\n%-16s %14s %14s %12s %10s %10s %10s %8s\n", "OUTPUT",
+                    "BYTES", "MAX", "EVENTS", "OLDEST s", "DRAIN/s", "DROPPED", "CORRUPT");
+        term_put(out, jstr(o, "name"), 16);
+        fprintf(out, " %14lld %14lld %12lld %10lld %10lld %10lld %8lld\n",
+                jnum(o, "spool_bytes", 0), jnum(o, "spool_max_bytes", 0),
+                jnum(o, "spool_events", 0), jnum(o, "spool_oldest_age_s", 0),
+                jnum(o, "spool_drain_rate", 0), jnum(o, "spool_events_dropped", 0),
+                jnum(o, "spool_corrupt_records", 0));
+    }
     const json_t *alerts = json_object_get(st, "alerts");
     if (json_array_size(alerts)) {
         fprintf(out, "\nRECENT ALERTS (%zu)\n", json_array_size(alerts));

@@ -194,7 +194,7 @@ static void close_idle(struct agent *a, int64_t now, int64_t *next)
 {
     int evict = a->files_waiting;
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->fd < 0 || tf->dirty)
+        if (tail_close_removed(a, tf, now, next) || tf->fd < 0 || tf->dirty)
             continue;
         int64_t idle = now - tf->last_data_ms;
         if (tf->state == TF_DELETED) {
@@ -436,6 +436,7 @@ int agent_run(struct agent *a)
                 stop_deadline = woke + a->ac.shutdown_timeout_ms;
                 for (struct tail_file *tf = a->files; tf; tf = tf->next)
                     tail_dispatch(a, tf);
+                pipeline_ring_to_spool(a); /* a failing output's queue need not hold the stop */
                 continue;
             }
             if (a->reloading) {
@@ -458,6 +459,7 @@ int agent_run(struct agent *a)
                    a->ac.shutdown_timeout_ms);
             for (struct tail_file *tf = a->files; tf; tf = tf->next)
                 tail_dispatch(a, tf);
+            pipeline_ring_to_spool(a);
         }
         scan_request_watches(a); /* directories added since (symlink targets) */
         int need_rescan = 0;

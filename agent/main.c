@@ -157,6 +157,7 @@ int main(int argc, char **argv)
             return 1;
         }
         agent_print_summary(&a, stdout);
+        pipeline_spool_check(&a, stdout);
         agent_unconfigure(&a);
         return 0;
     }

@@ -5,8 +5,12 @@
  * its file's in-flight FIFO, counted against the budget (events, bytes, batches), and pushed
  * onto every output's ring. Each output thread pops batches in order and calls send().
  *
+ * An output with a disk spool may take a batch into its spool instead of its ring (it is down
+ * or behind: pipeline_spool.c); the spool thread acks it once it is on disk, and the output
+ * thread sends its ring first, then what its spool holds.
+ *
  * Ack (any thread): core_ack() decrements pending; the ack that brings it to zero wakes the
- * tail thread through an eventfd.
+ * tail thread through an eventfd. A batch read back from a spool is acked to the spool.
  *
  * Collect (tail thread): pipeline_collect() walks each file's FIFO from the head and pops
  * every batch whose pending count is zero, moving the file's committed offset to that
@@ -22,6 +26,7 @@
 #include "agent/agent.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
+#include "agent/spool.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +40,27 @@
 static void core_ack(const struct output_env *env, struct event_batch *b)
 {
     struct output_inst *o = env->core;
+    if (o->sp && spool_owns(o->sp, b)) {
+        spool_ack(o->sp, b);
+        pthread_mutex_lock(&o->mu); /* room for the next replay batch */
+        pthread_cond_signal(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+        return;
+    }
+    pipeline_held_add(o, b, -1);
+    pipeline_batch_done(o, b);
+}
+
+void pipeline_thread_done(struct output_inst *o, atomic_int *finished)
+{
+    atomic_store(finished, 1);
+    uint64_t one = 1;
+    ssize_t w = write(o->agent->ack_fd, &one, sizeof one); /* wake the tail thread */
+    (void)w;
+}
+
+void pipeline_batch_done(struct output_inst *o, struct event_batch *b)
+{
     if (atomic_fetch_sub_explicit(&b->pending, 1, memory_order_acq_rel) != 1)
         return;
     uint64_t one = 1;
@@ -68,9 +94,17 @@ static void *output_main(void *arg)
     int64_t next_tick = mono_ms() + tick_ms;
     for (;;) {
         pthread_mutex_lock(&o->mu);
-        while (o->count == 0 && !o->stop) {
+        while (o->count == 0 && !o->stop && !pipeline_spool_due(o)) {
             if (!o->desc->tick) {
-                pthread_cond_wait(&o->cv, &o->mu);
+                if (!o->sp) {
+                    pthread_cond_wait(&o->cv, &o->mu);
+                    continue;
+                }
+                /* a spool's records can become readable without a signal (synced while its
+                 * writer waits for room): look again now and then */
+                struct timespec ts;
+                abs_deadline(&ts, 200);
+                pthread_cond_timedwait(&o->cv, &o->mu, &ts);
                 continue;
             }
             int64_t now = mono_ms();
@@ -87,12 +121,17 @@ static void *output_main(void *arg)
             break;
         }
         struct event_batch *b = NULL;
+        int from_spool = 0;
         if (o->count) {
             b = o->ring[o->head];
             o->head = (o->head + 1) % o->ring_cap;
             o->count--;
+        } else {
+            from_spool = pipeline_spool_due(o);
         }
         pthread_mutex_unlock(&o->mu);
+        if (from_spool)
+            b = pipeline_spool_next(o);
         if (b)
             o->desc->send(o->st, b);
         /* tick after every send too: an output's timers must see what send() queued */
@@ -108,10 +147,7 @@ static void *output_main(void *arg)
         int64_t left = o->stop_deadline - mono_ms();
         o->desc->flush(o->st, left > 0 ? (long)left : 0);
     }
-    atomic_store(&o->finished, 1);
-    uint64_t one = 1;
-    ssize_t w = write(o->agent->ack_fd, &one, sizeof one); /* wake the tail thread */
-    (void)w;
+    pipeline_thread_done(o, &o->finished);
     return NULL;
 }
 
@@ -138,6 +174,8 @@ int pipeline_start(struct agent *a, char *err, size_t errsz)
         }
         pthread_mutex_init(&o->mu, NULL);
         pthread_cond_init(&o->cv, NULL);
+        if (pipeline_spool_open(a, o, err, errsz) != 0)
+            return -1;
         o->env.ack = core_ack;
         METRIC_SET(o->m.state_since_ms, wall_ms());
         char e2[512] = "";
@@ -151,6 +189,8 @@ int pipeline_start(struct agent *a, char *err, size_t errsz)
             return -1;
         }
         o->started = 1;
+        if (pipeline_spool_start(o, err, errsz) != 0)
+            return -1;
         LF_LOG(LF_INFO, "pipeline", "output %s (%s) started", o->env.name, o->desc->type);
     }
     return 0;
@@ -169,6 +209,7 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
     b->owner = tf;
     b->seq = tf->next_seq++;
     b->next = NULL;
+    b->commit_end = b->end;
     atomic_store(&b->pending, a->nouts);
     if (tf->fifo_tail)
         tf->fifo_tail->next = b;
@@ -184,11 +225,24 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
     for (int i = 0; i < a->nouts; i++) {
         struct output_inst *o = &a->outs[i];
         pthread_mutex_lock(&o->mu);
-        o->ring[(o->head + o->count) % o->ring_cap] = b;
-        o->count++;
-        pthread_cond_signal(&o->cv);
+        if (pipeline_spool_divert(o)) {
+            pipeline_spool_push(o, b);
+        } else {
+            o->ring[(o->head + o->count) % o->ring_cap] = b;
+            o->count++;
+            pipeline_held_add(o, b, 1);
+            pthread_cond_signal(&o->cv);
+        }
         pthread_mutex_unlock(&o->mu);
     }
+}
+
+static void release(struct agent *a, struct event_batch *b)
+{
+    a->q_events -= b->n;
+    a->q_bytes -= b->bytes;
+    a->q_batches--;
+    batch_free(b);
 }
 
 int pipeline_collect(struct agent *a)
@@ -205,13 +259,27 @@ int pipeline_collect(struct agent *a)
             if (!tf->fifo_head)
                 tf->fifo_tail = NULL;
             if (b->owner) /* NULL: content from before a truncation (tail.c reset_to_start) */
-                tf->committed = b->end;
-            a->q_events -= b->n;
-            a->q_bytes -= b->bytes;
-            a->q_batches--;
-            batch_free(b);
+                tf->committed = b->commit_end;
+            release(a, b);
             n++;
             reg_set(a->reg, tf->path, &tf->id, tf->committed);
+        }
+        /* Behind a batch some output still holds, the acked ones give their memory back
+         * now: each is folded into the one before it, whose commit then reaches its end. So a
+         * stuck output holds its own batches, not everything read after them. */
+        struct event_batch *prev = tf->fifo_head;
+        while (prev && (b = prev->next)) {
+            if (atomic_load_explicit(&b->pending, memory_order_acquire) != 0 || !prev->owner ||
+                !b->owner) {
+                prev = b;
+                continue;
+            }
+            prev->commit_end = b->commit_end;
+            prev->next = b->next;
+            if (tf->fifo_tail == b)
+                tf->fifo_tail = prev;
+            release(a, b);
+            n++;
         }
     }
     METRIC_SET(lf_metrics.queue_events, a->q_events);
@@ -230,6 +298,7 @@ void pipeline_stop_begin(struct agent *a, int64_t deadline_ms)
         o->stop_deadline = deadline_ms;
         pthread_cond_signal(&o->cv);
         pthread_mutex_unlock(&o->mu);
+        pipeline_spool_stop_begin(o);
     }
 }
 
@@ -237,7 +306,8 @@ int pipeline_stop_running(const struct agent *a)
 {
     int n = 0;
     for (int i = 0; i < a->nouts; i++)
-        n += a->outs[i].started && !atomic_load(&a->outs[i].finished);
+        n += (a->outs[i].started && !atomic_load(&a->outs[i].finished)) +
+             (a->outs[i].sp_started && !atomic_load(&a->outs[i].sp_finished));
     return n;
 }
 
@@ -256,6 +326,7 @@ void pipeline_stop_end(struct agent *a)
             o->started = 0;
             o->st = NULL; /* not destroyed: its thread may still use it until exit */
             a->outputs_abandoned = 1; /* so in-flight batches are not freed under it */
+            /* its spool too stays: the thread may still read from it or ack to it */
             continue;
         }
         pthread_join(o->thread, NULL); /* it has returned or is returning */
@@ -267,6 +338,7 @@ void pipeline_stop_end(struct agent *a)
         o->desc->destroy(o->st);
         o->st = NULL;
         o->started = 0;
+        pipeline_spool_close(o, 0);
         pthread_mutex_destroy(&o->mu);
         pthread_cond_destroy(&o->cv);
     }

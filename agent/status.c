@@ -84,6 +84,10 @@ json_t *lf_status_json(void)
         if (oj && extra)
             json_object_update(oj, extra);
         json_decref(extra);
+        json_t *spool = pipeline_spool_status(o);
+        if (oj && spool)
+            json_object_update(oj, spool);
+        json_decref(spool);
         json_array_append_new(outs, oj);
     }
     json_t *root = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",

@@ -197,6 +197,36 @@ static int section_files(struct buf *b, const json_t *files)
     return rc;
 }
 
+/* Outputs with a disk spool: what it holds, how old, how fast it drains (issue 17). */
+static int section_spools(struct buf *b, const json_t *outs)
+{
+    int rc = 0, n = 0;
+    for (size_t i = 0; i < json_array_size(outs); i++) {
+        const json_t *o = json_array_get(outs, i);
+        if (jnum(o, "spool_max_bytes", -1) < 0)
+            continue;
+        if (!n++)
+            rc |= buf_adds(b, "<h2>Spools</h2><table id=\"spools\"><tr><th>Output</th>"
+                              "<th>On disk</th><th>Of</th><th>Events</th><th>Oldest</th>"
+                              "<th>Drain/s</th><th>Dropped</th><th>Damaged</th></tr>");
+        rc |= buf_adds(b, "<tr><td>");
+        rc |= lf_html_escape(b, jstr(o, "name"));
+        rc |= buf_adds(b, "</td><td class=\"n\">");
+        rc |= human_bytes(b, jnum(o, "spool_bytes", 0));
+        rc |= buf_adds(b, "</td><td class=\"n\">");
+        rc |= human_bytes(b, jnum(o, "spool_max_bytes", 0));
+        rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">",
+                         jnum(o, "spool_events", 0));
+        long long age = jnum(o, "spool_oldest_age_s", 0);
+        rc |= age > 0 ? human_age(b, age * 1000) : buf_adds(b, "-");
+        rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+                            "<td class=\"n\">%lld</td></tr>",
+                         jnum(o, "spool_drain_rate", 0), jnum(o, "spool_events_dropped", 0),
+                         jnum(o, "spool_corrupt_records", 0));
+    }
+    return n ? rc | buf_adds(b, "</table>") : rc;
+}
+
 static int section_outputs(struct buf *b, const json_t *outs, long long now_ms)
 {
     size_t n = json_array_size(outs);
@@ -346,6 +376,7 @@ int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms)
     rc |= buf_adds(b, "</div>");
     rc |= section_files(b, json_object_get(status, "files"));
     rc |= section_outputs(b, json_object_get(status, "outputs"), now_ms);
+    rc |= section_spools(b, json_object_get(status, "outputs"));
     rc |= section_charts(b, json_object_get(status, "series"));
     rc |= section_alerts(b, json_object_get(status, "alerts"));
     rc |= buf_adds(b, "<p class=\"meta\">Machine-readable: <a href=\"/status\">/status</a> · "

@@ -573,6 +573,36 @@ void tail_close_fd(struct agent *a, struct tail_file *tf, const char *why)
            (unsigned long long)tf->consumed);
 }
 
+int tail_close_removed(struct agent *a, struct tail_file *tf, int64_t now, int64_t *next)
+{
+    long after = tf->in->c.close_removed_after_ms;
+    if (tf->fd < 0 || (tf->state != TF_DELETED && tf->state != TF_RENAMED) || !tf->dirty ||
+        after <= 0) {
+        tf->removed_unread_ms = 0;
+        return 0;
+    }
+    if (!tf->removed_unread_ms)
+        tf->removed_unread_ms = now;
+    if (now - tf->removed_unread_ms < after) {
+        if (tf->removed_unread_ms + after < *next)
+            *next = tf->removed_unread_ms + after;
+        return 0;
+    }
+    struct stat st;
+    uint64_t size = fstat(tf->fd, &st) == 0 ? (uint64_t)st.st_size : tf->read_off;
+    uint64_t lost = size > tf->consumed ? size - tf->consumed : 0;
+    LF_LOG(LF_ERROR, "tail", "closing %s %s with %llu bytes unread after close_removed_after "
+           "(%ld ms): they are given up, so the disk space is freed (an output without a spool "
+           "was holding reading back)", tf->path,
+           tf->state == TF_DELETED ? "(deleted)" : "(rotated away)", (unsigned long long)lost,
+           after);
+    METRIC_ADD(lf_metrics.removed_given_up, 1);
+    METRIC_ADD(lf_metrics.removed_bytes_given_up, lost);
+    tf->dirty = 0;
+    tail_close_fd(a, tf, "close_removed_after");
+    return 1;
+}
+
 void tail_reap(struct agent *a)
 {
     struct tail_file **pp = &a->files;

@@ -29,6 +29,7 @@
 #define LF_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agent/base/config.h"
 #include "agent/base/event.h"
@@ -99,6 +100,14 @@ struct output_desc {
      * is safe to read so (atomics, strings fixed at init). */
     struct json_t *(*status)(void *st);
 };
+
+/* Keys every [output] section takes, besides `when`; the core applies them before the type's
+ * own table (outputs/outputs.c). */
+struct output_common {
+    uint64_t spool;         /* bytes of disk spool (0: none) */
+    const char *spool_full; /* block | drop_oldest */
+};
+extern const struct conf_key output_common_keys[];
 
 /* The table of every output type (outputs/outputs.c). */
 const struct output_desc *output_find(const char *type);

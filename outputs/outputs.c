@@ -1,8 +1,10 @@
 /*
- * outputs.c - the table of output types the core knows. Add one line per output type.
+ * outputs.c - the table of output types the core knows (add one line per output type), and
+ * the keys every output takes whatever its type.
  */
 #include "outputs/output.h"
 
+#include <stddef.h>
 #include <string.h>
 
 extern const struct output_desc out_file_desc;
@@ -20,6 +22,18 @@ const struct output_desc *const output_types[] = {
     &out_webhook_desc,
     &out_logstash_desc,
     NULL,
+};
+
+#define OC(m) offsetof(struct output_common, m)
+const struct conf_key output_common_keys[] = {
+    {"spool", CT_SIZE, "1GiB", OC(spool),
+     "disk under data_dir/spool/NAME for batches this output cannot take when offered (down, "
+     "or its queue full), so the other outputs and reading go on; 0: none, this output then "
+     "holds the others back as before", NULL},
+    {"spool_full", CT_STR, "block", OC(spool_full),
+     "when the spool is full: block (reading pauses) or drop_oldest (its oldest segment is "
+     "deleted, every event in it counted as dropped)", "block|drop_oldest"},
+    {NULL, 0, NULL, 0, NULL, NULL},
 };
 
 const struct output_desc *output_find(const char *type)

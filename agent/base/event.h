@@ -181,6 +181,7 @@ struct event_batch {
     struct arena_chunk *chunks;
     struct event_batch *next; /* pipeline-private list link */
     void *owner;              /* pipeline-private */
+    uint64_t commit_end;      /* pipeline-private: where committing it moves the offset */
 };
 
 /* Creates an empty batch able to hold `cap` events. */

@@ -72,6 +72,11 @@ static const struct gmetric global_metrics[] = {
      OFF(backpressure_ms), "Time reading was paused because the queue was full."},
     {"inotify_overflows", "logferry_inotify_overflows_total", MK_COUNTER,
      OFF(inotify_overflows), "inotify queue overflows (followed by a full rescan)."},
+    {"removed_given_up", "logferry_removed_files_given_up_total", MK_COUNTER,
+     OFF(removed_given_up),
+     "Rotated or deleted files closed with unread data after close_removed_after."},
+    {"removed_bytes_given_up", "logferry_removed_bytes_given_up_total", MK_COUNTER,
+     OFF(removed_bytes_given_up), "Bytes those files still held unread when closed."},
 };
 #undef OFF
 #define N_GLOBAL (sizeof global_metrics / sizeof global_metrics[0])
@@ -108,6 +113,23 @@ static const struct ometric output_metrics[] = {
      "Torn last records (left by a killed run) ended with a newline on open (file).", 1},
     {"queue_batches", "logferry_output_queue_batches",
      "Batches waiting for or inside this output.", 0},
+    {"spool_bytes", "logferry_output_spool_bytes", "Bytes of the output's disk spool.", 0},
+    {"spool_events", "logferry_output_spool_events",
+     "Events in the spool not yet acknowledged by the output.", 0},
+    {"spool_oldest_age_s", "logferry_output_spool_oldest_age_seconds",
+     "Age of the oldest record still in the spool.", 0},
+    {"spool_drain_rate", "logferry_output_spool_drain_events_per_second",
+     "Events per second acknowledged from the spool (last seconds).", 0},
+    {"spool_events_spooled", "logferry_output_spool_events_spooled_total",
+     "Events written to the spool.", 1},
+    {"spool_events_dropped", "logferry_output_spool_events_dropped_total",
+     "Events dropped by spool_full = drop_oldest.", 1},
+    {"spool_corrupt_records", "logferry_output_spool_corrupt_records_total",
+     "Damaged spool records or stretches skipped at replay.", 1},
+    {"spool_torn_tails", "logferry_output_spool_torn_tails_total",
+     "Spool segments whose last record was cut short (a crash), cut at replay.", 1},
+    {"spool_write_errors", "logferry_output_spool_write_errors_total",
+     "Spool writes that failed (the output then held its batches in memory).", 1},
 };
 #define N_OUTPUT (sizeof output_metrics / sizeof output_metrics[0])
 

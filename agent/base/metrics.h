@@ -33,6 +33,8 @@ struct agent_metrics {
     atomic_llong queue_bytes;
     atomic_ullong backpressure_ms; /* time reading was paused for lack of queue room */
     atomic_ullong inotify_overflows;
+    atomic_ullong removed_given_up;       /* rotated/deleted files closed with unread data */
+    atomic_ullong removed_bytes_given_up; /* (close_removed_after) and the bytes not read */
 };
 
 extern struct agent_metrics lf_metrics;
