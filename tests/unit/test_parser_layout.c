@@ -181,6 +181,21 @@ static void replace_matches_whatever_the_substitution_left(void **s)
     assert_null(tp_path(t.rec[1].j, "process.thread.name"));
     assert_string_equal(tp_str(&t, 1, "log.message"), "empty thread");
     tp_close(&t);
+    /* nested, as masking patterns chain them (a regex with braces and a quoted brace) */
+    assert_int_equal(tp_open(&t,
+                             "[parser p]\nlogback_pattern = %d{yyyy-MM-dd HH:mm:ss} "
+                             "%replace(%replace(%msg){'\\d{3}-\\d{4}', '[PHONE]'}){'[{]', "
+                             "'('}%n\n[input in]\nparser = p\ntimezone = UTC\n",
+                             "in"),
+                     0);
+    tp_off = 0;
+    tp_feed(&t, "2026-12-06 10:00:00 call [PHONE] (x");
+    tp_flush(&t); /* multiline = java holds the record */
+    assert_int_equal(t.n, 1);
+    assert_false(tp_failed(&t, 0));
+    assert_string_equal(tp_str(&t, 0, "@timestamp"), "2026-12-06T10:00:00.000Z");
+    assert_string_equal(tp_str(&t, 0, "log.message"), "call [PHONE] (x");
+    tp_close(&t);
 }
 
 static void nginx_main_format_with_forwarded_for(void **s)
