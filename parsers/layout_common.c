@@ -114,6 +114,7 @@ void lb_time_regex(struct layout_build *b, const char *fmt)
         case 'z': lb_raw(b, "(?:Z|[+-]\\d{2}(?::?\\d{2})?)"); break;
         case 'Z': lb_raw(b, "[A-Za-z][A-Za-z0-9_/+-]*"); break;
         case 's': lb_raw(b, "-?\\d{1,12}(?:\\.\\d{1,9})?"); break;
+        case 'Q': lb_raw(b, "-?\\d{1,15}"); break;
         case '%': lb_raw(b, "%"); break;
         default: lb_lit(b, f, 1); break;
         }

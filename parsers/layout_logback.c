@@ -10,7 +10,9 @@
  * unless told %nopex) becomes error.stack_trace. `%n` ends the line. Padding and truncation
  * (`%-5level`, `%15.15thread`) allow blanks around the value; colour wrappers (`%clr(..)`,
  * `%highlight(..)`, Log4j2's `%highlight{..}{..}`) keep only what they wrap; Spring's
- * `${NAME:-default}` is replaced by its default.
+ * `${NAME:-default}` is replaced by its default. `%replace` rewrites what it wraps with a
+ * regex the layout cannot predict the result of, so it becomes one permissive capture
+ * (replace_word). `%d{UNIX}` / `%d{UNIX_MILLIS}` are epoch seconds / milliseconds.
  *
  * Threads: configuration time only (main thread).
  */
@@ -23,7 +25,7 @@
 
 enum word_kind {
     W_DATE, W_THREAD, W_LEVEL, W_LOGGER, W_MSG, W_NEWLINE, W_MDC, W_PID, W_CLASS, W_METHOD,
-    W_LINE, W_FILE, W_MARKER, W_EX, W_NOPEX, W_TID, W_WRAP, W_NOTEMPTY
+    W_LINE, W_FILE, W_MARKER, W_EX, W_NOPEX, W_TID, W_WRAP, W_NOTEMPTY, W_REPLACE
 };
 
 static const struct {
@@ -49,6 +51,7 @@ static const struct {
     {"xwEx", W_EX}, {"xwex", W_EX},
     {"nopex", W_NOPEX}, {"nopexception", W_NOPEX},
     {"T", W_TID}, {"tid", W_TID}, {"threadId", W_TID},
+    {"replace", W_REPLACE},
     {"notEmpty", W_NOTEMPTY}, {"varsNotEmpty", W_NOTEMPTY}, {"variablesNotEmpty", W_NOTEMPTY},
     /* colours and styles: only what they wrap is printed as text */
     {"clr", W_WRAP}, {"highlight", W_WRAP}, {"style", W_WRAP}, {"black", W_WRAP},
@@ -251,6 +254,8 @@ static int date_word(struct lctx *c, const char *at, const char *opt, size_t on,
             java = c->log4j2 ? named[i].log4j2 : named[i].logback;
     if (!java && pn == 4 && !memcmp(ps, "UNIX", 4)) {
         snprintf(pat, sizeof pat, "%%s");
+    } else if (!java && pn == 11 && !memcmp(ps, "UNIX_MILLIS", 11)) {
+        snprintf(pat, sizeof pat, "%%Q");
     } else {
         if (!java) {
             if (pn >= sizeof jbuf)
@@ -265,7 +270,7 @@ static int date_word(struct lctx *c, const char *at, const char *opt, size_t on,
     if (tp_check_format(pat, err, sizeof err) != 0) {
         /* %d{HH:mm:ss.SSS}: no date to make @timestamp of (it stays the time read); the
          * text is kept in labels.time */
-        if (strstr(pat, "%s") || !strstr(err, "no year"))
+        if (strstr(pat, "%s") || strstr(pat, "%Q") || !strstr(err, "no year"))
             return lb_fail(b, "%%d at column %d: %s", col(c, at), err);
         lb_raw(b, pad);
         uint32_t g = lb_group(b);
@@ -323,6 +328,104 @@ static void capture(struct layout_build *b, const char *pad, const char *re, con
 
 static int parse_seq(struct lctx *c, const char *s, const char *e);
 
+/* The close of the option block at s[0] ('{'): nesting and backslashes as match_close, and,
+ * in logback, text in quotes ({'[{]', ''}) counts for nothing. NULL when unbalanced. */
+static const char *option_close(const struct lctx *c, const char *s, const char *e)
+{
+    int depth = 0;
+    char quote = 0;
+    for (const char *p = s; p < e; p++) {
+        if (*p == '\\' && p + 1 < e) {
+            p++;
+        } else if (quote) {
+            if (*p == quote)
+                quote = 0;
+        } else if (!c->log4j2 && (*p == '\'' || *p == '"')) {
+            quote = *p;
+        } else if (*p == '{') {
+            depth++;
+        } else if (*p == '}' && --depth == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* %replace(p){r, t} (logback) / %replace{p}{r}{t} (Log4j2): the text p prints, with every
+ * match of r replaced by t. What the replacement leaves cannot be known from the layout,
+ * so p's own regex is dropped and the whole replaced text becomes one permissive capture
+ * (one line, possibly empty: an empty result is no field). When p prints one field, the
+ * capture keeps that field (and its type; a date keeps its text in labels.time, since the
+ * replacement may have changed its format); several fields become labels.replaced; none
+ * (literal text, a throwable) no field. q is just after the word. */
+static const char *replace_word(struct lctx *c, const char *p, const char *q, const char *e)
+{
+    struct layout_build *b = c->b;
+    char open = c->log4j2 ? '{' : '(';
+    if (q >= e || *q != open)
+        return lb_fail(b, "%%replace at column %d needs its pattern in %s", col(c, p),
+                       c->log4j2 ? "{...}" : "(...)"),
+               NULL;
+    const char *close = match_close(q, e, open, c->log4j2 ? '}' : ')');
+    if (!close)
+        return lb_fail(b, "unbalanced '%c' at column %d", open, col(c, q)), NULL;
+    const char *r = close + 1;
+    int nopt = 0;
+    while (r < e && *r == '{') {
+        const char *oc = option_close(c, r, e);
+        if (!oc)
+            return lb_fail(b, "unbalanced '{' at column %d", col(c, r)), NULL;
+        nopt++;
+        r = oc + 1;
+    }
+    if (nopt != (c->log4j2 ? 2 : 1))
+        return lb_fail(b, "%%replace at column %d needs %s after its pattern", col(c, p),
+                       c->log4j2 ? "{regex}{substitution}" : "{regex, replacement}"),
+               NULL;
+    /* compile p in place to learn its fields, then take back its regex, groups and time */
+    size_t len0 = b->len;
+    uint32_t ng0 = b->ngroups;
+    int nf0 = b->nf, tg0 = b->time_group;
+    char tf0[sizeof b->time_format], zone0[sizeof b->zone];
+    memcpy(tf0, b->time_format, sizeof tf0);
+    memcpy(zone0, b->zone, sizeof zone0);
+    b->time_group = -1; /* a date in p is not the line's time: no "second %d" */
+    if (parse_seq(c, q + 1, close) != 0)
+        return NULL;
+    int nnew = b->nf - nf0, had_time = b->time_group >= 0, greedy = 0;
+    struct layout_field one = {0};
+    if (nnew >= 1)
+        one = b->f[nf0];
+    for (int i = nf0; i < b->nf; i++)
+        if (!strcmp(b->f[i].key, "log.message"))
+            greedy = 1; /* as %msg itself: the last " - " belongs to the message */
+    b->len = len0;
+    b->re[len0] = '\0';
+    b->ngroups = ng0;
+    b->nf = nf0;
+    b->time_group = tg0;
+    memcpy(b->time_format, tf0, sizeof tf0);
+    memcpy(b->zone, zone0, sizeof zone0);
+    /* blanks around the value are padding (p's own, such as %-5level, is gone with its
+     * regex), as for any padded conversion */
+    lb_raw(b, " *");
+    if (nnew == 0) {
+        lb_raw(b, ".*?");
+    } else {
+        lb_raw(b, "(?:");
+        uint32_t g = lb_group(b);
+        lb_raw(b, greedy ? ".+)|)" : ".+?)|)");
+        if (nnew > 1)
+            lb_field(b, g, "labels.replaced", PT_STR);
+        else if (had_time)
+            lb_field(b, g, "labels.time", PT_STR);
+        else
+            lb_field(b, g, one.key, one.type);
+    }
+    lb_raw(b, " *");
+    return r;
+}
+
 /* One conversion at p ('%'); returns where parsing continues, NULL on error. */
 static const char *conversion(struct lctx *c, const char *p, const char *e)
 {
@@ -369,6 +472,8 @@ static const char *conversion(struct lctx *c, const char *p, const char *e)
         return lb_fail(b, "unsupported conversion word %%%.*s at column %d", (int)wn, ws,
                        col(c, p)),
                NULL;
+    if (kind == W_REPLACE)
+        return replace_word(c, p, q, e);
     /* logback wraps with (...), Log4j2 with the first {...} */
     if (kind == W_WRAP || kind == W_NOTEMPTY) {
         char open = q < e && *q == '(' ? '(' : q < e && *q == '{' ? '{' : 0;

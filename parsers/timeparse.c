@@ -179,7 +179,7 @@ static int finish(const struct tparts *t, const struct lf_tz *tz, int64_t *ms)
     return 0;
 }
 
-static const char *const DIRECTIVES = "YmdeHMSybBhaAjpITFfzZs%";
+static const char *const DIRECTIVES = "YmdeHMSybBhaAjpITFfzZsQ%";
 
 int tp_check_format(const char *fmt, char *err, size_t errsz)
 {
@@ -190,17 +190,37 @@ int tp_check_format(const char *fmt, char *err, size_t errsz)
         f++;
         if (!*f || !strchr(DIRECTIVES, *f)) {
             snprintf(err, errsz, "unsupported directive '%%%s' (supported: %%Y %%m %%d %%e %%H "
-                     "%%M %%S %%f %%y %%b %%B %%a %%A %%j %%p %%I %%T %%F %%z %%Z %%s %%%%)",
+                     "%%M %%S %%f %%y %%b %%B %%a %%A %%j %%p %%I %%T %%F %%z %%Z %%s %%Q %%%%)",
                      *f ? (char[]){*f, 0} : "");
             return -1;
         }
-        if (strchr("YyFjs", *f))
+        if (strchr("YyFjsQ", *f))
             has_date = 1;
     }
     if (!has_date) {
-        snprintf(err, errsz, "format '%s' has no year (%%Y, %%y, %%F) nor epoch (%%s)", fmt);
+        snprintf(err, errsz, "format '%s' has no year (%%Y, %%y, %%F) nor epoch (%%s, %%Q)", fmt);
         return -1;
     }
+    return 0;
+}
+
+/* An optional '-' and 1..maxd digits (%s, %Q): the bound keeps the product in int64. */
+static int epoch_digits(const char **pp, const char *e, int maxd, int *neg, int64_t *v)
+{
+    const char *p = *pp;
+    *neg = p < e && *p == '-';
+    if (*neg)
+        p++;
+    int64_t x = 0;
+    int nd = 0;
+    while (p < e && isdigit((unsigned char)*p) && nd < maxd) {
+        x = x * 10 + (*p++ - '0');
+        nd++;
+    }
+    if (!nd)
+        return -1;
+    *v = x;
+    *pp = p;
     return 0;
 }
 
@@ -364,16 +384,9 @@ int tp_parse(const char *fmt, const char *s, size_t n, const struct lf_tz *tz, i
             break;
         }
         case 's': {
-            int neg = p < e && *p == '-';
-            if (neg)
-                p++;
-            int64_t sec = 0;
-            int nd = 0;
-            while (p < e && isdigit((unsigned char)*p) && nd < 12) {
-                sec = sec * 10 + (*p++ - '0');
-                nd++;
-            }
-            if (!nd)
+            int neg;
+            int64_t sec;
+            if (epoch_digits(&p, e, 12, &neg, &sec))
                 return -1;
             int msec = 0;
             if (p + 1 < e && *p == '.' && isdigit((unsigned char)p[1])) {
@@ -383,6 +396,16 @@ int tp_parse(const char *fmt, const char *s, size_t n, const struct lf_tz *tz, i
             }
             t.has_epoch = 1;
             t.epoch_ms = (neg ? -1 : 1) * (sec * 1000 + msec);
+            break;
+        }
+        case 'Q': {
+            /* epoch milliseconds (Log4j2's %d{UNIX_MILLIS}); Ruby's strptime letter */
+            int neg;
+            int64_t msec;
+            if (epoch_digits(&p, e, 15, &neg, &msec))
+                return -1;
+            t.has_epoch = 1;
+            t.epoch_ms = neg ? -msec : msec;
             break;
         }
         case '%':

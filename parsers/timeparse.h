@@ -3,8 +3,9 @@
  * the tz database without touching the process TZ.
  *
  * Private to parsers/. Formats are strptime-like (%Y %m %d %e %H %M %S %y %b %B %a %A %j %p
- * %I %T %F %f %z %Z %s %%) with two additions: fractional seconds of 1..9 digits after %S
- * (".123" or ",123", also explicit %f) and %z accepting Z, +hh, +hhmm and +hh:mm. Dates are
+ * %I %T %F %f %z %Z %s %Q %%) with three additions: fractional seconds of 1..9 digits after
+ * %S (".123" or ",123", also explicit %f), %z accepting Z, +hh, +hhmm and +hh:mm, and %Q
+ * (Ruby's letter) for milliseconds since the epoch. Dates are
  * validated (Feb 30 fails, Feb 29 only in leap years). A time with no zone in the text is
  * local to the given struct lf_tz (NULL = UTC).
  *

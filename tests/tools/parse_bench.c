@@ -6,6 +6,8 @@
  *
  *   parse_bench [-n LINES] [-p PARSER] [-r ROUNDS] [-x]   PARSER: nginx_combined (default),
  *                                         spring_boot, json, raw; -x: lineproc only, no batch_add
+ *                                         (-b -p nginx_xff / nginx_json generate the lines of
+ *                                         bench/nginx_layouts.conf's layouts)
  *   parse_bench -f FILE [-p PARSER] ...   the lines of FILE instead of generated ones (the
  *                                         generator repeats a few paths and agents, which
  *                                         flatters branch prediction; bench/run.sh's input
@@ -82,6 +84,8 @@ static char *gen(const char *parser, long n, size_t *outlen)
         "Safari/537.36",
         "curl/8.4.0", "Go-http-client/1.1"};
     static const int status[] = {200, 200, 200, 304, 404, 502};
+    static const char *xffs[] = {"\"203.0.113.7\"", "\"-\"", "\"198.51.100.2, 10.0.0.1\"",
+                                 "\"10.1.2.3, 192.168.0.9, 203.0.113.200\""};
     size_t cap = (size_t)n * 320 + 1024, len = 0;
     char *d = malloc(cap);
     if (!d)
@@ -100,12 +104,23 @@ static char *gen(const char *parser, long n, size_t *outlen)
                          "\"INFO\",\"logger_name\":\"c.e.Orders\",\"thread_name\":\"http-%ld\","
                          "\"message\":\"order %ld placed\",\"mdc\":{\"user\":%ld}}\n",
                          sec / 60 % 60, sec % 60, i % 1000, i % 10, i, i % 977);
-        else
+        else if (!strcmp(parser, "nginx_json")) /* bench/nginx_layouts.conf's escape=json */
+            w = snprintf(d + len, cap - len,
+                         "{\"time_local\":\"26/Nov/2026:12:%02ld:%02ld +0900\",\"remote_addr\":"
+                         "\"10.%ld.%ld.%ld\",\"remote_user\":\"\",\"request\":\"GET %s HTTP/1.1\","
+                         "\"status\":\"%d\",\"body_bytes_sent\":\"%ld\",\"http_referer\":\"\","
+                         "\"http_user_agent\":\"%s\"}\n",
+                         sec / 60 % 60, sec % 60, i % 200, i / 7 % 250, i % 13, paths[i % 5],
+                         status[i % 6], 100 + i % 5000, uas[i % 3]);
+        else /* nginx_combined; nginx_xff adds nginx's "main" "$http_x_forwarded_for" */
             w = snprintf(d + len, cap - len,
                          "10.%ld.%ld.%ld - - [26/Nov/2026:12:%02ld:%02ld +0900] \"GET %s "
-                         "HTTP/1.1\" %d %ld \"-\" \"%s\"\n",
+                         "HTTP/1.1\" %d %ld \"-\" \"%s\"%s%s\n",
                          i % 200, i / 7 % 250, i % 13, sec / 60 % 60, sec % 60, paths[i % 5],
-                         status[i % 6], 100 + i % 5000, uas[i % 3]);
+                         status[i % 6], 100 + i % 5000, uas[i % 3],
+                         strcmp(parser, "nginx_xff") ? "" : " ",
+                         strcmp(parser, "nginx_xff") ? ""
+                         : xffs[i % 4]);
         if (w < 0 || (size_t)w >= cap - len)
             break;
         len += (size_t)w;

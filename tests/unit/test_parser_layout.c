@@ -137,6 +137,67 @@ static void log4j2_pattern_mdc_trace_ids_highlight_line(void **s)
     (void)s;
     check_case("log4j2-mdc");
 }
+static void logback_replace_around_msg_keeps_log_message(void **s)
+{
+    (void)s;
+    check_case("lambda-metrics");
+}
+static void log4j2_unix_millis_date_is_timestamp(void **s)
+{
+    (void)s;
+    check_case("swirlds-unix-millis"); /* 5 lines, 3 events: the trace joined */
+}
+static void log4j2_replace_one_field_keeps_it_several_become_labels(void **s)
+{
+    (void)s;
+    check_case("log4j2-replace");
+}
+
+/* The replaced text is matched permissively: what the substitution left (a blank, nothing,
+ * characters the inner conversion never prints) still matches, and an empty result is no
+ * field. */
+static void replace_matches_whatever_the_substitution_left(void **s)
+{
+    (void)s;
+    struct tp t;
+    assert_int_equal(tp_open(&t,
+                             "[parser p]\nlogback_pattern = %d{UNIX_MILLIS} "
+                             "%replace(%-5level){'O', '0'} [%replace(%thread){'\\s', ''}] "
+                             "%replace(%d{HH:mm}){':', 'h'} %msg%n%nopex\n"
+                             "[input in]\nparser = p\n",
+                             "in"),
+                     0);
+    tp_off = 0;
+    tp_feed(&t, "1765000000250 INF0  [http-nio-8080-exec-1] 10h05 x");
+    tp_feed(&t, "1765000000250 INFO [] 10h05 empty thread");
+    assert_int_equal(t.n, 2);
+    assert_false(tp_failed(&t, 0));
+    assert_string_equal(tp_str(&t, 0, "@timestamp"), "2025-12-06T05:46:40.250Z");
+    assert_string_equal(tp_str(&t, 0, "log.level"), "INF0");
+    assert_string_equal(tp_str(&t, 0, "process.thread.name"), "http-nio-8080-exec-1");
+    assert_string_equal(tp_str(&t, 0, "labels.time"), "10h05");
+    assert_string_equal(tp_str(&t, 0, "log.message"), "x");
+    assert_false(tp_failed(&t, 1));
+    assert_null(tp_path(t.rec[1].j, "process.thread.name"));
+    assert_string_equal(tp_str(&t, 1, "log.message"), "empty thread");
+    tp_close(&t);
+    /* nested, as masking patterns chain them (a regex with braces and a quoted brace) */
+    assert_int_equal(tp_open(&t,
+                             "[parser p]\nlogback_pattern = %d{yyyy-MM-dd HH:mm:ss} "
+                             "%replace(%replace(%msg){'\\d{3}-\\d{4}', '[PHONE]'}){'[{]', "
+                             "'('}%n\n[input in]\nparser = p\ntimezone = UTC\n",
+                             "in"),
+                     0);
+    tp_off = 0;
+    tp_feed(&t, "2026-12-06 10:00:00 call [PHONE] (x");
+    tp_flush(&t); /* multiline = java holds the record */
+    assert_int_equal(t.n, 1);
+    assert_false(tp_failed(&t, 0));
+    assert_string_equal(tp_str(&t, 0, "@timestamp"), "2026-12-06T10:00:00.000Z");
+    assert_string_equal(tp_str(&t, 0, "log.message"), "call [PHONE] (x");
+    tp_close(&t);
+}
+
 static void nginx_main_format_with_forwarded_for(void **s)
 {
     (void)s;
@@ -211,6 +272,10 @@ static void unsupported_words_are_errors_with_column(void **s)
         {"apache_log_format = %h %l %u %t \"%r\" %>s %b \"%C\"", "%C at column 26 needs a {name}"},
         {"logback_pattern = %d %clr(%level %msg", "unbalanced '(' at column 8"},
         {"logback_pattern = %d [\xe2%t] %msg", "not valid UTF-8 at column 5"},
+        {"logback_pattern = %d %replace(%msg) %n", "%replace at column 4 needs {regex, replacement}"},
+        {"log4j2_pattern = %d %replace{%msg}{\\s}%n", "%replace at column 4 needs {regex}{substitution}"},
+        {"logback_pattern = %d %replace{%msg}{a}{b}", "%replace at column 4 needs its pattern in (...)"},
+        {"logback_pattern = %d{UNIX_MICROS} %m", "unsupported date letter 'U'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         tp_expect_parser_error(cases[i].conf, cases[i].err);
@@ -288,6 +353,10 @@ int main(void)
         cmocka_unit_test(logback_time_only_truncated_level_and_xex),
         cmocka_unit_test(issue19_pattern_with_zone_in_date),
         cmocka_unit_test(log4j2_pattern_mdc_trace_ids_highlight_line),
+        cmocka_unit_test(logback_replace_around_msg_keeps_log_message),
+        cmocka_unit_test(log4j2_unix_millis_date_is_timestamp),
+        cmocka_unit_test(log4j2_replace_one_field_keeps_it_several_become_labels),
+        cmocka_unit_test(replace_matches_whatever_the_substitution_left),
         cmocka_unit_test(nginx_main_format_with_forwarded_for),
         cmocka_unit_test(nginx_forwarded_for_in_front_follows_filebeat),
         cmocka_unit_test(nginx_escape_json_layout_maps_to_ecs),

@@ -109,6 +109,11 @@ static void other_directives(void **s)
     assert_int_equal(P("%Y %j %T", "2026 366 03:00:00", NULL), -1);
     assert_int_equal(P("%s", "1795662000", NULL), T0);
     assert_int_equal(P("%s", "1795662000.25", NULL), T0 + 250);
+    /* %Q: epoch milliseconds (Log4j2's %d{UNIX_MILLIS}), whole digits only */
+    assert_int_equal(P("%Q", "1795662000250", NULL), T0 + 250);
+    assert_int_equal(P("%Q", "-1000", NULL), -1000);
+    assert_int_equal(P("%Q", "1795662000.250", NULL), -1);
+    assert_int_equal(P("%Q", "", NULL), -1);
     assert_int_equal(P("%F %T %Z", "2026-11-26 03:00:00 UTC", NULL), T0);
     assert_int_equal(P("%F %T", "2026-11-26 03:00:00 trailing", NULL), -1);
     assert_int_equal(P("%F %T", "  2026-11-26 03:00:00  ", NULL), T0);
@@ -116,8 +121,9 @@ static void other_directives(void **s)
     char err[256];
     assert_int_equal(tp_check_format("%Y-%m-%d %H:%M:%S%z", err, sizeof err), 0);
     assert_int_equal(tp_check_format("%H:%M:%S", err, sizeof err), -1);
-    assert_int_equal(tp_check_format("%Y %Q", err, sizeof err), -1);
-    assert_non_null(strstr(err, "%Q"));
+    assert_int_equal(tp_check_format("%Y %K", err, sizeof err), -1);
+    assert_non_null(strstr(err, "%K"));
+    assert_int_equal(tp_check_format("%Q", err, sizeof err), 0); /* an epoch is a date */
     assert_int_equal(tp_check_format("%Y %", err, sizeof err), -1);
 }
 
