@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/config.h"
 #include "agent/base/event.h"
 #include "agent/registry.h"
@@ -239,7 +240,5 @@ void agent_stop_outputs(struct agent *a, int sfd, int64_t deadline_ms, atomic_in
 /* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
 void lf_status_register(struct agent *a);
 
-int64_t mono_ms(void);
-int64_t wall_ms(void);
 
 #endif

@@ -12,6 +12,7 @@
  * sequence): everything printed from the status or the registry goes through term_put(),
  * which shows control characters and invalid UTF-8 as \xHH.
  */
+#include "agent/base/clock.h"
 #include "agent/http.h"
 
 #include <arpa/inet.h>
@@ -22,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include "agent/base/config.h"
 
@@ -111,13 +111,6 @@ static int path_width(const json_t *files)
             w = l;
     }
     return w > 60 ? 60 : w;
-}
-
-static long long wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static void print_status(FILE *out, const json_t *st)

@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/log.h"
 #include "agent/status.h"
 
@@ -187,13 +187,6 @@ static int addr_is_loopback(const struct sockaddr_storage *ss)
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static struct MHD_Daemon *http_daemon;
 
 #define HTTP_IDLE_S 2
@@ -291,7 +284,7 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
     } else if (strcmp(url, "/healthz") == 0) {
         char reason[1024];
         st = lf_status_json();
-        code = (unsigned)lf_health_eval(st, now_ms(), LF_HEALTH_RETRY_BUDGET_MS, reason,
+        code = (unsigned)lf_health_eval(st, wall_ms(), LF_HEALTH_RETRY_BUDGET_MS, reason,
                                         sizeof reason);
         rc = buf_printf(&b, "%s\n", reason);
     } else if (strcmp(url, "/status") == 0) {
@@ -307,7 +300,7 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
         }
     } else if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0) {
         st = lf_status_json();
-        rc = lf_status_page_html(&b, st, now_ms());
+        rc = lf_status_page_html(&b, st, wall_ms());
         ctype = "text/html; charset=utf-8";
     } else {
         known = 0;

@@ -3,6 +3,7 @@
  * jansson is fine here: at most one write a second, off the hot path.
  */
 #include "agent/registry.h"
+#include "agent/base/clock.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
 
@@ -13,16 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static int mkdir_p(const char *dir)
 {

@@ -9,13 +9,13 @@
  * "(other)" series, so totals stay right.
  */
 #include "agent/status.h"
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define SERIES_MAX 48
 #define MINUTES 60
@@ -30,9 +30,7 @@ static struct series {
 
 static int64_t minute_now(void)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec / 60;
+    return wall_ms() / 60000;
 }
 
 /* Empties the buckets of the minutes between the series' last one and now. */

@@ -14,6 +14,7 @@
  * for document ids.
  */
 #include "agent/agent.h"
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
@@ -32,20 +33,6 @@
 
 static char *rbuf;
 static size_t rbuf_cap;
-
-int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {

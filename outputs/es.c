@@ -318,7 +318,7 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
         len = s->gz.len;
         hdr = o->http.hdr_bulk_gz;
     }
-    s->host = es_http_pick(&o->http, es_now_ms());
+    s->host = es_http_pick(&o->http, mono_ms());
     s->cerr[0] = '\0';
     es_http_prepare(&o->http, s->e, o->http.hosts[s->host].bulk_url, "POST", body, len, hdr,
                     &s->resp);
@@ -342,7 +342,7 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
 /* Starts queued requests that are due while a slot is free. */
 static void start_due(struct es_out *o)
 {
-    int64_t now = es_now_ms();
+    int64_t now = mono_ms();
     while (o->qhead && o->qhead->due_ms <= now && o->inflight < o->nslots) {
         struct es_slot *s = NULL;
         for (int i = 0; i < o->nslots; i++)
@@ -406,7 +406,7 @@ static void whole_retry(struct es_out *o, struct es_req *r, const char *host, co
     r->attempt++;
     r->resend = 1;
     long d = backoff_ms(o, r->attempt);
-    r->due_ms = es_now_ms() + d;
+    r->due_ms = mono_ms() + d;
     set_error(o, "%s: %s", host, why);
     set_state(o, OUT_RETRYING);
     if (o->retrying++ == 0)
@@ -443,7 +443,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
         if (r->n > 1 && s->refused == refused_large) {
             /* a smaller request has a smaller answer: halves, after the usual backoff */
             int a = r->attempt + 1;
-            int64_t due = es_now_ms() + backoff_ms(o, a);
+            int64_t due = mono_ms() + backoff_ms(o, a);
             uint32_t h = r->n / 2;
             set_error(o, "%s: %s", host->shown, s->refused);
             set_state(o, OUT_RETRYING);
@@ -457,7 +457,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
     }
     o->refusing = 0;
     if (cc != CURLE_OK) {
-        es_http_host_failed(&o->http, s->host, es_now_ms());
+        es_http_host_failed(&o->http, s->host, mono_ms());
         snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));
         whole_retry(o, r, host->shown, why);
         return;
@@ -505,7 +505,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
                    res[first_retry].type, a);
             set_error(o, "%u documents: %d %s", nretry, res[first_retry].status,
                       res[first_retry].type);
-            requeue(o, retry, nretry, a, es_now_ms() + backoff_ms(o, a));
+            requeue(o, retry, nretry, a, mono_ms() + backoff_ms(o, a));
         } else if (o->item_retrying) {
             o->item_retrying = 0;
         }
@@ -593,7 +593,7 @@ static void pump(struct es_out *o, long wait_ms)
             break;
         long w = wait_ms;
         if (o->qhead && o->inflight < o->nslots) {
-            int64_t until = o->qhead->due_ms - es_now_ms();
+            int64_t until = o->qhead->due_ms - mono_ms();
             if (until < w)
                 w = until < 0 ? 0 : (long)until;
         }
@@ -705,7 +705,7 @@ static void es_send(void *st, struct event_batch *b)
             o->cappend = nc;
         }
         if (o->npend == 0)
-            o->pend_since = es_now_ms();
+            o->pend_since = mono_ms();
         o->pend[o->npend++] = (struct es_doc){bt, i};
         o->pend_bytes += ev->json_len + 96;
         if (o->npend >= (uint32_t)o->conf->bulk_max_events ||
@@ -733,7 +733,7 @@ static void es_send(void *st, struct event_batch *b)
 static long es_tick(void *st)
 {
     struct es_out *o = st;
-    int64_t now = es_now_ms();
+    int64_t now = mono_ms();
     /* The pipeline is idle (tick runs only when no batch waits). A partial request goes when
      * its oldest document waited flush_interval, or at once when no request is outstanding:
      * under load requests fill up while others are in flight, and a trickle is not held
@@ -742,7 +742,7 @@ static long es_tick(void *st)
                      (o->inflight == 0 && o->nq == 0)))
         cut_pending(o);
     pump(o, o->inflight > 0 ? 10 : 0);
-    now = es_now_ms();
+    now = mono_ms();
     long w = -1;
     if (o->npend) {
         long d = (long)(o->pend_since + o->conf->flush_interval_ms - now);
@@ -768,9 +768,9 @@ static int es_flush(void *st, long timeout_ms)
 {
     struct es_out *o = st;
     cut_pending(o);
-    int64_t deadline = es_now_ms() + timeout_ms;
+    int64_t deadline = mono_ms() + timeout_ms;
     while (o->unacked > 0) {
-        int64_t left = deadline - es_now_ms();
+        int64_t left = deadline - mono_ms();
         if (left <= 0 || giving_up(o))
             break;
         pump(o, left < 100 ? (long)left : 100);

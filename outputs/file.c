@@ -18,6 +18,7 @@
  * A named pipe can be neither truncated nor read back: there, records are written whole, at
  * most PIPE_BUF bytes per write (atomic), so none is left cut in the pipe.
  */
+#include "agent/base/clock.h"
 #include "outputs/output.h"
 #include "agent/base/log.h"
 
@@ -141,13 +142,6 @@ static void *file_init(const void *vconf, const struct output_env *env, char *er
     return fo;
 }
 
-static long long wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -214,7 +208,7 @@ static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
                  fo->conf->path, strerror(e));
         if (METRIC_GET(fo->env->m->state) != OUT_RETRYING) {
             METRIC_SET(fo->env->m->state, OUT_RETRYING);
-            METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
+            METRIC_SET(fo->env->m->state_since_ms, wall_ms());
         }
         for (long slept = 0; slept < backoff; slept += 100) {
             if (fo->env->giving_up && atomic_load(fo->env->giving_up))
@@ -230,7 +224,7 @@ static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
     if (logged) {
         LF_LOG(LF_INFO, "out.file", "[%s] writing to %s again", fo->env->name, fo->conf->path);
         METRIC_SET(fo->env->m->state, OUT_OK);
-        METRIC_SET(fo->env->m->state_since_ms, wall_now_ms());
+        METRIC_SET(fo->env->m->state_since_ms, wall_ms());
     }
     return 0;
 }

@@ -31,6 +31,7 @@
  *   - anything else (a user-set message.timeout.ms expiring, unexpected codes): produced
  *     again by us, counted in events_retried - never dropped.
  */
+#include "agent/base/clock.h"
 #include "outputs/kafka_int.h"
 
 #include "agent/base/log.h"
@@ -40,20 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t kafka_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void kafka_set_state(struct kafka_out *ko, int st, const char *fmt, ...)
 {
@@ -121,7 +108,7 @@ int kafka_dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
             LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; the event is kept and retried (its file's "
                    "offset does not advance)", ko->env->name, err);
         kafka_set_state(ko, OUT_RETRYING, "%s", err);
-        ko->retry_dead_at = kafka_now_ms() + 1000;
+        ko->retry_dead_at = mono_ms() + 1000;
         kafka_km_requeue(km);
         return -1;
     }
@@ -318,7 +305,7 @@ static void rebuild(struct kafka_out *ko)
     if (create_producer(ko, err, sizeof err) != 0) {
         LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; trying again in 1 s", ko->env->name, err);
         kafka_set_state(ko, OUT_RETRYING, "%s", err);
-        ko->rebuild_at = kafka_now_ms() + 1000;
+        ko->rebuild_at = mono_ms() + 1000;
         return;
     }
     ko->rebuild_at = 0;
@@ -338,7 +325,7 @@ static void rebuild(struct kafka_out *ko)
 
 void kafka_maybe_rebuild(struct kafka_out *ko)
 {
-    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || kafka_now_ms() >= ko->rebuild_at))
+    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || mono_ms() >= ko->rebuild_at))
         rebuild(ko);
 }
 
@@ -441,9 +428,9 @@ static long kafka_tick(void *st)
 static int kafka_flush(void *st, long timeout_ms)
 {
     struct kafka_out *ko = st;
-    int64_t deadline = kafka_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (ko->head) {
-        int64_t left = deadline - kafka_now_ms();
+        int64_t left = deadline - mono_ms();
         if (left <= 0 || (ko->env->giving_up && atomic_load(ko->env->giving_up)))
             break;
         kafka_pump(ko);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/log_once.h"
 #include "outputs/output.h"
 
@@ -201,7 +202,6 @@ static inline size_t kmsg_payload_len(const struct event *ev)
     return ev->json_len > 0 ? ev->json_len - 1 : 0;
 }
 
-int64_t kafka_now_ms(void);
 void kafka_set_state(struct kafka_out *ko, int st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Marks km delivered (or dead-lettered). Returns 1 if that acked and freed its batch. */

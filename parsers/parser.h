@@ -102,10 +102,6 @@ void access_keys_intern(void);
 void spring_keys_intern(void);
 void jsonlog_keys_intern(void);
 
-/* The clock of multiline deadlines: CLOCK_MONOTONIC in ms, whatever clock the caller's
- * now_ms is in (lineproc_deadline() is compared with the core's monotonic clock). Tests
- * replace it to drive timeouts without sleeping. */
-extern int64_t (*lineproc_clock)(void);
 
 /* Cumulative parse failures (all inputs); read by parsers_get_failures(). */
 void parser_count_failure(void);

@@ -9,6 +9,7 @@
  * never touches the core's output instances.
  */
 #include "agent/http.h"
+#include "agent/base/clock.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
 #include "agent/status.h"
@@ -447,9 +448,7 @@ void out_metrics_set_state(struct out_metrics *m, int state, const char *fmt, ..
         va_end(ap);
     }
     if (METRIC_GET(m->state) != state) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
         METRIC_SET(m->state, state);
-        METRIC_SET(m->state_since_ms, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        METRIC_SET(m->state_since_ms, wall_ms());
     }
 }
