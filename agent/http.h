@@ -80,12 +80,6 @@ int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms);
 /* Appends s HTML-escaped (& < > " ' and control characters); invalid UTF-8 becomes U+FFFD. */
 int lf_html_escape(struct buf *b, const char *s);
 
-/* A JSON string of s even when s is not valid UTF-8 (file names are any bytes): invalid bytes
- * become U+FFFD. Use it for every string lf_status_json() takes from outside (paths, error
- * texts), so no file or output silently drops out of the status. NULL only on out of
- * memory. (status_page.c) */
-json_t *lf_json_string_lossy(const char *s);
-
 /* `logferry status -c FILE [--json]` (cmd_status.c). Exit status: 0 when the agent
  * answered, 3 when it did not (the registry was shown instead), 2 on a usage error or an
  * unreadable file; other problems in agent.conf are noted and ignored. */

@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/http.h"
 #include "agent/status.h"
+#include "agent/base/json.h"
 
 #include <pthread.h>
 #include <stdio.h>

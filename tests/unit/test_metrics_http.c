@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/base/json.h"
 #include "agent/http.h"
 #include "agent/base/metrics.h"
 #include "agent/status.h"
