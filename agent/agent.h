@@ -237,8 +237,10 @@ void agent_save_registry(struct agent *a);
  * sfd (a second one ends the wait); sets *giving_up when the deadline passes. */
 void agent_stop_outputs(struct agent *a, int sfd, int64_t deadline_ms, atomic_int *giving_up);
 
-/* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
+/* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running) and hands
+ * it to the ground floor's metrics as their status provider. Main thread. */
 void lf_status_register(struct agent *a);
+
 
 
 #endif

@@ -13,6 +13,8 @@
  * which shows control characters and invalid UTF-8 as \xHH.
  */
 #include "agent/base/clock.h"
+#include "agent/health.h"
+#include "agent/cmd.h"
 #include "agent/http.h"
 
 #include <arpa/inet.h>

@@ -10,6 +10,7 @@
  *   logferry status -c FILE         the running agent's files, lag and outputs
  */
 #include "agent/agent.h"
+#include "agent/cmd.h"
 #include "agent/base/log.h"
 
 #include <errno.h>
@@ -18,11 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_parse(struct agent *a, const char *input, const char *path);
-int cmd_parse_explain(struct agent *a, const char *input);
-int cmd_status(int argc, char **argv);
-int cmd_migrate(int argc, char **argv);
 
 static void usage(FILE *f)
 {

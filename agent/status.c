@@ -22,6 +22,7 @@ void lf_status_register(struct agent *a)
     pthread_mutex_lock(&reg_mu);
     running = a;
     pthread_mutex_unlock(&reg_mu);
+    lf_metrics_set_status_provider(a ? lf_status_json : NULL);
 }
 
 static const char *state_name(int s)

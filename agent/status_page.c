@@ -8,13 +8,14 @@
  * reach all of them) goes through lf_html_escape(); numbers are formatted here.
  * Pure functions; called on the HTTP thread.
  */
-#include "agent/http.h"
+#include "agent/status_page.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent/base/json.h"
+#include "agent/health.h"
 
 /* The page lists at most this many files (the rest are counted). */
 #define PAGE_MAX_FILES 200

@@ -13,7 +13,7 @@
 #include "outputs/slack.h"
 #include "agent/base/json.h"
 #include "agent/base/log.h"
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>

@@ -20,7 +20,7 @@
 #include "agent/base/clock.h"
 #include "outputs/slack.h"
 #include "agent/base/log.h"
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 
 #include <curl/curl.h>
 #include <errno.h>

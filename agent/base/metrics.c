@@ -5,15 +5,14 @@
  * Threads: every thread bumps lf_metrics with relaxed atomics; the HTTP thread renders
  * /metrics (reads only); the core's timer thread calls lf_metrics_log_summary(), which alone
  * owns the previous snapshot kept here in static storage. Per-output and per-file numbers
- * are not global counters: they come from the status object (lf_status_json()), so this file
- * never touches the core's output instances.
+ * are not global counters: they come from the status object (the daemon's lf_status_json(),
+ * registered with lf_metrics_set_status_provider()), so this file never touches the core's
+ * output instances.
  */
-#include "agent/http.h"
 #include "agent/base/clock.h"
 #include "agent/base/json.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
-#include "agent/status.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -24,6 +23,13 @@
 #include <time.h>
 
 struct agent_metrics lf_metrics;
+
+static _Atomic(json_t *(*)(void)) status_provider;
+
+void lf_metrics_set_status_provider(json_t *(*provider)(void))
+{
+    atomic_store(&status_provider, provider);
+}
 
 /* Series per file are capped so a directory of 100,000 rotated files cannot blow up a
  * scrape; the per-input lag sums still cover every file. */
@@ -412,7 +418,8 @@ void lf_metrics_log_summary(long period_ms)
         if (d != 0)
             json_object_set_new(obj, global_metrics[i].summary_name, json_integer(d));
     }
-    json_t *status = lf_status_json();
+    json_t *(*provider)(void) = atomic_load(&status_provider);
+    json_t *status = provider ? provider() : NULL;
     summary_outputs(obj, json_object_get(status, "outputs"));
     long long lag = 0, v;
     const json_t *files = json_object_get(status, "files");

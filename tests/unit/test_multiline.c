@@ -2,6 +2,8 @@
  * test_multiline.c - joining lines into records: Java stack traces, Filebeat's
  * pattern/negate/match semantics, the timeout through lineproc_deadline(), the caps
  * (max_lines, max_bytes) and the byte ranges that the registry commits.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,6 +3,8 @@
  * librdkafka's mock cluster in this process, with a fake core whose ack() counts per batch.
  * A consumer reads every partition back from the beginning to check what arrived.
  * Single-threaded apart from librdkafka's own threads.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -4,6 +4,8 @@
  * a child process. Proves: first alerts are posted and batches acked at once, counts add up
  * exactly through a flood, overflow and failures, Retry-After and the pace are kept, 4xx
  * answers are logged without the secret, stderr mode, and the config table's checks.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

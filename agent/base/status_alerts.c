@@ -1,8 +1,8 @@
 /*
- * status_alerts.c - the ring of recent alert texts shown on the status page (status.h).
+ * status_alerts.c - the ring of recent alert texts shown on the status page (status_feed.h).
  * Written by the Slack output's thread, read by the HTTP thread; one mutex.
  */
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 
 #include <pthread.h>
 #include <stdlib.h>

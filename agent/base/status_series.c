@@ -1,5 +1,5 @@
 /*
- * status_series.c - the last hour, per minute, for the status page's charts (status.h):
+ * status_series.c - the last hour, per minute, for the status page's charts (status_feed.h):
  * events per input, 5xx per alert group, alerts sent. Fed by the Slack/webhook output (the
  * alerting output sees every batch of every input); read by the HTTP thread through
  * lf_status_series(). One mutex; a few additions per batch.
@@ -8,7 +8,7 @@
  * is free for a new name; when all are in use, a new name of a kind is counted in that kind's
  * "(other)" series, so totals stay right.
  */
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 #include "agent/base/clock.h"
 #include "agent/base/json.h"
 
