@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/base/calendar.h"
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 
@@ -311,22 +313,6 @@ int json_write_double(struct buf *b, double v)
     return buf_add(b, tmp, (size_t)n);
 }
 
-/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days):
- * integer arithmetic only, so the per-event path never enters gmtime_r (which takes the
- * time-zone lock in __tz_convert) nor a printf (issue 18). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;                                       /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static void put2(char *p, int v)
 {
     p[0] = (char)('0' + v / 10);
@@ -362,7 +348,7 @@ int json_format_ts(int64_t ms, char out[32])
         }
         if (days != cached_day) {
             int y, m, d;
-            civil_from_days(days, &y, &m, &d);
+            cal_civil_from_days(days, &y, &m, &d);
             put2(hms, y / 100);
             put2(hms + 2, y % 100);
             hms[4] = '-';
