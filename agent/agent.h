@@ -206,6 +206,12 @@ int agent_add_dir(struct agent *a, const char *dir);
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
 int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);
+/* Frees every tracked file and the read buffer (at unconfigure; tests). */
+void tail_free_all(struct agent *a);
+/* 1 when path matches one of the input's globs and none of its excludes (agent_conf.c). */
+int input_matches(const struct input *in, const char *path);
+/* Collects the directories every input's globs need watched (agent_conf.c). */
+void agent_collect_dirs(struct agent *a);
 
 /* Discovery (scan.c), tail thread only. scan_rescan() globs every input, follows files
  * rotated unseen, and drains every registry entry whose file still holds unread bytes (at

@@ -211,7 +211,8 @@ int pipeline_collect(struct agent *a)
             a->q_batches--;
             batch_free(b);
             n++;
-            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+            if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+                reg_note_failure(a->reg, tf->path);
         }
     }
     METRIC_SET(lf_metrics.queue_events, a->q_events);

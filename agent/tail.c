@@ -154,8 +154,6 @@ static int at_cap(struct agent *a, const char *path)
     return 1;
 }
 
-int tail_check_rewritten(struct agent *a, struct tail_file *tf);
-
 struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
                             int initial_scan)
 {
@@ -286,8 +284,9 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     tf->next = a->files;
     a->files = tf;
     pthread_mutex_unlock(&a->status_mu);
-    reg_set(a->reg, tf->path, &tf->id, tf->committed);
-    reg_set_input(a->reg, tf->id.dev, tf->id.ino, in->name);
+    if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0 ||
+        reg_set_input(a->reg, tf->id.dev, tf->id.ino, in->name) != 0)
+        reg_note_failure(a->reg, tf->path);
     if (capped) {
         LF_LOG(LF_DEBUG, "tail", "[%s] %s waits for a descriptor (max_open_files); it will be "
                "read %s at offset %llu", in->name, path, how, (unsigned long long)start);
@@ -314,13 +313,19 @@ void tail_dispatch(struct agent *a, struct tail_file *tf)
     pipeline_dispatch(a, tf, b);
 }
 
-static struct agent *cur_agent; /* the agent the record callback works for (tail thread) */
+/* What on_record() works for: lineproc's callback context, on the caller's stack for one
+ * lineproc_feed()/lineproc_flush() call (tail thread). */
+struct rec_ctx {
+    struct agent *a;
+    struct tail_file *tf;
+};
 
 static int on_record(void *ctx, struct event_builder *eb, const char *rec, size_t len,
                      uint64_t offset, uint64_t end)
 {
-    struct tail_file *tf = ctx;
-    struct agent *a = cur_agent;
+    const struct rec_ctx *rc = ctx;
+    struct tail_file *tf = rc->tf;
+    struct agent *a = rc->a;
     if (!tf->cur) {
         tf->cur = batch_new(tf->src, a->host_name, (uint32_t)a->ac.batch_max_events);
         if (!tf->cur)
@@ -360,9 +365,9 @@ static int feed(struct agent *a, struct tail_file *tf, const char *line, size_t 
     METRIC_ADD(lf_metrics.lines_read, 1);
     if (flags & LINE_TRUNCATED)
         METRIC_ADD(lf_metrics.truncated, 1);
-    cur_agent = a;
+    struct rec_ctx rc = {a, tf};
     return lineproc_feed(tf->in->lp, tf->lps, &a->eb, line, len, off, end, flags, a->now_ms,
-                         on_record, tf);
+                         on_record, &rc);
 }
 
 static int carry_set(struct tail_file *tf, const char *p, size_t n)
@@ -392,8 +397,8 @@ static void reset_to_start(struct agent *a, struct tail_file *tf, const char *wh
 {
     LF_LOG(LF_INFO, "tail", "%s %s: reading it again from the start", tf->path, why);
     METRIC_ADD(lf_metrics.rotations, 1);
-    cur_agent = a;
-    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, tf);
+    struct rec_ctx rc = {a, tf};
+    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, &rc);
     tail_dispatch(a, tf);
     for (struct event_batch *b = tf->fifo_head; b; b = b->next)
         b->owner = NULL;
@@ -404,7 +409,8 @@ static void reset_to_start(struct agent *a, struct tail_file *tf, const char *wh
     uint32_t got = 0;
     tail_fingerprint(tf->fd, FP_MAX, &tf->id.fp, &got);
     tf->id.fp_len = got;
-    reg_set(a->reg, tf->path, &tf->id, 0);
+    if (reg_set(a->reg, tf->path, &tf->id, 0) != 0)
+        reg_note_failure(a->reg, tf->path);
 }
 
 /* A short fingerprint (the file had less than FP_MAX bytes when it was taken) grows with the
@@ -526,7 +532,6 @@ int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
 
 void tail_flush_pending(struct agent *a, struct tail_file *tf, int at_close)
 {
-    cur_agent = a;
     a->now_ms = wall_ms();
     if (at_close && (tf->carry_len || tf->skipping)) {
         /* The file will not grow any more (deleted or rotated away and drained): its last
@@ -536,7 +541,8 @@ void tail_flush_pending(struct agent *a, struct tail_file *tf, int at_close)
         tf->carry_len = 0;
         tf->skipping = 0;
     }
-    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, tf);
+    struct rec_ctx rc = {a, tf};
+    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, &rc);
     tail_dispatch(a, tf);
 }
 
@@ -574,8 +580,8 @@ void tail_reap(struct agent *a)
         }
         if (tf->state == TF_DELETED)
             reg_remove(a->reg, tf->id.dev, tf->id.ino);
-        else
-            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+        else if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+            reg_note_failure(a->reg, tf->path);
         pthread_mutex_lock(&a->status_mu);
         *pp = tf->next;
         pthread_mutex_unlock(&a->status_mu);
@@ -595,11 +601,11 @@ void tail_sync_registry(struct agent *a)
         if (tf->fd >= 0 && tf->id.fp_len < FP_MAX && tf->size > (int64_t)tf->id.fp_len)
             fp_refresh(a, tf, (uint64_t)tf->size);
         if (tf->state != TF_DELETED)
-            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+            if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+                reg_note_failure(a->reg, tf->path);
     }
 }
 
-void tail_free_all(struct agent *a);
 void tail_free_all(struct agent *a)
 {
     while (a->files) {
@@ -632,7 +638,6 @@ void tail_free_all(struct agent *a)
 
 /* copytruncate safety net (rescan): the file's first bytes changed although its size did not
  * shrink below our offset (truncated and rewritten past it between two looks). */
-int tail_check_rewritten(struct agent *a, struct tail_file *tf);
 int tail_check_rewritten(struct agent *a, struct tail_file *tf)
 {
     if (tf->fd < 0 || tf->id.fp_len == 0)

@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/base/must_check.h"
+
 struct lf_tz;
 
 /* Loads a zone by name: "Asia/Seoul", "UTC", or a fixed offset "+09:00". NULL with a
  * sentence in err when unknown or unreadable. */
-struct lf_tz *lf_tz_load(const char *name, char *err, size_t errsz);
+LF_MUST_CHECK struct lf_tz *lf_tz_load(const char *name, char *err, size_t errsz);
 /* The host's zone: $TZ if set, else /etc/localtime, else UTC. Never NULL unless out of
  * memory. */
 struct lf_tz *lf_tz_local(void);

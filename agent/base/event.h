@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/must_check.h"
 
 #define FKEY_MAX_COMPONENTS 16
 
@@ -184,7 +185,7 @@ struct event_batch {
 };
 
 /* Creates an empty batch able to hold `cap` events. */
-struct event_batch *batch_new(const struct event_source *src, const char *host_name,
+LF_MUST_CHECK struct event_batch *batch_new(const struct event_source *src, const char *host_name,
                               uint32_t cap);
 void batch_free(struct event_batch *b);
 

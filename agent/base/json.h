@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/must_check.h"
 
 /* Appends "..." (quoted, escaped, repaired). Returns 0, or -1 when the buffer's cap is hit. */
 int json_write_string(struct buf *b, const char *s, size_t n);
@@ -82,7 +83,7 @@ size_t utf8_valid_prefix(const char *s, size_t n);
 /* A JSON string of s even when s is not valid UTF-8 (file names are any bytes): invalid bytes
  * become U+FFFD. Use it for every string the status takes from outside (paths, error texts),
  * so no file or output silently drops out of it. NULL only on out of memory. */
-json_t *lf_json_string_lossy(const char *s);
+LF_MUST_CHECK json_t *lf_json_string_lossy(const char *s);
 /* The string member `key` of o, or "" when o is not an object or the member not a string. */
 const char *lf_json_str(const json_t *o, const char *key);
 /* The number member `key` of o (an integer, or a real cut toward zero), or dflt. */

@@ -14,15 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/base/must_check.h"
+
 /* Recent alert texts for the status page. Keeps the last 20; `text` is copied. */
 void lf_status_note_alert(const char *text);
 /* [{"time", "text"}] oldest first; a new reference (caller json_decref()s). */
-json_t *lf_status_alerts(void);
+LF_MUST_CHECK json_t *lf_status_alerts(void);
 
 /* The last hour per minute for the page's charts: kind "events" (name: an input), "5xx" (an
  * alert group), "alerts" (an output). name is copied (cut to 127 bytes, invalid UTF-8 as
  * '?'). lf_status_series(): [{"kind", "name", "per_minute": [60 counts, oldest first]}]. */
 void lf_status_series_add(const char *kind, const char *name, size_t namelen, uint64_t n);
-json_t *lf_status_series(void);
+LF_MUST_CHECK json_t *lf_status_series(void);
 
 #endif

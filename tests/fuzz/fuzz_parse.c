@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "agent/base/clock.h"
 #include "agent/base/config.h"
 #include "agent/base/event.h"

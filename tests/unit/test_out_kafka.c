@@ -23,7 +23,6 @@
 #include "agent/base/log.h"
 #include "outputs/kafka_int.h"
 
-extern const struct output_desc out_kafka_desc;
 
 /* ---- fixtures ---- */
 

@@ -28,7 +28,6 @@
 #include "agent/base/log.h"
 #include "outputs/slack.h"
 
-extern const struct output_desc out_slack_desc;
 
 static const struct fkey *K_STATUS, *K_PATH, *K_METHOD, *K_IP, *K_UA;
 static struct event_source src = {.input = "nginx", .path = "/var/log/nginx/access.log"};
