@@ -157,8 +157,8 @@ struct agent {
 };
 
 /* Configuration (agent_conf.c). Loads and validates `path` into a; every problem goes to
- * errs as FILE:LINE. With `for_run` it also creates output instances' confs ready for
- * init. Returns the number of errors. */
+ * errs as FILE:LINE; output instances get their confs ready for init. Returns the number of
+ * errors. */
 int agent_configure(struct agent *a, const char *path, struct conf_errs *errs);
 void agent_unconfigure(struct agent *a);
 /* One screen summary of a configured agent (for `check`). */

@@ -270,7 +270,6 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     src->input = in->name;
     src->path = p2;
     src->id = tf->id;
-    atomic_init(&src->refs, 1);
     tf->src = src;
     tf->lps = lineproc_state_new(in->lp, path);
     event_base_init(&tf->base, a->host_name, p2, in->static_fields, in->nstatic);
