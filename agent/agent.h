@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/config.h"
 #include "agent/base/event.h"
 #include "agent/registry.h"
@@ -174,8 +175,8 @@ struct agent {
 };
 
 /* Configuration (agent_conf.c). Loads and validates `path` into a; every problem goes to
- * errs as FILE:LINE. With `for_run` it also creates output instances' confs ready for
- * init. Returns the number of errors. */
+ * errs as FILE:LINE; output instances get their confs ready for init. Returns the number of
+ * errors. */
 int agent_configure(struct agent *a, const char *path, struct conf_errs *errs);
 void agent_unconfigure(struct agent *a);
 /* One screen summary of a configured agent (for `check`). */
@@ -261,6 +262,12 @@ int agent_add_dir(struct agent *a, const char *dir);
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino);
 int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);
+/* Frees every tracked file and the read buffer (at unconfigure; tests). */
+void tail_free_all(struct agent *a);
+/* 1 when path matches one of the input's globs and none of its excludes (agent_conf.c). */
+int input_matches(const struct input *in, const char *path);
+/* Collects the directories every input's globs need watched (agent_conf.c). */
+void agent_collect_dirs(struct agent *a);
 
 /* Discovery (scan.c), tail thread only. scan_rescan() globs every input, follows files
  * rotated unseen, and drains every registry entry whose file still holds unread bytes (at
@@ -292,10 +299,10 @@ void agent_save_registry(struct agent *a);
  * sfd (a second one ends the wait); sets *giving_up when the deadline passes. */
 void agent_stop_outputs(struct agent *a, int sfd, int64_t deadline_ms, atomic_int *giving_up);
 
-/* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running). */
+/* Status (status.c): makes lf_status_json() describe `a` (NULL: nothing running) and hands
+ * it to the ground floor's metrics as their status provider. Main thread. */
 void lf_status_register(struct agent *a);
 
-int64_t mono_ms(void);
-int64_t wall_ms(void);
+
 
 #endif

@@ -139,7 +139,6 @@ static void glob_dirs(struct agent *a, const char *pattern)
     }
 }
 
-void agent_collect_dirs(struct agent *a);
 void agent_collect_dirs(struct agent *a)
 {
     for (int i = 0; i < a->ninputs; i++)
@@ -462,7 +461,6 @@ void agent_unconfigure(struct agent *a)
     a->nouts = a->ninputs = a->ndirs = 0;
 }
 
-int input_matches(const struct input *in, const char *path);
 int input_matches(const struct input *in, const char *path)
 {
     int hit = 0;

@@ -8,6 +8,7 @@
  * (unreadable or invalid YAML, conflicting options), 2 usage. Single-threaded; runs instead
  * of the agent.
  */
+#include "agent/cmd.h"
 #include "agent/migrate.h"
 
 #include <getopt.h>

@@ -10,6 +10,7 @@
  * format and zone, so a user can see what logferry understood.
  */
 #include "agent/agent.h"
+#include "agent/cmd.h"
 #include "agent/base/json.h"
 #include "parsers/layout.h"
 

@@ -12,6 +12,9 @@
  * sequence): everything printed from the status or the registry goes through term_put(),
  * which shows control characters and invalid UTF-8 as \xHH.
  */
+#include "agent/base/clock.h"
+#include "agent/health.h"
+#include "agent/cmd.h"
 #include "agent/http.h"
 
 #include <arpa/inet.h>
@@ -22,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include "agent/base/config.h"
+#include "agent/base/json.h"
 
 #define STATUS_MAX_BODY (32u << 20)
 #define STATUS_DEFAULT_CONF "/etc/logferry/agent.conf"
@@ -35,20 +38,18 @@
 static int term_render(struct buf *b, const char *s)
 {
     int cols = 0;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        int n = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4, ok = 1;
-        if (*p < 0x20 || *p == 0x7F || (*p >= 0x80 && *p < 0xC2) || *p > 0xF4)
-            ok = 0;
-        for (int i = 1; ok && i < n; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                ok = 0;
-        if (!ok) {
-            buf_printf(b, "\\x%02X", *p);
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t len = strlen((const char *)p), i = 0;
+    while (i < len) {
+        size_t n = p[i] < 0x20 || p[i] == 0x7F ? 0 : json_utf8_seq(p + i, len - i);
+        if (n == 0) {
+            buf_printf(b, "\\x%02X", p[i]);
             cols += 4;
+            i++;
             continue;
         }
-        buf_add(b, p, (size_t)n);
-        p += n - 1;
+        buf_add(b, p + i, n);
+        i += n;
         cols++;
     }
     buf_cstr(b);
@@ -90,34 +91,15 @@ static int term_width(const char *s)
     return cols;
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static long long jnum(const json_t *o, const char *key, long long dflt)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
-}
-
 static int path_width(const json_t *files)
 {
     int w = 4;
     for (size_t i = 0; i < json_array_size(files); i++) {
-        int l = term_width(jstr(json_array_get(files, i), "path"));
+        int l = term_width(lf_json_str(json_array_get(files, i), "path"));
         if (l > w)
             w = l;
     }
     return w > 60 ? 60 : w;
-}
-
-static long long wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static void print_status(FILE *out, const json_t *st)
@@ -125,14 +107,14 @@ static void print_status(FILE *out, const json_t *st)
     char reason[1024];
     lf_health_eval(st, wall_ms(), LF_HEALTH_RETRY_BUDGET_MS, reason, sizeof reason);
     fputs("logferry ", out);
-    term_put(out, jstr(st, "name"), 0);
+    term_put(out, lf_json_str(st, "name"), 0);
     fprintf(out, " (version ");
-    term_put(out, jstr(st, "version"), 0);
-    fprintf(out, ", up %llds, config ", jnum(st, "uptime_s", 0));
-    term_put(out, jstr(st, "config"), 0);
+    term_put(out, lf_json_str(st, "version"), 0);
+    fprintf(out, ", up %llds, config ", lf_json_num(st, "uptime_s", 0));
+    term_put(out, lf_json_str(st, "config"), 0);
     const json_t *q = json_object_get(st, "queue");
-    fprintf(out, ")\nqueue: %lld/%lld events, %lld/%lld bytes\nhealth: ", jnum(q, "events", 0),
-            jnum(q, "max_events", 0), jnum(q, "bytes", 0), jnum(q, "max_bytes", 0));
+    fprintf(out, ")\nqueue: %lld/%lld events, %lld/%lld bytes\nhealth: ", lf_json_num(q, "events", 0),
+            lf_json_num(q, "max_events", 0), lf_json_num(q, "bytes", 0), lf_json_num(q, "max_bytes", 0));
     term_put(out, reason, 0);
     fputs("\n\n", out);
 
@@ -142,10 +124,10 @@ static void print_status(FILE *out, const json_t *st)
             "SIZE", "COMMITTED", "LAG", "STATE");
     for (size_t i = 0; i < json_array_size(files); i++) {
         const json_t *f = json_array_get(files, i);
-        term_put(out, jstr(f, "path"), pw);
-        fprintf(out, " %14lld %14lld %14lld  ", jnum(f, "size", -1),
-                jnum(f, "committed_offset", -1), jnum(f, "lag_bytes", -1));
-        term_put(out, jstr(f, "state"), 0);
+        term_put(out, lf_json_str(f, "path"), pw);
+        fprintf(out, " %14lld %14lld %14lld  ", lf_json_num(f, "size", -1),
+                lf_json_num(f, "committed_offset", -1), lf_json_num(f, "lag_bytes", -1));
+        term_put(out, lf_json_str(f, "state"), 0);
         fputc('\n', out);
     }
     const json_t *outs = json_object_get(st, "outputs");
@@ -154,30 +136,30 @@ static void print_status(FILE *out, const json_t *st)
             "LAST ERROR");
     for (size_t i = 0; i < json_array_size(outs); i++) {
         const json_t *o = json_array_get(outs, i);
-        term_put(out, jstr(o, "name"), 16);
+        term_put(out, lf_json_str(o, "name"), 16);
         fputc(' ', out);
-        term_put(out, jstr(o, "type"), 14);
+        term_put(out, lf_json_str(o, "type"), 14);
         fputc(' ', out);
-        term_put(out, jstr(o, "state"), 9);
-        fprintf(out, " %12lld %10lld %8lld  ", jnum(o, "events_acked", 0),
-                jnum(o, "events_retried", 0), jnum(o, "events_dead", 0));
-        term_put(out, jstr(o, "last_error"), 0);
+        term_put(out, lf_json_str(o, "state"), 9);
+        fprintf(out, " %12lld %10lld %8lld  ", lf_json_num(o, "events_acked", 0),
+                lf_json_num(o, "events_retried", 0), lf_json_num(o, "events_dead", 0));
+        term_put(out, lf_json_str(o, "last_error"), 0);
         fputc('\n', out);
     }
     int spools = 0;
     for (size_t i = 0; i < json_array_size(outs); i++) {
         const json_t *o = json_array_get(outs, i);
-        if (jnum(o, "spool_max_bytes", -1) < 0)
+        if (lf_json_num(o, "spool_max_bytes", -1) < 0)
             continue;
         if (!spools++)
             fprintf(out, "\nSPOOLS\n%-16s %14s %14s %12s %10s %10s %10s %8s\n", "OUTPUT",
                     "BYTES", "MAX", "EVENTS", "OLDEST s", "DRAIN/s", "DROPPED", "CORRUPT");
-        term_put(out, jstr(o, "name"), 16);
+        term_put(out, lf_json_str(o, "name"), 16);
         fprintf(out, " %14lld %14lld %12lld %10lld %10lld %10lld %8lld\n",
-                jnum(o, "spool_bytes", 0), jnum(o, "spool_max_bytes", 0),
-                jnum(o, "spool_events", 0), jnum(o, "spool_oldest_age_s", 0),
-                jnum(o, "spool_drain_rate", 0), jnum(o, "spool_events_dropped", 0),
-                jnum(o, "spool_corrupt_records", 0));
+                lf_json_num(o, "spool_bytes", 0), lf_json_num(o, "spool_max_bytes", 0),
+                lf_json_num(o, "spool_events", 0), lf_json_num(o, "spool_oldest_age_s", 0),
+                lf_json_num(o, "spool_drain_rate", 0), lf_json_num(o, "spool_events_dropped", 0),
+                lf_json_num(o, "spool_corrupt_records", 0));
     }
     const json_t *alerts = json_object_get(st, "alerts");
     if (json_array_size(alerts)) {
@@ -185,7 +167,7 @@ static void print_status(FILE *out, const json_t *st)
         for (size_t i = 0; i < json_array_size(alerts) && i < 5; i++) {
             const json_t *a = json_array_get(alerts, i);
             fputs("  ", out);
-            term_put(out, jstr(a, "text"), 0);
+            term_put(out, lf_json_str(a, "text"), 0);
             fputc('\n', out);
         }
     }
@@ -215,21 +197,21 @@ static int print_registry(FILE *out, const char *data_dir)
             json_array_size(files), pw, "PATH", "SIZE", "COMMITTED", "LAG", "STATE");
     for (size_t i = 0; i < json_array_size(files); i++) {
         const json_t *f = json_array_get(files, i);
-        long long off = jnum(f, "offset", 0);
+        long long off = lf_json_num(f, "offset", 0);
         struct stat sb;
         const char *state;
         long long size = -1, lag = -1;
-        if (stat(jstr(f, "path"), &sb) != 0) {
+        if (stat(lf_json_str(f, "path"), &sb) != 0) {
             state = "missing (rotated away or deleted)";
-        } else if ((long long)sb.st_dev != jnum(f, "dev", -1) ||
-                   (long long)sb.st_ino != jnum(f, "ino", -1)) {
+        } else if ((long long)sb.st_dev != lf_json_num(f, "dev", -1) ||
+                   (long long)sb.st_ino != lf_json_num(f, "ino", -1)) {
             state = "replaced (another file has this path now)";
         } else {
             size = (long long)sb.st_size;
             lag = size >= off ? size - off : 0;
             state = size >= off ? "on disk" : "truncated since";
         }
-        term_put(out, jstr(f, "path"), pw);
+        term_put(out, lf_json_str(f, "path"), pw);
         fprintf(out, " %14lld %14lld %14lld  %s\n", size, off, lag, state);
     }
     json_decref(root);

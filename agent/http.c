@@ -22,10 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "agent/base/buf.h"
+#include "agent/base/clock.h"
 #include "agent/base/log.h"
+#include "agent/base/metrics.h"
+#include "agent/health.h"
 #include "agent/status.h"
+#include "agent/status_page.h"
 
 #ifdef HAVE_MICROHTTPD
 #include <microhttpd.h>
@@ -119,63 +123,6 @@ int lf_http_parse_listen(const char *listen, struct sockaddr_storage *ss, sockle
     return 0;
 }
 
-int lf_health_eval(const json_t *status, long long now_ms, long budget_ms, char *reason,
-                   size_t reasonsz)
-{
-    if (!status) {
-        snprintf(reason, reasonsz, "unhealthy: the agent is not running");
-        return 503;
-    }
-    const json_t *outs = json_object_get(status, "outputs");
-    struct buf bad, note;
-    buf_init(&bad, reasonsz);
-    buf_init(&note, reasonsz);
-    size_t n = json_array_size(outs), retrying = 0;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *o = json_array_get(outs, i);
-        const char *name = json_string_value(json_object_get(o, "name"));
-        const char *st = json_string_value(json_object_get(o, "state"));
-        const char *lerr = json_string_value(json_object_get(o, "last_error"));
-        json_t *since_j = json_object_get(o, "state_since_ms");
-        long long since = json_is_integer(since_j) ? (long long)json_integer_value(since_j)
-                                                   : now_ms;
-        long long for_s = (now_ms - since) / 1000;
-        name = name ? name : "?";
-        lerr = lerr && *lerr ? lerr : "no error text";
-        if (st && strcmp(st, "ok") == 0)
-            continue;
-        if (st && strcmp(st, "retrying") == 0 && now_ms - since <= budget_ms) {
-            retrying++;
-            buf_printf(&note, "%s%s retrying for %llds", note.len ? ", " : "", name, for_s);
-            continue;
-        }
-        if (st && strcmp(st, "retrying") == 0)
-            buf_printf(&bad, "%soutput %s retrying for %llds (budget %lds): %s",
-                       bad.len ? "; " : "", name, for_s, budget_ms / 1000, lerr);
-        else if (st && strcmp(st, "failed") == 0)
-            buf_printf(&bad, "%soutput %s failed %llds ago: %s", bad.len ? "; " : "", name,
-                       for_s, lerr);
-        else
-            buf_printf(&bad, "%soutput %s in unknown state \"%.32s\"", bad.len ? "; " : "",
-                       name, st ? st : "(none)");
-    }
-    int code;
-    if (bad.len) {
-        snprintf(reason, reasonsz, "unhealthy: %.*s", (int)bad.len, bad.p);
-        code = 503;
-    } else if (retrying) {
-        snprintf(reason, reasonsz, "ok: %zu output(s), %.*s (within the %lds budget)", n,
-                 (int)note.len, note.p, budget_ms / 1000);
-        code = 200;
-    } else {
-        snprintf(reason, reasonsz, "ok: %zu output(s) healthy", n);
-        code = 200;
-    }
-    buf_free(&bad);
-    buf_free(&note);
-    return code;
-}
-
 #ifdef HAVE_MICROHTTPD
 
 static int addr_is_loopback(const struct sockaddr_storage *ss)
@@ -185,13 +132,6 @@ static int addr_is_loopback(const struct sockaddr_storage *ss)
     if (ss->ss_family == AF_INET6)
         return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
     return 0;
-}
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static struct MHD_Daemon *http_daemon;
@@ -291,7 +231,7 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
     } else if (strcmp(url, "/healthz") == 0) {
         char reason[1024];
         st = lf_status_json();
-        code = (unsigned)lf_health_eval(st, now_ms(), LF_HEALTH_RETRY_BUDGET_MS, reason,
+        code = (unsigned)lf_health_eval(st, wall_ms(), LF_HEALTH_RETRY_BUDGET_MS, reason,
                                         sizeof reason);
         rc = buf_printf(&b, "%s\n", reason);
     } else if (strcmp(url, "/status") == 0) {
@@ -307,7 +247,7 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
         }
     } else if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0) {
         st = lf_status_json();
-        rc = lf_status_page_html(&b, st, now_ms());
+        rc = lf_status_page_html(&b, st, wall_ms());
         ctype = "text/html; charset=utf-8";
     } else {
         known = 0;

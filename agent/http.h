@@ -4,15 +4,16 @@
  * lf_http_start() runs one libmicrohttpd daemon with its own polling thread; every request is
  * answered on that thread from lf_status_json() (agent/status.h) and lf_metrics
  * (agent/base/metrics.h), both of which are safe to read from any thread:
- *   GET /         compact HTML status page (status_page.c), no external assets
+ *   GET /         compact HTML status page (agent/status_page.h), no external assets
  *   GET /status   lf_status_json() as JSON
- *   GET /metrics  Prometheus text exposition format 0.0.4 (metrics.c)
- *   GET /healthz  200 "ok ..." or 503 "unhealthy: <reason>" (lf_health_eval)
+ *   GET /metrics  Prometheus text exposition format 0.0.4 (lf_metrics_prometheus())
+ *   GET /healthz  200 "ok ..." or 503 "unhealthy: <reason>" (agent/health.h)
  * Anything else is 404; methods other than GET/HEAD are 405.
  *
- * The renderers are pure functions of a status object so they can be tested without a
- * running agent. When the core is built without libmicrohttpd (HAVE_MICROHTTPD undefined),
- * lf_http_start() fails with a sentence saying so; the renderers still exist.
+ * The renderers (agent/health.h, agent/status_page.h, lf_metrics_prometheus() in
+ * agent/base/metrics.h) are pure functions of a status object so they can be tested without a running agent. When
+ * the core is built without libmicrohttpd (HAVE_MICROHTTPD undefined), lf_http_start()
+ * fails with a sentence saying so; the renderers still exist.
  */
 #ifndef LF_HTTP_H
 #define LF_HTTP_H
@@ -20,18 +21,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include <jansson.h>
-
-#include "agent/base/buf.h"
-
 /* Default port when http_listen names none. */
 #define LF_HTTP_DEFAULT_PORT 5066
 /* Connections the endpoint holds at once (an idle one is closed after 2 s): enough that
  * /healthz answers while a local user holds 200 idle ones. Counted in the descriptors the
  * agent keeps besides max_open_files. */
 #define LF_HTTP_MAX_CONNS 256
-/* An output may be "retrying" this long before /healthz answers 503. */
-#define LF_HEALTH_RETRY_BUDGET_MS (5L * 60 * 1000)
 
 /* Parses an http_listen value:
  *   "127.0.0.1:5066", "[::1]:5066"  that address (numeric IPv4/IPv6 only)
@@ -51,44 +46,5 @@ int lf_http_start(const char *listen, char *err, size_t errsz);
 void lf_http_stop(void);
 /* The bound port (useful after listening on port 0), or 0 when not running. */
 int lf_http_port(void);
-
-/* /healthz rule, a pure function of a status object (NULL = agent not running):
- * healthy when every output is "ok", or "retrying" for at most budget_ms (by
- * state_since_ms against now_ms). Unhealthy when an output is "failed", retrying beyond the
- * budget, in an unknown state, or when status is NULL. Returns 200 or 503 and writes a
- * one-line reason (which outputs, since when, their last_error) into reason. */
-int lf_health_eval(const json_t *status, long long now_ms, long budget_ms, char *reason,
-                   size_t reasonsz);
-
-/* Appends the Prometheus exposition of lf_metrics plus the per-output and per-file series
- * taken from status (may be NULL) to b. Returns 0, or -1 when b's cap was hit. (metrics.c) */
-int lf_metrics_prometheus(struct buf *b, const json_t *status);
-
-/* Logs one INFO line (component "metrics") with the counters that changed since the last
- * call (their deltas over the period), the gauges that are not zero, per-output deltas and
- * states other than ok, and the total lag (Filebeat's "Non-zero metrics in the last 30s").
- * Nothing is logged when every counter is unchanged and every gauge is zero. Called by the
- * core's loop thread only (keeps the previous snapshot in static storage). (metrics.c) */
-void lf_metrics_log_summary(long period_ms);
-/* Forgets the previous snapshot (tests; a restarted core). */
-void lf_metrics_summary_reset(void);
-
-/* Appends the HTML status page for status (may be NULL: "agent not running"). Every string
- * taken from status is HTML-escaped. Returns 0, or -1 when b's cap was hit.
- * (status_page.c) */
-int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms);
-/* Appends s HTML-escaped (& < > " ' and control characters); invalid UTF-8 becomes U+FFFD. */
-int lf_html_escape(struct buf *b, const char *s);
-
-/* A JSON string of s even when s is not valid UTF-8 (file names are any bytes): invalid bytes
- * become U+FFFD. Use it for every string lf_status_json() takes from outside (paths, error
- * texts), so no file or output silently drops out of the status. NULL only on out of
- * memory. (status_page.c) */
-json_t *lf_json_string_lossy(const char *s);
-
-/* `logferry status -c FILE [--json]` (cmd_status.c). Exit status: 0 when the agent
- * answered, 3 when it did not (the registry was shown instead), 2 on a usage error or an
- * unreadable file; other problems in agent.conf are noted and ignored. */
-int cmd_status(int argc, char **argv);
 
 #endif

@@ -34,10 +34,6 @@
 
 #define READ_SLICE (1u << 20) /* per file per turn, for fairness between files */
 
-int input_matches(const struct input *in, const char *path);
-void agent_collect_dirs(struct agent *a);
-void tail_free_all(struct agent *a);
-
 static atomic_int giving_up;
 
 static void on_watch(struct agent *a, const struct watch_rec *r, int *need_rescan)
@@ -145,7 +141,8 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                      * known), so that tail_open() reopens it when it changes */
                     t->state = t->fd >= 0 ? TF_ACTIVE : TF_CLOSED;
                 t->dirty = 1;
-                reg_set(a->reg, t->path, &t->id, t->committed);
+                if (reg_set(a->reg, t->path, &t->id, t->committed) != 0)
+                    reg_note_failure(a->reg, t->path);
                 scan_reopen_rotated(a, t);
                 return;
             }

@@ -11,6 +11,7 @@
  *   logferry keys [SECTION]         every configuration key: type, default, help
  */
 #include "agent/agent.h"
+#include "agent/cmd.h"
 #include "agent/cmd_keys.h"
 #include "agent/base/log.h"
 
@@ -20,11 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_parse(struct agent *a, const char *input, const char *path);
-int cmd_parse_explain(struct agent *a, const char *input);
-int cmd_status(int argc, char **argv);
-int cmd_migrate(int argc, char **argv);
 
 static void usage(FILE *f)
 {

@@ -11,7 +11,7 @@
  *
  * Single-threaded: the command runs before (and instead of) the agent. Everything the
  * conversion cannot carry over is recorded as a note with the line of filebeat.yml; a node
- * nobody looked at is reported at the end by migrate_sweep(), so nothing is dropped silently.
+ * nobody looked at is reported at the end by mig_sweep(), so nothing is dropped silently.
  */
 #ifndef LF_MIGRATE_H
 #define LF_MIGRATE_H

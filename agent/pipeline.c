@@ -262,7 +262,8 @@ int pipeline_collect(struct agent *a)
                 tf->committed = b->commit_end;
             release(a, b);
             n++;
-            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+            if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+                reg_note_failure(a->reg, tf->path);
         }
         /* Behind a batch some output still holds, the acked ones give their memory back
          * now: each is folded into the one before it, whose commit then reaches its end. So a

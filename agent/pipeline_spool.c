@@ -16,6 +16,7 @@
  * _due/_next on the output thread; the spool thread; acks from anywhere (spool.c locks).
  * Lock order: o->mu, then the spool's own.
  */
+#include "agent/base/clock.h"
 #include "agent/agent.h"
 #include "agent/base/log.h"
 #include "agent/spool.h"
@@ -126,13 +127,6 @@ struct event_batch *pipeline_spool_next(struct output_inst *o)
     return spool_next(o->sp);
 }
 
-static int64_t wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *spool_main(void *arg)
 {
     struct output_inst *o = arg;
@@ -165,7 +159,7 @@ static void *spool_main(void *arg)
         o->sp_busy = n;
         pthread_mutex_unlock(&o->mu);
         int ok = 1;
-        int64_t now = wall_now();
+        int64_t now = wall_ms();
         for (size_t i = 0; i < n && ok; i++)
             ok = spool_append(o->sp, grp[i], now, o->env.giving_up) >= 0;
         if (ok)
@@ -211,7 +205,7 @@ json_t *pipeline_spool_status(struct output_inst *o)
         return NULL;
     struct spool_stats st;
     spool_get_stats(o->sp, &st);
-    int64_t age = st.oldest_ms ? wall_now() - st.oldest_ms : 0;
+    int64_t age = st.oldest_ms ? wall_ms() - st.oldest_ms : 0;
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                      "spool_bytes", (json_int_t)st.bytes,
                      "spool_max_bytes", (json_int_t)o->common.spool,

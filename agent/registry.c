@@ -5,6 +5,7 @@
  */
 #include "agent/registry.h"
 #include "agent/registry_journal.h"
+#include "agent/base/clock.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
 
@@ -15,16 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static int mkdir_p(const char *dir)
 {
@@ -144,9 +137,9 @@ static int load(struct registry *r)
                              strtoull(json_string_value(fp), NULL, 16),
                              (uint32_t)json_integer_value(fpl),
                              uid ? strtoull(uid, NULL, 16) : 0};
-        reg_set(r, path, &id, (uint64_t)json_integer_value(off));
-        if (input)
-            reg_set_input(r, id.dev, id.ino, input);
+        if (reg_set(r, path, &id, (uint64_t)json_integer_value(off)) != 0 ||
+            (input && reg_set_input(r, id.dev, id.ino, input) != 0))
+            reg_note_failure(r, path);
         free(hexpath);
     }
     json_decref(root);
@@ -212,6 +205,15 @@ struct reg_entry *reg_find(struct registry *r, uint64_t dev, uint64_t ino)
         if (r->e[i].id.dev == dev && r->e[i].id.ino == ino)
             return &r->e[i];
     return NULL;
+}
+
+void reg_note_failure(struct registry *r, const char *path)
+{
+    METRIC_ADD(lf_metrics.registry_errors, 1);
+    if (!r->set_failed)
+        LF_LOG(LF_WARN, "registry", "out of memory recording the offset of %s; it is recorded "
+               "again before the next save", path);
+    r->set_failed = 1;
 }
 
 int reg_set(struct registry *r, const char *path, const struct file_id *id, uint64_t offset)
@@ -396,6 +398,7 @@ int reg_save(struct registry *r, char *err, size_t errsz)
     }
     r->dirty = 0;
     journal_covered(r);
+    r->set_failed = 0;
     METRIC_ADD(lf_metrics.registry_writes, 1);
     rc = 0;
 out:

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "agent/base/event.h"
+#include "agent/base/must_check.h"
 
 struct reg_entry {
     char *path;
@@ -38,6 +39,7 @@ struct registry {
     struct reg_entry *e;
     int n, cap;
     int dirty;
+    int set_failed;          /* reg_note_failure() logged since the last good save */
     int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none): files
                               * born after it were never seen by the previous run */
     char *jfile;         /* DIR/registry.journal */
@@ -50,22 +52,27 @@ struct registry {
 /* Loads DIR/registry.json (a missing file is an empty registry). A corrupt file is renamed
  * to registry.json.corrupt-<time> with a warning and the registry starts empty. Returns NULL
  * only when out of memory or DIR cannot be created (err says why). */
-struct registry *reg_open(const char *dir, char *err, size_t errsz);
+LF_MUST_CHECK struct registry *reg_open(const char *dir, char *err, size_t errsz);
 void reg_close(struct registry *r);
 
 /* Entry for dev+ino, or NULL. The caller checks the fingerprint. */
 struct reg_entry *reg_find(struct registry *r, uint64_t dev, uint64_t ino);
 /* Creates or updates the entry of id (matched by dev+ino). */
-int reg_set(struct registry *r, const char *path, const struct file_id *id, uint64_t offset);
+LF_MUST_CHECK int reg_set(struct registry *r, const char *path, const struct file_id *id, uint64_t offset);
 void reg_remove(struct registry *r, uint64_t dev, uint64_t ino);
+/* What a caller does when reg_set()/reg_set_input() failed (out of memory): counts
+ * registry_errors and logs once until the next good save. Nothing is lost: the entry keeps
+ * its older offset (a restart reads again from there), and agent_save_registry() records
+ * every tracked file again before each save. */
+void reg_note_failure(struct registry *r, const char *path);
 /* Records which input reads dev+ino's file: after a restart a rotated file whose name no
  * glob matches any more is still drained by the input it belongs to. */
-int reg_set_input(struct registry *r, uint64_t dev, uint64_t ino, const char *input);
+LF_MUST_CHECK int reg_set_input(struct registry *r, uint64_t dev, uint64_t ino, const char *input);
 
 /* Writes the registry if dirty. 0 = written (or nothing to do), -1 = failed (err says why;
  * the registry stays dirty and the next call retries). After a successful write the journal
  * is emptied (running) or removed (stopped or off). */
-int reg_save(struct registry *r, char *err, size_t errsz);
+LF_MUST_CHECK int reg_save(struct registry *r, char *err, size_t errsz);
 
 /* The journal (agent/registry_journal.c). reg_open() always replays an existing journal;
  * reg_journal_start() opens it for appending and starts the lf-journal writer thread, from

@@ -166,8 +166,8 @@ static int apply(struct registry *r, const uint8_t *p, size_t len, long *applied
     struct file_id id = {dev, ino, get64(p + 25), get32(p + 33), get64(p + 37)};
     if (reg_set(r, path, &id, get64(p + 45)) != 0)
         return 0; /* out of memory: that file resumes from registry.json's offset */
-    if (il)
-        reg_set_input(r, dev, ino, input);
+    if (il && reg_set_input(r, dev, ino, input) != 0)
+        reg_note_failure(r, path); /* the entry stays, without its input name */
     struct reg_entry *e = reg_find(r, dev, ino);
     if (e)
         e->updated_ms = (int64_t)get64(p + 53);

@@ -29,8 +29,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int input_matches(const struct input *in, const char *path);
-void agent_collect_dirs(struct agent *a);
 
 int scan_dir_of(struct agent *a, const char *path)
 {
@@ -469,7 +467,8 @@ static void seed_copy(struct agent *a, const struct reg_snap *snap, int nsnap, c
     LF_LOG(LF_INFO, "tail", "%s is a copy of inode %llu (same first bytes): reading it from "
            "that file's committed offset %llu", path, (unsigned long long)best->id.ino,
            (unsigned long long)best->offset);
-    reg_set(a->reg, path, &id, best->offset);
+    if (reg_set(a->reg, path, &id, best->offset) != 0)
+        reg_note_failure(a->reg, path);
 }
 
 struct sibling_base {

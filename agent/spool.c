@@ -8,6 +8,7 @@
  * except the fdatasync itself, which runs unlocked on the writer's descriptor (only the
  * writer closes that one).
  */
+#include "agent/base/clock.h"
 #include "agent/spool_int.h"
 #include "agent/base/log.h"
 
@@ -24,13 +25,6 @@
 /* A batch is cut into records of about this size, so replay holds little per batch. */
 #define REC_TARGET ((size_t)4 << 20)
 #define WBUF_FLUSH ((size_t)1 << 20)
-
-static int64_t now_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int mkdirs(const char *path)
 {
@@ -77,7 +71,7 @@ int spool_open(struct spool **out, const char *dir, const char *name,
         spool_close(sp, 0);
         return -1;
     }
-    sp->rate_t0 = now_wall_ms();
+    sp->rate_t0 = wall_ms();
     *out = sp;
     return 0;
 }
@@ -186,7 +180,7 @@ static int drop_one(struct spool *sp)
     sp->unread -= recs;
     sp->recs_live -= s->nrec - s->nacked;
     sp->ev_live -= s->nev - s->ev_read;
-    int64_t now = now_wall_ms();
+    int64_t now = wall_ms();
     if (now - sp->last_drop_log >= 60000) {
         sp->last_drop_log = now;
         LF_LOG(LF_ERROR, "spool", "spool %s is full (spool_full = drop_oldest): dropped %" PRIu64
@@ -581,7 +575,7 @@ void spool_ack(struct spool *sp, struct event_batch *b)
     sp->ev_live -= b->n;
     sp->events_drained += b->n;
     sp->rate_ev += b->n;
-    int64_t now = now_wall_ms();
+    int64_t now = wall_ms();
     if (now - sp->rate_t0 >= 2000) {
         sp->rate = (double)sp->rate_ev * 1000.0 / (double)(now - sp->rate_t0);
         sp->rate_ev = 0;
@@ -624,7 +618,7 @@ void spool_get_stats(struct spool *sp, struct spool_stats *st)
     st->corrupt_bytes = sp->corrupt_bytes;
     st->torn_tails = sp->torn_tails;
     st->write_errors = sp->write_errors;
-    int64_t now = now_wall_ms();
+    int64_t now = wall_ms();
     /* no acknowledgement for a while: the rate is what the last window saw, decayed to 0 */
     st->drain_rate = now - sp->rate_t0 > 6000 ? 0 : sp->rate;
     pthread_mutex_unlock(&sp->mu);

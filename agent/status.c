@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/http.h"
 #include "agent/status.h"
+#include "agent/base/json.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ void lf_status_register(struct agent *a)
     pthread_mutex_lock(&reg_mu);
     running = a;
     pthread_mutex_unlock(&reg_mu);
+    lf_metrics_set_status_provider(a ? lf_status_json : NULL);
 }
 
 static const char *state_name(int s)

@@ -2,7 +2,7 @@
  * status.h - a point-in-time picture of the running agent, for /status, /healthz, the HTML
  * page and `logferry status`.
  *
- * The core (agent/agent.c) implements lf_status_json(); it is safe to call from any thread
+ * The daemon (agent/status.c) implements lf_status_json(); it is safe to call from any thread
  * while the agent runs (it takes the core's status lock briefly). Shape:
  *
  *   {"name": "was-1", "version": "0.1.0", "uptime_s": 12, "config": "/etc/logferry/agent.conf",
@@ -25,18 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/base/status_feed.h"
+
 json_t *lf_status_json(void);
-
-/* Recent alert texts, kept by whoever produces alerts (the Slack output) for the status page.
- * Thread-safe; keeps the last 20. `text` is copied. */
-void lf_status_note_alert(const char *text);
-json_t *lf_status_alerts(void);
-
-/* The last hour per minute for the page's charts (status_series.c): kind "events" (name: an
- * input), "5xx" (an alert group), "alerts" (an output). Thread-safe; name is copied (cut to
- * 127 bytes, invalid UTF-8 as '?'). lf_status_series(): [{"kind", "name", "per_minute":
- * [60 counts, oldest first]}]. */
-void lf_status_series_add(const char *kind, const char *name, size_t namelen, uint64_t n);
-json_t *lf_status_series(void);
 
 #endif

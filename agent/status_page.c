@@ -8,51 +8,22 @@
  * reach all of them) goes through lf_html_escape(); numbers are formatted here.
  * Pure functions; called on the HTTP thread.
  */
-#include "agent/http.h"
+#include "agent/status_page.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent/base/json.h"
+#include "agent/health.h"
 
 /* The page lists at most this many files (the rest are counted). */
 #define PAGE_MAX_FILES 200
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    unsigned cp = c & (0xFF >> (n + 1));
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 int lf_html_escape(struct buf *b, const char *str)
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
+    const unsigned char *end = s + strlen((const char *)s);
     int rc = 0;
     while (*s && rc == 0) {
         switch (*s) {
@@ -68,7 +39,7 @@ int lf_html_escape(struct buf *b, const char *str)
             s++;
             continue;
         }
-        size_t n = utf8_seq(s);
+        size_t n = json_utf8_seq(s, (size_t)(end - s));
         if (n == 0) {
             rc = buf_adds(b, "\xEF\xBF\xBD");
             s++;
@@ -78,43 +49,6 @@ int lf_html_escape(struct buf *b, const char *str)
         }
     }
     return rc;
-}
-
-json_t *lf_json_string_lossy(const char *str)
-{
-    json_t *j = json_string(str ? str : "");
-    if (j)
-        return j;
-    /* Not valid UTF-8 (a file name is any bytes): every invalid byte becomes U+FFFD. */
-    struct buf b;
-    buf_init(&b, 0);
-    for (const unsigned char *p = (const unsigned char *)str; *p;) {
-        size_t n = utf8_seq(p);
-        if (buf_add(&b, n ? (const char *)p : "\xEF\xBF\xBD", n ? n : 3) != 0) {
-            buf_free(&b);
-            return NULL;
-        }
-        p += n ? n : 1;
-    }
-    j = json_stringn(b.p ? b.p : "", b.len);
-    buf_free(&b);
-    return j;
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-static long long jnum(const json_t *o, const char *key, long long dflt)
-{
-    json_t *v = json_object_get(o, key);
-    if (json_is_integer(v))
-        return (long long)json_integer_value(v);
-    if (json_is_real(v))
-        return (long long)json_real_value(v);
-    return dflt;
 }
 
 /* 1536 -> "1.5 KiB"; exact bytes below 1 KiB. */
@@ -175,17 +109,17 @@ static int section_files(struct buf *b, const json_t *files)
                       "<th>Size</th><th>Committed</th><th>Lag</th></tr>");
     for (size_t i = 0; i < n && i < PAGE_MAX_FILES; i++) {
         const json_t *f = json_array_get(files, i);
-        long long lag = jnum(f, "lag_bytes", -1);
+        long long lag = lf_json_num(f, "lag_bytes", -1);
         rc |= buf_adds(b, "<tr><td>");
-        rc |= lf_html_escape(b, jstr(f, "input"));
+        rc |= lf_html_escape(b, lf_json_str(f, "input"));
         rc |= buf_adds(b, "</td><td class=\"p\">");
-        rc |= lf_html_escape(b, jstr(f, "path"));
+        rc |= lf_html_escape(b, lf_json_str(f, "path"));
         rc |= buf_adds(b, "</td><td>");
-        rc |= lf_html_escape(b, jstr(f, "state"));
+        rc |= lf_html_escape(b, lf_json_str(f, "state"));
         rc |= buf_adds(b, "</td><td class=\"n\">");
-        rc |= human_bytes(b, jnum(f, "size", -1));
+        rc |= human_bytes(b, lf_json_num(f, "size", -1));
         rc |= buf_adds(b, "</td><td class=\"n\">");
-        rc |= human_bytes(b, jnum(f, "committed_offset", -1));
+        rc |= human_bytes(b, lf_json_num(f, "committed_offset", -1));
         rc |= buf_printf(b, "</td><td class=\"n%s\">", lag > 0 ? " lag" : "");
         rc |= human_bytes(b, lag);
         rc |= buf_adds(b, "</td></tr>");
@@ -203,26 +137,26 @@ static int section_spools(struct buf *b, const json_t *outs)
     int rc = 0, n = 0;
     for (size_t i = 0; i < json_array_size(outs); i++) {
         const json_t *o = json_array_get(outs, i);
-        if (jnum(o, "spool_max_bytes", -1) < 0)
+        if (lf_json_num(o, "spool_max_bytes", -1) < 0)
             continue;
         if (!n++)
             rc |= buf_adds(b, "<h2>Spools</h2><table id=\"spools\"><tr><th>Output</th>"
                               "<th>On disk</th><th>Of</th><th>Events</th><th>Oldest</th>"
                               "<th>Drain/s</th><th>Dropped</th><th>Damaged</th></tr>");
         rc |= buf_adds(b, "<tr><td>");
-        rc |= lf_html_escape(b, jstr(o, "name"));
+        rc |= lf_html_escape(b, lf_json_str(o, "name"));
         rc |= buf_adds(b, "</td><td class=\"n\">");
-        rc |= human_bytes(b, jnum(o, "spool_bytes", 0));
+        rc |= human_bytes(b, lf_json_num(o, "spool_bytes", 0));
         rc |= buf_adds(b, "</td><td class=\"n\">");
-        rc |= human_bytes(b, jnum(o, "spool_max_bytes", 0));
+        rc |= human_bytes(b, lf_json_num(o, "spool_max_bytes", 0));
         rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">",
-                         jnum(o, "spool_events", 0));
-        long long age = jnum(o, "spool_oldest_age_s", 0);
+                         lf_json_num(o, "spool_events", 0));
+        long long age = lf_json_num(o, "spool_oldest_age_s", 0);
         rc |= age > 0 ? human_age(b, age * 1000) : buf_adds(b, "-");
         rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
                             "<td class=\"n\">%lld</td></tr>",
-                         jnum(o, "spool_drain_rate", 0), jnum(o, "spool_events_dropped", 0),
-                         jnum(o, "spool_corrupt_records", 0));
+                         lf_json_num(o, "spool_drain_rate", 0), lf_json_num(o, "spool_events_dropped", 0),
+                         lf_json_num(o, "spool_corrupt_records", 0));
     }
     return n ? rc | buf_adds(b, "</table>") : rc;
 }
@@ -238,26 +172,26 @@ static int section_outputs(struct buf *b, const json_t *outs, long long now_ms)
                       "<th>Queued batches</th><th>Last error</th></tr>");
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(outs, i);
-        const char *st = jstr(o, "state");
+        const char *st = lf_json_str(o, "state");
         const char *cls = strcmp(st, "ok") == 0         ? "ok"
                           : strcmp(st, "retrying") == 0 ? "retrying"
                           : strcmp(st, "failed") == 0   ? "failed"
                                                         : "unknown";
         rc |= buf_adds(b, "<tr><td>");
-        rc |= lf_html_escape(b, jstr(o, "name"));
+        rc |= lf_html_escape(b, lf_json_str(o, "name"));
         rc |= buf_adds(b, "</td><td>");
-        rc |= lf_html_escape(b, jstr(o, "type"));
+        rc |= lf_html_escape(b, lf_json_str(o, "type"));
         rc |= buf_printf(b, "</td><td><span class=\"st %s\">", cls);
         rc |= lf_html_escape(b, *st ? st : "?");
         rc |= buf_adds(b, "</span></td><td class=\"n\">");
-        long long since = jnum(o, "state_since_ms", 0);
+        long long since = lf_json_num(o, "state_since_ms", 0);
         rc |= since > 0 ? human_age(b, now_ms - since) : buf_adds(b, "-");
         rc |= buf_printf(b, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
                             "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
                             "<td class=\"err\">",
-                         jnum(o, "events_acked", 0), jnum(o, "events_retried", 0),
-                         jnum(o, "events_dead", 0), jnum(o, "queue_batches", 0));
-        rc |= lf_html_escape(b, jstr(o, "last_error"));
+                         lf_json_num(o, "events_acked", 0), lf_json_num(o, "events_retried", 0),
+                         lf_json_num(o, "events_dead", 0), lf_json_num(o, "queue_batches", 0));
+        rc |= lf_html_escape(b, lf_json_str(o, "last_error"));
         rc |= buf_adds(b, "</td></tr>");
     }
     return rc | buf_adds(b, "</table>");
@@ -304,11 +238,11 @@ static int section_charts(struct buf *b, const json_t *series)
     for (size_t k = 0; k < 3; k++)
         for (size_t i = 0; i < n; i++) {
             const json_t *s = json_array_get(series, i);
-            if (strcmp(jstr(s, "kind"), kinds[k][0]) != 0)
+            if (strcmp(lf_json_str(s, "kind"), kinds[k][0]) != 0)
                 continue;
             long long total, last;
             rc |= buf_printf(b, "<tr><td class=\"p\">%s", kinds[k][1]);
-            rc |= lf_html_escape(b, jstr(s, "name"));
+            rc |= lf_html_escape(b, lf_json_str(s, "name"));
             rc |= buf_adds(b, "</td><td>");
             rc |= spark(b, json_object_get(s, "per_minute"), &total, &last);
             if (k == 0)
@@ -331,16 +265,16 @@ static int section_alerts(struct buf *b, const json_t *alerts)
     for (size_t i = 0; i < n; i++) {
         const json_t *a = json_array_get(alerts, i);
         char ts[32] = "";
-        long long ms = jnum(a, "time_ms", -1);
+        long long ms = lf_json_num(a, "time_ms", -1);
         rc |= buf_adds(b, "<tr><td class=\"n\">");
         if (ms >= 0) {
             json_format_ts(ms, ts);
             rc |= buf_adds(b, ts);
         } else {
-            rc |= lf_html_escape(b, jstr(a, "time"));
+            rc |= lf_html_escape(b, lf_json_str(a, "time"));
         }
         rc |= buf_adds(b, "</td><td class=\"p\">");
-        rc |= lf_html_escape(b, jstr(a, "text"));
+        rc |= lf_html_escape(b, lf_json_str(a, "text"));
         rc |= buf_adds(b, "</td></tr>");
     }
     return rc | buf_adds(b, "</table>");
@@ -354,21 +288,21 @@ int lf_status_page_html(struct buf *b, const json_t *status, long long now_ms)
                          "<meta http-equiv=\"refresh\" content=\"5\">"
                          "<meta name=\"viewport\" content=\"width=device-width\">"
                          "<title>logferry ");
-    rc |= lf_html_escape(b, jstr(status, "name"));
+    rc |= lf_html_escape(b, lf_json_str(status, "name"));
     rc |= buf_printf(b, "</title><style>%s</style></head><body><h1>logferry ", page_css);
-    rc |= lf_html_escape(b, jstr(status, "name"));
+    rc |= lf_html_escape(b, lf_json_str(status, "name"));
     rc |= buf_adds(b, "</h1><div class=\"meta\">version ");
-    rc |= lf_html_escape(b, status ? jstr(status, "version") : LOGFERRY_VERSION);
+    rc |= lf_html_escape(b, status ? lf_json_str(status, "version") : LOGFERRY_VERSION);
     rc |= buf_adds(b, " · up ");
-    rc |= human_age(b, jnum(status, "uptime_s", 0) * 1000);
+    rc |= human_age(b, lf_json_num(status, "uptime_s", 0) * 1000);
     rc |= buf_adds(b, " · config ");
-    rc |= lf_html_escape(b, jstr(status, "config"));
+    rc |= lf_html_escape(b, lf_json_str(status, "config"));
     const json_t *q = json_object_get(status, "queue");
-    rc |= buf_printf(b, " · queue %lld / %lld events, ", jnum(q, "events", 0),
-                     jnum(q, "max_events", 0));
-    rc |= human_bytes(b, jnum(q, "bytes", 0));
+    rc |= buf_printf(b, " · queue %lld / %lld events, ", lf_json_num(q, "events", 0),
+                     lf_json_num(q, "max_events", 0));
+    rc |= human_bytes(b, lf_json_num(q, "bytes", 0));
     rc |= buf_adds(b, " / ");
-    rc |= human_bytes(b, jnum(q, "max_bytes", 0));
+    rc |= human_bytes(b, lf_json_num(q, "max_bytes", 0));
     /* healthy but some output retrying: amber, so the banner does not hide it */
     const char *hcls = code != 200 ? "h503" : strstr(reason, " retrying ") ? "hwarn" : "h200";
     rc |= buf_printf(b, "</div><div id=\"health\" class=\"health %s\">", hcls);

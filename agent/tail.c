@@ -14,6 +14,7 @@
  * for document ids.
  */
 #include "agent/agent.h"
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
@@ -32,20 +33,6 @@
 
 static char *rbuf;
 static size_t rbuf_cap;
-
-int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -167,8 +154,6 @@ static int at_cap(struct agent *a, const char *path)
     return 1;
 }
 
-int tail_check_rewritten(struct agent *a, struct tail_file *tf);
-
 struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const char *path,
                             int initial_scan)
 {
@@ -285,7 +270,6 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     src->input = in->name;
     src->path = p2;
     src->id = tf->id;
-    atomic_init(&src->refs, 1);
     tf->src = src;
     tf->lps = lineproc_state_new(in->lp, path);
     event_base_init(&tf->base, a->host_name, p2, in->static_fields, in->nstatic);
@@ -299,8 +283,9 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     tf->next = a->files;
     a->files = tf;
     pthread_mutex_unlock(&a->status_mu);
-    reg_set(a->reg, tf->path, &tf->id, tf->committed);
-    reg_set_input(a->reg, tf->id.dev, tf->id.ino, in->name);
+    if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0 ||
+        reg_set_input(a->reg, tf->id.dev, tf->id.ino, in->name) != 0)
+        reg_note_failure(a->reg, tf->path);
     if (capped) {
         LF_LOG(LF_DEBUG, "tail", "[%s] %s waits for a descriptor (max_open_files); it will be "
                "read %s at offset %llu", in->name, path, how, (unsigned long long)start);
@@ -327,13 +312,19 @@ void tail_dispatch(struct agent *a, struct tail_file *tf)
     pipeline_dispatch(a, tf, b);
 }
 
-static struct agent *cur_agent; /* the agent the record callback works for (tail thread) */
+/* What on_record() works for: lineproc's callback context, on the caller's stack for one
+ * lineproc_feed()/lineproc_flush() call (tail thread). */
+struct rec_ctx {
+    struct agent *a;
+    struct tail_file *tf;
+};
 
 static int on_record(void *ctx, struct event_builder *eb, const char *rec, size_t len,
                      uint64_t offset, uint64_t end)
 {
-    struct tail_file *tf = ctx;
-    struct agent *a = cur_agent;
+    const struct rec_ctx *rc = ctx;
+    struct tail_file *tf = rc->tf;
+    struct agent *a = rc->a;
     if (!tf->cur) {
         tf->cur = batch_new(tf->src, a->host_name, (uint32_t)a->ac.batch_max_events);
         if (!tf->cur)
@@ -373,9 +364,9 @@ static int feed(struct agent *a, struct tail_file *tf, const char *line, size_t 
     METRIC_ADD(lf_metrics.lines_read, 1);
     if (flags & LINE_TRUNCATED)
         METRIC_ADD(lf_metrics.truncated, 1);
-    cur_agent = a;
+    struct rec_ctx rc = {a, tf};
     return lineproc_feed(tf->in->lp, tf->lps, &a->eb, line, len, off, end, flags, a->now_ms,
-                         on_record, tf);
+                         on_record, &rc);
 }
 
 static int carry_set(struct tail_file *tf, const char *p, size_t n)
@@ -405,8 +396,8 @@ static void reset_to_start(struct agent *a, struct tail_file *tf, const char *wh
 {
     LF_LOG(LF_INFO, "tail", "%s %s: reading it again from the start", tf->path, why);
     METRIC_ADD(lf_metrics.rotations, 1);
-    cur_agent = a;
-    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, tf);
+    struct rec_ctx rc = {a, tf};
+    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, &rc);
     tail_dispatch(a, tf);
     for (struct event_batch *b = tf->fifo_head; b; b = b->next)
         b->owner = NULL;
@@ -417,7 +408,8 @@ static void reset_to_start(struct agent *a, struct tail_file *tf, const char *wh
     uint32_t got = 0;
     tail_fingerprint(tf->fd, FP_MAX, &tf->id.fp, &got);
     tf->id.fp_len = got;
-    reg_set(a->reg, tf->path, &tf->id, 0);
+    if (reg_set(a->reg, tf->path, &tf->id, 0) != 0)
+        reg_note_failure(a->reg, tf->path);
 }
 
 /* A short fingerprint (the file had less than FP_MAX bytes when it was taken) grows with the
@@ -539,7 +531,6 @@ int tail_read(struct agent *a, struct tail_file *tf, size_t max_bytes)
 
 void tail_flush_pending(struct agent *a, struct tail_file *tf, int at_close)
 {
-    cur_agent = a;
     a->now_ms = wall_ms();
     if (at_close && (tf->carry_len || tf->skipping)) {
         /* The file will not grow any more (deleted or rotated away and drained): its last
@@ -549,7 +540,8 @@ void tail_flush_pending(struct agent *a, struct tail_file *tf, int at_close)
         tf->carry_len = 0;
         tf->skipping = 0;
     }
-    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, tf);
+    struct rec_ctx rc = {a, tf};
+    lineproc_flush(tf->in->lp, tf->lps, &a->eb, on_record, &rc);
     tail_dispatch(a, tf);
 }
 
@@ -617,8 +609,8 @@ void tail_reap(struct agent *a)
         }
         if (tf->state == TF_DELETED)
             reg_remove(a->reg, tf->id.dev, tf->id.ino);
-        else
-            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+        else if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+            reg_note_failure(a->reg, tf->path);
         pthread_mutex_lock(&a->status_mu);
         *pp = tf->next;
         pthread_mutex_unlock(&a->status_mu);
@@ -638,11 +630,11 @@ void tail_sync_registry(struct agent *a)
         if (tf->fd >= 0 && tf->id.fp_len < FP_MAX && tf->size > (int64_t)tf->id.fp_len)
             fp_refresh(a, tf, (uint64_t)tf->size);
         if (tf->state != TF_DELETED)
-            reg_set(a->reg, tf->path, &tf->id, tf->committed);
+            if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+                reg_note_failure(a->reg, tf->path);
     }
 }
 
-void tail_free_all(struct agent *a);
 void tail_free_all(struct agent *a)
 {
     while (a->files) {
@@ -675,7 +667,6 @@ void tail_free_all(struct agent *a)
 
 /* copytruncate safety net (rescan): the file's first bytes changed although its size did not
  * shrink below our offset (truncated and rewritten past it between two looks). */
-int tail_check_rewritten(struct agent *a, struct tail_file *tf);
 int tail_check_rewritten(struct agent *a, struct tail_file *tf)
 {
     if (tf->fd < 0 || tf->id.fp_len == 0)

@@ -6,7 +6,7 @@
 #   bench/kafka.sh [N] [which...]        N lines (default 1000000); which: logferry syslog-ng
 #                                        rsyslog (default: all that are installed), or
 #                                        output: the Kafka output alone (bench/kafka/out_bench.c,
-#                                        raw lines, no tail), built here against liblfcore.a
+#                                        raw lines, no tail), built here against liblfoutputs.a + liblfbase.a
 #   BUILD_DIR=build  LF_KAFKA_EXTRA="kafka.linger.ms = 50" (more [output kafka] lines)
 #   RSYSLOG_ROOT=/path (an rsyslog tree from `apt-get download rsyslog
 #   rsyslog-kafka` + `dpkg -x`, when rsyslog cannot be installed beside syslog-ng)
@@ -194,9 +194,9 @@ CONF
 
 run_output_only() {
     local libs
-    libs=$(pkg-config --libs rdkafka libpcre2-8 libcurl jansson inih) || return
+    libs=$(pkg-config --libs rdkafka libpcre2-8 libcurl jansson inih libdeflate zlib openssl) || return
     cc -O2 -D_GNU_SOURCE -I"$SRC" -o "$W/out_bench" bench/kafka/out_bench.c \
-        "$BUILD_DIR/liblfcore.a" $libs -linotifytools -lpthread -lm || return
+        "$BUILD_DIR/liblfoutputs.a" "$BUILD_DIR/liblfbase.a" $libs -linotifytools -lpthread -lm || return
     mock_start
     "$W/out_bench" "$BOOT" bench "$N" "$INPUT"
     mock_stop

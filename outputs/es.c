@@ -137,7 +137,7 @@ static void es_send(void *st, struct event_batch *b)
             o->cappend = nc;
         }
         if (o->npend == 0)
-            o->pend_since = es_now_ms();
+            o->pend_since = mono_ms();
         o->pend[o->npend++] = (struct es_doc){bt, i};
         o->pend_bytes += ev->json_len + 96;
         if (o->npend >= (uint32_t)o->conf->bulk_max_events ||
@@ -165,7 +165,7 @@ static void es_send(void *st, struct event_batch *b)
 static long es_tick(void *st)
 {
     struct es_out *o = st;
-    int64_t now = es_now_ms();
+    int64_t now = mono_ms();
     /* The pipeline is idle (tick runs only when no batch waits). A partial request goes when
      * its oldest document waited flush_interval, or at once when no request is outstanding:
      * under load requests fill up while others are in flight, and a trickle is not held
@@ -174,7 +174,7 @@ static long es_tick(void *st)
                      (o->inflight == 0 && o->nq == 0)))
         es_cut_pending(o);
     es_pump(o, o->inflight > 0 ? 10 : 0);
-    now = es_now_ms();
+    now = mono_ms();
     long w = -1;
     if (o->npend) {
         long d = (long)(o->pend_since + o->conf->flush_interval_ms - now);
@@ -200,9 +200,9 @@ static int es_flush(void *st, long timeout_ms)
 {
     struct es_out *o = st;
     es_cut_pending(o);
-    int64_t deadline = es_now_ms() + timeout_ms;
+    int64_t deadline = mono_ms() + timeout_ms;
     while (o->unacked > 0) {
-        int64_t left = deadline - es_now_ms();
+        int64_t left = deadline - mono_ms();
         if (left <= 0 || giving_up(o))
             break;
         es_pump(o, left < 100 ? (long)left : 100);

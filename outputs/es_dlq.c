@@ -10,6 +10,7 @@
  */
 #include "outputs/es.h"
 
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
@@ -80,9 +81,7 @@ void es_dlq_add(struct es_dlq *q, const struct event_batch *b, const struct even
                 const char *reason)
 {
     char now[32], id[40];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    json_format_ts((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, now);
+    json_format_ts(wall_ms(), now);
     es_doc_id(&b->src->id, ev->offset, id);
     size_t jl = ev->json_len;
     while (jl > 0 && (ev->json[jl - 1] == '\n' || ev->json[jl - 1] == '\r'))

@@ -8,6 +8,7 @@
  */
 #include "outputs/es_http.h"
 
+#include "agent/base/clock.h"
 #include "agent/base/log.h"
 #include "agent/base/secret.h"
 
@@ -15,13 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t es_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct curl_slist *add_hdr(struct curl_slist *l, const char *h, int *bad)
 {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/clock.h"
 #include "outputs/es.h"
 
 struct es_host {
@@ -38,8 +39,6 @@ struct es_http {
 
 int es_http_init(struct es_http *h, const struct es_conf *conf, char *err, size_t errsz);
 void es_http_free(struct es_http *h);
-
-int64_t es_now_ms(void);
 
 /* Next host to use: round-robin over the hosts that are not marked down; if all are down,
  * the one that comes back first. */

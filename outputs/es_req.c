@@ -214,7 +214,7 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
         len = s->gz.len;
         hdr = o->http.hdr_bulk_gz;
     }
-    s->host = es_http_pick(&o->http, es_now_ms());
+    s->host = es_http_pick(&o->http, mono_ms());
     s->cerr[0] = '\0';
     es_http_prepare(&o->http, s->e, o->http.hosts[s->host].bulk_url, "POST", body, len, hdr,
                     &s->resp);
@@ -238,7 +238,7 @@ static int start_req(struct es_out *o, struct es_slot *s, struct es_req *r)
 /* Starts queued requests that are due while a slot is free. */
 void es_start_due(struct es_out *o)
 {
-    int64_t now = es_now_ms();
+    int64_t now = mono_ms();
     while (o->qhead && o->qhead->due_ms <= now && o->inflight < o->nslots) {
         struct es_slot *s = NULL;
         for (int i = 0; i < o->nslots; i++)

@@ -45,7 +45,7 @@ static void whole_retry(struct es_out *o, struct es_req *r, const char *host, co
     r->attempt++;
     r->resend = 1;
     long d = es_backoff_ms(o, r->attempt);
-    r->due_ms = es_now_ms() + d;
+    r->due_ms = mono_ms() + d;
     out_state_set(o->env->m, OUT_RETRYING, "%s: %s", host, why);
     if (o->retrying++ == 0)
         LF_LOG(LF_WARN, COMP, "[%s] _bulk to %s failed: %s; retrying with backoff (reading "
@@ -81,7 +81,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
         if (r->n > 1 && s->refused == es_refused_large) {
             /* a smaller request has a smaller answer: halves, after the usual backoff */
             int a = r->attempt + 1;
-            int64_t due = es_now_ms() + es_backoff_ms(o, a);
+            int64_t due = mono_ms() + es_backoff_ms(o, a);
             uint32_t h = r->n / 2;
             out_state_set(o->env->m, OUT_RETRYING, "%s: %s", host->shown, s->refused);
             es_requeue(o, r->docs, h, a, due);
@@ -94,7 +94,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
     }
     o->refusing = 0;
     if (cc != CURLE_OK) {
-        es_http_host_failed(&o->http, s->host, es_now_ms());
+        es_http_host_failed(&o->http, s->host, mono_ms());
         snprintf(why, sizeof why, "%s", curl_easy_strerror(cc));
         whole_retry(o, r, host->shown, why);
         return;
@@ -142,7 +142,7 @@ static void on_response(struct es_out *o, struct es_slot *s, struct es_req *r, C
                    res[first_retry].type, a);
             out_state_note(o->env->m, "%u documents: %d %s", nretry, res[first_retry].status,
                            res[first_retry].type);
-            es_requeue(o, retry, nretry, a, es_now_ms() + es_backoff_ms(o, a));
+            es_requeue(o, retry, nretry, a, mono_ms() + es_backoff_ms(o, a));
         } else if (o->item_retrying) {
             o->item_retrying = 0;
         }
@@ -230,7 +230,7 @@ void es_pump(struct es_out *o, long wait_ms)
             break;
         long w = wait_ms;
         if (o->qhead && o->inflight < o->nslots) {
-            int64_t until = o->qhead->due_ms - es_now_ms();
+            int64_t until = o->qhead->due_ms - mono_ms();
             if (until < w)
                 w = until < 0 ? 0 : (long)until;
         }

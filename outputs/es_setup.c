@@ -18,7 +18,7 @@
 
 /* The ECS fields logferry produces (agent/base/event.c's base fields, parsers/ builtins for
  * nginx/apache access logs and Spring Boot / logback / log4j2 application logs). Leaves are
- * "dotted.name:type"; the nesting is written by map_write(). */
+ * "dotted.name:type"; the nesting is written by add_mapping(). */
 static const char *const es_ecs_fields[] = {
     "@timestamp:date",
     "message:text",

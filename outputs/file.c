@@ -18,6 +18,7 @@
  * A named pipe can be neither truncated nor read back: there, records are written whole, at
  * most PIPE_BUF bytes per write (atomic), so none is left cut in the pipe.
  */
+#include "agent/base/clock.h"
 #include "outputs/output.h"
 #include "agent/base/log.h"
 #include "outputs/out_state.h"

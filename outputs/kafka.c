@@ -35,6 +35,7 @@
  *   - anything else (a user-set message.timeout.ms expiring, unexpected codes): produced
  *     again by us, counted in events_retried - never dropped.
  */
+#include "agent/base/clock.h"
 #include "outputs/kafka_int.h"
 
 #include "agent/base/log.h"
@@ -142,9 +143,9 @@ static long kafka_tick(void *st)
 static int kafka_flush(void *st, long timeout_ms)
 {
     struct kafka_out *ko = st;
-    int64_t deadline = kafka_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (ko->head) {
-        int64_t left = deadline - kafka_now_ms();
+        int64_t left = deadline - mono_ms();
         if (left <= 0 || (ko->env->giving_up && atomic_load(ko->env->giving_up)))
             break;
         kafka_pump(ko);

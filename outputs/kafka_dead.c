@@ -98,10 +98,8 @@ int kdead_write(struct kdead *d, const struct output_env *env, const char *reaso
         return -1;
     struct buf o;
     buf_init(&o, json_len + 8192);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     char tbuf[32];
-    json_format_ts((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, tbuf);
+    json_format_ts(wall_ms(), tbuf);
     int rc = buf_adds(&o, "{\"time\":\"");
     rc |= buf_adds(&o, tbuf);
     rc |= buf_adds(&o, "\",\"output\":");

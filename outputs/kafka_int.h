@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/log_once.h"
 #include "outputs/output.h"
 
@@ -206,7 +207,6 @@ static inline size_t kmsg_payload_len(const struct event *ev)
 
 /* ---- bookkeeping (kafka_track.c) ---- */
 
-int64_t kafka_now_ms(void);
 /* Marks km delivered (or dead-lettered). Returns 1 if that acked and freed its batch. */
 int kafka_km_done(struct kafka_out *ko, struct kmsg *km);
 /* Puts km back to be produced again by kafka_pump(). */

@@ -262,7 +262,7 @@ int kafka_pump(struct kafka_out *ko)
     kafka_maybe_rebuild(ko);
     if (!ko->rk || ko->need_rebuild)
         return PUMP_BLOCKED;
-    if (ko->retry_dead_at && kafka_now_ms() < ko->retry_dead_at)
+    if (ko->retry_dead_at && mono_ms() < ko->retry_dead_at)
         return PUMP_BLOCKED;
     struct ktrack *t = ko->head;
     while (t) {
@@ -307,9 +307,9 @@ static int giving_up(const struct kafka_out *ko)
 
 void kafka_pump_wait(struct kafka_out *ko, long max_ms)
 {
-    int64_t start = kafka_now_ms();
+    int64_t start = mono_ms();
     while (kafka_pump(ko) == PUMP_BLOCKED) {
-        int64_t now = kafka_now_ms();
+        int64_t now = mono_ms();
         if (!ko->blocked_since)
             ko->blocked_since = now;
         else if (now - ko->blocked_since > 2000 && METRIC_GET(ko->env->m->state) == OUT_OK)

@@ -168,7 +168,7 @@ static void rebuild(struct kafka_out *ko)
     if (kafka_producer_create(ko, err, sizeof err) != 0) {
         LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; trying again in 1 s", ko->env->name, err);
         out_state_set(ko->env->m, OUT_RETRYING, "%s", err);
-        ko->rebuild_at = kafka_now_ms() + 1000;
+        ko->rebuild_at = mono_ms() + 1000;
         return;
     }
     ko->rebuild_at = 0;
@@ -188,6 +188,6 @@ static void rebuild(struct kafka_out *ko)
 
 void kafka_maybe_rebuild(struct kafka_out *ko)
 {
-    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || kafka_now_ms() >= ko->rebuild_at))
+    if ((ko->need_rebuild || !ko->rk) && (ko->rebuild_at == 0 || mono_ms() >= ko->rebuild_at))
         rebuild(ko);
 }

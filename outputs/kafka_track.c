@@ -16,13 +16,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-int64_t kafka_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- batch bookkeeping ---- */
 
 static void finish(struct kafka_out *ko, struct ktrack *t)
@@ -74,7 +67,7 @@ int kafka_dead_letter(struct kafka_out *ko, struct kmsg *km, const char *reason,
             LF_LOG(LF_ERROR, "out.kafka", "[%s] %s; the event is kept and retried (its file's "
                    "offset does not advance)", ko->env->name, err);
         out_state_set(ko->env->m, OUT_RETRYING, "%s", err);
-        ko->retry_dead_at = kafka_now_ms() + 1000;
+        ko->retry_dead_at = mono_ms() + 1000;
         kafka_km_requeue(km);
         return -1;
     }

@@ -120,7 +120,7 @@ struct lj_out {
 static int giving_up(const struct lj_out *lo)
 {
     return (lo->env->giving_up && atomic_load(lo->env->giving_up)) ||
-           (lo->deadline_ms && lj_now_ms() >= lo->deadline_ms);
+           (lo->deadline_ms && mono_ms() >= lo->deadline_ms);
 }
 
 static void host_fail(struct lj_out *lo, struct lj_hstate *hs, const char *err)
@@ -131,7 +131,7 @@ static void host_fail(struct lj_out *lo, struct lj_hstate *hs, const char *err)
     long b = out_backoff_next(&hs->backoff_ms, lo->lc->backoff_init_ms, lo->lc->backoff_max_ms);
     /* jitter: 75% to 125% of the delay, so agents restarted together spread out */
     long j = b * 3 / 4 + (long)(rand_r(&lo->rnd) % (unsigned)(b / 2 + 1));
-    hs->retry_at = lj_now_ms() + j;
+    hs->retry_at = mono_ms() + j;
     /* err names the host already (logstash_conn.c and send() write it so) */
     enum lf_level lvl = hs->errors_logged < 3 ? LF_WARN : LF_DEBUG;
     LF_LOG(lvl, "out.logstash", "[%s] %s; next attempt to this host in %ld ms%s",
@@ -155,7 +155,7 @@ static int conn_idle_ok(struct lj_hstate *hs)
 static int pick_host(struct lj_out *lo, int start)
 {
     for (;;) {
-        int64_t now = lj_now_ms(), next = INT64_MAX;
+        int64_t now = mono_ms(), next = INT64_MAX;
         for (int k = 0; k < lo->nh; k++) {
             int i = (start + k) % lo->nh;
             struct lj_hstate *hs = &lo->hs[i];
@@ -178,7 +178,7 @@ static int pick_host(struct lj_out *lo, int start)
                 host_fail(lo, hs, err);
                 if (hs->retry_at < next)
                     next = hs->retry_at;
-                now = lj_now_ms();
+                now = mono_ms();
                 continue;
             }
             hs->up = 1;
@@ -189,7 +189,7 @@ static int pick_host(struct lj_out *lo, int start)
         }
         if (giving_up(lo))
             return -1;
-        int64_t wait = next - lj_now_ms();
+        int64_t wait = next - mono_ms();
         if (wait > LJ_POLL_SLICE_MS)
             wait = LJ_POLL_SLICE_MS;
         if (wait > 0)
@@ -259,7 +259,7 @@ static void flight_done(struct lj_out *lo)
 {
     struct lj_hstate *hs = &lo->hs[lo->flhost];
     struct lj_flight *f = &lo->fl[0];
-    int64_t lat = lj_now_ms() - f->sent_ms;
+    int64_t lat = mono_ms() - f->sent_ms;
     hs->ack_ms_sum += lat;
     if (lat > hs->ack_ms_max)
         hs->ack_ms_max = lat;
@@ -278,7 +278,7 @@ static void flight_done(struct lj_out *lo)
     lo->win_pub = lo->win;
     memmove(lo->fl, lo->fl + 1, (size_t)(lo->nfl - 1) * sizeof *lo->fl);
     lo->nfl--;
-    lo->ack_deadline = lj_now_ms() + lo->lc->timeout_ms;
+    lo->ack_deadline = mono_ms() + lo->lc->timeout_ms;
     if (lo->lc->loadbalance && lo->nfl == 0)
         lo->cur = (lo->flhost + 1) % lo->nh;
 }
@@ -290,7 +290,7 @@ static int await_ack(struct lj_out *lo, long wait_ms, char *err, size_t errsz)
     struct lj_hstate *hs = &lo->hs[lo->flhost];
     if (giving_up(lo))
         return -2;
-    int64_t left = lo->ack_deadline - lj_now_ms();
+    int64_t left = lo->ack_deadline - mono_ms();
     if (left <= 0) {
         snprintf(err, errsz, "no ACK for %ld ms (%u of %u events of the oldest window ACKed)",
                  lo->lc->timeout_ms, lo->fl[0].acked, lo->fl[0].n);
@@ -305,7 +305,7 @@ static int await_ack(struct lj_out *lo, long wait_ms, char *err, size_t errsz)
         snprintf(err, errsz, "protocol error: ACK %u for a window of %u events", seq, f->n);
         return -1;
     }
-    lo->ack_deadline = lj_now_ms() + lo->lc->timeout_ms; /* progress or keep-alive */
+    lo->ack_deadline = mono_ms() + lo->lc->timeout_ms; /* progress or keep-alive */
     if (seq > f->acked) {
         METRIC_ADD(lo->env->m->events_acked, seq - f->acked);
         f->acked = seq;
@@ -330,14 +330,14 @@ static int send_next(struct lj_out *lo, char *err, size_t errsz)
             return -1;
         cnt /= 2;
     }
-    int64_t now = lj_now_ms();
+    int64_t now = mono_ms();
     if (lj_conn_write(&hs->c, lo->frames.p, lo->frames.len, now + lo->lc->timeout_ms, err,
                       errsz) != 0)
         return -1;
     METRIC_ADD(lo->env->m->events_sent, cnt);
     hs->windows++;
     if (lo->nfl == 0)
-        lo->ack_deadline = lj_now_ms() + lo->lc->timeout_ms;
+        lo->ack_deadline = mono_ms() + lo->lc->timeout_ms;
     lo->fl[lo->nfl++] = (struct lj_flight){lo->sent, cnt, 0, cnt >= lo->win, now};
     lo->sent += cnt;
     return 0;
@@ -450,7 +450,7 @@ static void lj_send(void *st, struct event_batch *b)
             lo->ref[lo->nref++] = (struct lj_ref){b, i};
     METRIC_ADD(m->events_skipped, b->n - (lo->nref - before));
     lo->pb[lo->pbhead + lo->npb++] = (struct lj_pb){b, lo->nref};
-    lo->last_add_ms = lj_now_ms();
+    lo->last_add_ms = mono_ms();
     ack_done(lo); /* a batch without wanted events behind nothing is done at once */
     ship(lo, 0);
 }
@@ -460,7 +460,7 @@ static long lj_tick(void *st)
     struct lj_out *lo = st;
     if (lo->nref == lo->pos)
         return -1;
-    int64_t waited = lj_now_ms() - lo->last_add_ms;
+    int64_t waited = mono_ms() - lo->last_add_ms;
     if (waited < LJ_LINGER_MS) {
         ship(lo, 0); /* ACKs that came */
         return LJ_LINGER_MS - waited;
@@ -480,7 +480,7 @@ static void *lj_init(const void *vconf, const struct output_env *env, char *err,
     lo->lc = lc;
     lo->env = env;
     lo->verify = lj_verify_mode(lc);
-    lo->rnd = (unsigned)lj_now_ms() ^ (unsigned)(uintptr_t)lo;
+    lo->rnd = (unsigned)mono_ms() ^ (unsigned)(uintptr_t)lo;
     lo->win = lc->window < LJ_WINDOW_START ? (uint32_t)lc->window : LJ_WINDOW_START;
     lo->win_pub = lo->win;
     buf_init(&lo->meta, 4096);
@@ -524,7 +524,7 @@ static int lj_flush(void *st, long timeout_ms)
     struct lj_out *lo = st;
     if (lo->nref == lo->pos && lo->npb == 0)
         return 0;
-    lo->deadline_ms = lj_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    lo->deadline_ms = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     ship(lo, 1);
     lo->deadline_ms = 0;
     if (lo->nref == lo->pos && lo->npb == 0)
@@ -568,7 +568,7 @@ static json_t *lj_status(void *st)
 {
     const struct lj_out *lo = st;
     json_t *hosts = json_array();
-    int64_t now = lj_now_ms();
+    int64_t now = mono_ms();
     for (int i = 0; i < lo->nh; i++) {
         const struct lj_hstate *hs = &lo->hs[i];
         unsigned long long w = hs->windows;

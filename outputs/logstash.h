@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/clock.h"
 #include "agent/base/config.h"
 #include "agent/base/event.h"
 
@@ -123,8 +124,6 @@ int lj_conn_write(struct lj_conn *c, const void *p, size_t n, int64_t deadline_m
  * call, in order, including those that arrived with the server's close); 0: nothing arrived
  * in time; -1: connection closed or protocol error (err says which). */
 int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, size_t errsz);
-
-int64_t lj_now_ms(void);
 
 /* ---- logstash_test.c ---- */
 struct output_env;

@@ -10,6 +10,7 @@
  * stops answering. Error sentences name the host and the reason (OpenSSL's verification
  * result: "certificate has expired", "hostname mismatch", ...), never key material.
  */
+#include "agent/base/clock.h"
 #include "outputs/logstash.h"
 
 #include <arpa/inet.h>
@@ -27,13 +28,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-int64_t lj_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int lj_host_parse(const char *s, struct lj_host *h, char *err, size_t errsz)
 {
@@ -134,7 +128,7 @@ fail:
 static int wait_fd(int fd, short ev, int64_t deadline_ms)
 {
     for (;;) {
-        int64_t left = deadline_ms - lj_now_ms();
+        int64_t left = deadline_ms - mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = {fd, ev, 0};
@@ -241,7 +235,7 @@ int lj_conn_open(struct lj_conn *c, const struct lj_host *h, SSL_CTX *ctx, enum 
                  long timeout_ms, char *err, size_t errsz)
 {
     memset(c, 0, sizeof *c);
-    int64_t deadline = lj_now_ms() + timeout_ms;
+    int64_t deadline = mono_ms() + timeout_ms;
     c->fd = tcp_connect(h, deadline, err, errsz);
     if (c->fd < 0)
         return -1;
@@ -316,7 +310,7 @@ int lj_conn_write(struct lj_conn *c, const void *p, size_t n, int64_t deadline_m
 
 int lj_conn_read_ack(struct lj_conn *c, long wait_ms, uint32_t *seq, char *err, size_t errsz)
 {
-    int64_t deadline = lj_now_ms() + wait_ms;
+    int64_t deadline = mono_ms() + wait_ms;
     for (;;) {
         /* One ACK per call, in the order they came: with windows pipelined, each ACK belongs
          * to the oldest window not yet complete, so none may be skipped. */

@@ -3,6 +3,7 @@
  * changed, the last error, and the capped doubling backoff. Runs on whichever thread the
  * output reports from; one writer per output.
  */
+#include "agent/base/clock.h"
 #include "outputs/out_state.h"
 
 #include <stdarg.h>
@@ -18,10 +19,8 @@ void out_state_set(struct out_metrics *m, int state, const char *fmt, ...)
         va_end(ap);
     }
     if (METRIC_GET(m->state) != state) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
         METRIC_SET(m->state, state);
-        METRIC_SET(m->state_since_ms, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        METRIC_SET(m->state_since_ms, wall_ms());
     }
 }
 

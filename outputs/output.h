@@ -112,5 +112,8 @@ extern const struct conf_key output_common_keys[];
 /* The table of every output type (outputs/outputs.c). */
 const struct output_desc *output_find(const char *type);
 extern const struct output_desc *const output_types[];
+/* The descriptors of the table, one per output type (each in its own file). */
+extern const struct output_desc out_file_desc, out_es_desc, out_kafka_desc, out_slack_desc,
+    out_webhook_desc, out_logstash_desc;
 
 #endif

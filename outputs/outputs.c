@@ -7,13 +7,6 @@
 #include <stddef.h>
 #include <string.h>
 
-extern const struct output_desc out_file_desc;
-extern const struct output_desc out_es_desc;
-extern const struct output_desc out_kafka_desc;
-extern const struct output_desc out_slack_desc;
-extern const struct output_desc out_webhook_desc;
-extern const struct output_desc out_logstash_desc;
-
 const struct output_desc *const output_types[] = {
     &out_file_desc,
     &out_es_desc,

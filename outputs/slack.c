@@ -13,7 +13,7 @@
 #include "outputs/slack.h"
 #include "agent/base/json.h"
 #include "agent/base/log.h"
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -493,7 +493,7 @@ static void slack_send(void *vst, struct event_batch *b)
     char key[SL_KEY_MAX], run_key[SL_KEY_MAX];
     size_t run_len = 0;
     uint64_t run_n = 0;
-    int64_t now = sl_mono_ms();
+    int64_t now = mono_ms();
     if (st->feeds_events && b->n && b->src && b->src->input)
         lf_status_series_add("events", b->src->input, strlen(b->src->input), b->n);
     if (st->nsilent && b->n && b->src && b->src->input) {
@@ -563,12 +563,12 @@ static void slack_send(void *vst, struct event_batch *b)
 static int slack_flush(void *vst, long timeout_ms)
 {
     struct slack_out *st = vst;
-    int64_t deadline = sl_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     pthread_mutex_lock(&st->mu);
     st->draining = 1;
     pthread_cond_broadcast(&st->cond);
     for (;;) {
-        int64_t now = sl_mono_ms();
+        int64_t now = mono_ms();
         if ((sl_next_due(st, now) == INT64_MAX && !st->busy) || now >= deadline ||
             (st->env->giving_up && atomic_load(st->env->giving_up)))
             break;

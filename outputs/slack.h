@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/clock.h"
 #include "outputs/output.h"
 
 struct slack_conf {
@@ -250,8 +251,6 @@ struct slack_out {
     int feeds_events;              /* this output feeds the status page's events per input
                                     * (one output does: every output sees every batch) */
 };
-
-int64_t sl_mono_ms(void);
 
 /* slack_agg.c (all under st->mu) */
 void sl_agg_init(struct sl_agg *a);

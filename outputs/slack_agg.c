@@ -10,6 +10,7 @@
  * max_line_chars; histograms keep a few entries exactly and count the rest as "other", while
  * the count itself is always exact.
  */
+#include "agent/base/clock.h"
 #include "outputs/slack.h"
 #include "agent/base/json.h"
 
@@ -19,13 +20,6 @@
 
 /* When more groups than this are due at once, they go out as one combined summary. */
 #define SL_SINGLE_MAX 3
-
-int64_t sl_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copies a length-delimited value into a fixed array: cut on a character boundary, NULs
  * (which would cut it silently later) shown as spaces. */

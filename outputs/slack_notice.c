@@ -14,19 +14,12 @@
  * others on the sender thread; all but init/free with slack_out.mu held. Memory: SL_NOTICES
  * notices (about 1 KiB each) and one small record per watched input.
  */
+#include "agent/base/clock.h"
 #include "outputs/slack.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 int sl_silence_init(struct slack_out *st, char *err, size_t errsz)
 {
@@ -43,7 +36,7 @@ int sl_silence_init(struct slack_out *st, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    int64_t now = sl_mono_ms(), wall = wall_ms();
+    int64_t now = mono_ms(), wall = wall_ms();
     for (int i = 0; i < c->n; i++) {
         struct conf_section *s = &c->s[i];
         if (strcmp(s->type, "input") != 0)

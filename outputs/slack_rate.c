@@ -14,13 +14,13 @@
  * Threads: sl_rate_fold() on the output thread (send), sl_rate_due() on the sender thread;
  * every function except sl_threshold_parse() and init/free is called with slack_out.mu held.
  */
+#include "agent/base/clock.h"
 #include "outputs/slack.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define SL_RATE_BUCKETS 60
 
@@ -128,13 +128,6 @@ void sl_rate_free(struct slack_out *st)
     free(r->tab);
     free(r);
     st->rate = NULL;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* Moves g's window to now: buckets that fell out are emptied. */

@@ -17,9 +17,10 @@
  * only to choose and take what to send and to fold a failed message back, never while posting.
  * The webhook URL is never logged: messages name it by st->masked.
  */
+#include "agent/base/clock.h"
 #include "outputs/slack.h"
 #include "agent/base/log.h"
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 #include "outputs/out_state.h"
 
 #include <curl/curl.h>
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
@@ -222,7 +222,7 @@ static void *sender_main(void *arg)
 
     pthread_mutex_lock(&st->mu);
     while (!st->stop) {
-        int64_t now = sl_mono_ms();
+        int64_t now = mono_ms();
         int64_t due = sl_next_due(st, now);
         int64_t allowed = st->next_send_ok > st->retry_at ? st->next_send_ok : st->retry_at;
         if (due <= now && now >= allowed) {
@@ -265,7 +265,7 @@ static void *sender_main(void *arg)
             st->busy = 0;
             /* the pace counts from the end of this POST, so Slack sees the messages at
              * least min_interval apart whatever the request's own latency */
-            st->next_send_ok = sl_mono_ms() + interval;
+            st->next_send_ok = mono_ms() + interval;
             if (o == SENT) {
                 st->undelivered -= m.agg.count;
                 out_backoff_reset(&st->backoff_ms);
@@ -274,7 +274,7 @@ static void *sender_main(void *arg)
                     sl_sample_free(&m.sample);
             } else {
                 sl_fold_back(st, &m, o == RETRY);
-                st->retry_at = sl_mono_ms() + delay;
+                st->retry_at = mono_ms() + delay;
             }
             pthread_cond_broadcast(&st->cond); /* flush() may be waiting */
             continue;

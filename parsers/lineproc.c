@@ -16,19 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 #include "parsers/container.h"
 #include "parsers/multiline.h"
 #include "parsers/parser.h"
-
-static int64_t mono_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t (*lineproc_clock)(void) = mono_clock;
 
 struct relist {
     pcre2_code **re;
@@ -500,7 +492,9 @@ feed_text_inl(const struct lineproc *lp, struct lineproc_state *st, struct event
         return emit(lp, st, eb, line, len, offset, end, evf, meta, out, ctx);
 
     struct ml_pending *p = &st->pend;
-    int64_t now_ms = lineproc_clock();
+    /* multiline deadlines run on the monotonic clock, whatever clock the caller's now_ms
+     * is in (lineproc_deadline() is compared with the core's mono_ms()) */
+    int64_t now_ms = mono_ms();
     /* A record whose timeout passed before this line arrived is complete already. */
     int64_t dl = deadline_of(st);
     if (dl && now_ms >= dl &&

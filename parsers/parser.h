@@ -138,10 +138,6 @@ extern const struct parser_type parser_type_regex;
 int regex_run(const struct parser *p, struct parse_run *pr, struct event_builder *eb,
               const char *rec, size_t len);
 
-/* The clock of multiline deadlines: CLOCK_MONOTONIC in ms, whatever clock the caller's
- * now_ms is in (lineproc_deadline() is compared with the core's monotonic clock). Tests
- * replace it to drive timeouts without sleeping. */
-extern int64_t (*lineproc_clock)(void);
 
 /* Cumulative parse failures (all inputs); read by parsers_get_failures(). */
 void parser_count_failure(void);

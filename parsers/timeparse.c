@@ -12,28 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-int64_t tp_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int tp_days_in_month(int64_t y, unsigned m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
-    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
-}
+#include "agent/base/calendar.h"
 
 static const char *const MONTHS[12] = {"january", "february", "march",     "april",
                                        "may",     "june",     "july",      "august",
@@ -161,18 +140,18 @@ static int finish(const struct tparts *t, const struct lf_tz *tz, int64_t *ms)
     }
     int mon = t->mon, day = t->day;
     if (t->yday) {
-        if (t->yday > (is_leap(t->year) ? 366 : 365))
+        if (t->yday > (cal_is_leap(t->year) ? 366 : 365))
             return -1;
-        int64_t d0 = tp_days_from_civil(t->year, 1, 1) + t->yday - 1;
+        int64_t d0 = cal_days_from_civil(t->year, 1, 1) + t->yday - 1;
         int64_t s = (d0 * 86400 + hour * 3600 + t->min * 60 + t->sec);
         s = t->has_off ? s - t->off : lf_tz_local_to_utc(tz, s);
         *ms = s * 1000 + t->msec;
         return 0;
     }
-    if (mon < 1 || mon > 12 || day < 1 || day > tp_days_in_month(t->year, (unsigned)mon) ||
+    if (mon < 1 || mon > 12 || day < 1 || day > cal_days_in_month(t->year, (unsigned)mon) ||
         hour > 23 || t->min > 59 || t->sec > 60)
         return -1;
-    int64_t s = tp_days_from_civil(t->year, (unsigned)mon, (unsigned)day) * 86400 +
+    int64_t s = cal_days_from_civil(t->year, (unsigned)mon, (unsigned)day) * 86400 +
                 hour * 3600 + t->min * 60 + t->sec;
     s = t->has_off ? s - t->off : lf_tz_local_to_utc(tz, s);
     *ms = s * 1000 + t->msec;
@@ -454,10 +433,10 @@ int tp_parse_clf(const char *s, size_t n, int64_t *ms)
     if ((s[21] != '+' && s[21] != '-') || oh < 0 || om < 0 || om > 59)
         return -1;
     int64_t y = y1 * 100 + y2;
-    if (day < 1 || day > tp_days_in_month(y, (unsigned)mon) || hh > 23 || mm > 59 || ss > 60)
+    if (day < 1 || day > cal_days_in_month(y, (unsigned)mon) || hh > 23 || mm > 59 || ss > 60)
         return -1;
     int32_t off = (s[21] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    int64_t sec = tp_days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
+    int64_t sec = cal_days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
                   mm * 60 + ss - off;
     *ms = sec * 1000;
     return 0;
@@ -479,10 +458,10 @@ int tp_parse_iso_cached(struct tp_iso_cache *c, const char *s, size_t n,
         if (y1 < 0 || y2 < 0 || mon < 0 || day < 0 || hh < 0 || mm < 0 || ss < 0)
             return -1;
         int64_t y = y1 * 100 + y2;
-        if (mon < 1 || mon > 12 || day < 1 || day > tp_days_in_month(y, (unsigned)mon) ||
+        if (mon < 1 || mon > 12 || day < 1 || day > cal_days_in_month(y, (unsigned)mon) ||
             hh > 23 || mm > 59 || ss > 60)
             return -1;
-        sec = tp_days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
+        sec = cal_days_from_civil(y, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 +
               mm * 60 + ss;
         if (c) {
             memcpy(c->key, s, 19);

@@ -19,24 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct lf_tz;
-
-/* Loads a zone by name: "Asia/Seoul", "UTC", or a fixed offset "+09:00". NULL with a
- * sentence in err when unknown or unreadable. */
-struct lf_tz *lf_tz_load(const char *name, char *err, size_t errsz);
-/* The host's zone: $TZ if set, else /etc/localtime, else UTC. Never NULL unless out of
- * memory. */
-struct lf_tz *lf_tz_local(void);
-void lf_tz_free(struct lf_tz *tz);
-const char *lf_tz_name(const struct lf_tz *tz);
-/* Offset east of UTC in seconds in effect at UTC time t. */
-int32_t lf_tz_offset_at(const struct lf_tz *tz, int64_t t);
-/* UTC seconds for a wall-clock time of the zone (given as if it were UTC seconds). */
-int64_t lf_tz_local_to_utc(const struct lf_tz *tz, int64_t local);
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
-int64_t tp_days_from_civil(int64_t y, unsigned m, unsigned d);
-int tp_days_in_month(int64_t y, unsigned m);
+#include "parsers/tz.h"
 
 /* Checks a format at configuration time: 0, or -1 with a sentence in err. */
 int tp_check_format(const char *fmt, char *err, size_t errsz);

@@ -12,7 +12,9 @@
  * Threads: zones are loaded at configuration time; a loaded zone is immutable, so the tail
  * thread (or several) may convert with it concurrently.
  */
-#include "parsers/timeparse.h"
+#include "parsers/tz.h"
+
+#include "agent/base/calendar.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -154,10 +156,10 @@ static void parse_footer(struct lf_tz *tz, const char *s)
 /* UTC instant of a rule in year y, given the offset in effect before it. */
 static int64_t rule_instant(const struct posix_rule *r, int64_t y, int32_t off_before)
 {
-    int64_t first = tp_days_from_civil(y, (unsigned)r->month, 1);
+    int64_t first = cal_days_from_civil(y, (unsigned)r->month, 1);
     int wd1 = (int)(((first % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
     int d = 1 + (r->wday - wd1 + 7) % 7 + 7 * (r->week - 1);
-    int dim = tp_days_in_month(y, (unsigned)r->month);
+    int dim = cal_days_in_month(y, (unsigned)r->month);
     while (d > dim)
         d -= 7;
     return (first + d - 1) * 86400 + r->time - off_before;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "agent/base/event.h"
+#include "agent/base/must_check.h"
 
 struct arena_chunk {
     struct arena_chunk *next;
@@ -18,10 +19,10 @@ struct arena_chunk {
 };
 
 /* n bytes aligned to align (a power of two), or NULL when out of memory. */
-void *batch_alloc(struct event_batch *b, size_t n, size_t align);
+LF_MUST_CHECK void *batch_alloc(struct event_batch *b, size_t n, size_t align);
 /* Appends a chunk of at least `need` bytes (the next size up) and makes it current; NULL
  * when out of memory. */
-struct arena_chunk *chunk_new(struct event_batch *b, size_t need);
+LF_MUST_CHECK struct arena_chunk *chunk_new(struct event_batch *b, size_t need);
 
 /* Free space of at least `need` bytes at the end of the batch's arena (a new chunk when the
  * current one is short); *room says how much there is. Nothing is taken until

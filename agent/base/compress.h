@@ -15,13 +15,14 @@
 #include <stddef.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/must_check.h"
 
 enum lf_zformat { LF_ZLIB = 0, LF_GZIP = 1 };
 
 struct lf_compressor;
 
 /* level 1 (fastest) to 9, as zlib's. NULL when out of memory or level out of range. */
-struct lf_compressor *lf_compressor_new(int level);
+LF_MUST_CHECK struct lf_compressor *lf_compressor_new(int level);
 void lf_compressor_free(struct lf_compressor *c);
 /* Appends the compressed form of in[0..n) to out (within out's cap). 0, or -1 when out's
  * cap is too small or n is too large. */

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/base/must_check.h"
+
 struct conf_entry {
     char *key;
     char *value; /* after ${VAR} expansion */
@@ -51,9 +53,9 @@ void conf_errs_free(struct conf_errs *errs);
 
 /* Reads `path`. Syntax errors and unknown variables go to errs; returns NULL only when the
  * file cannot be read (errs says why). */
-struct conf *conf_load(const char *path, struct conf_errs *errs);
+LF_MUST_CHECK struct conf *conf_load(const char *path, struct conf_errs *errs);
 /* Same from a string (tests); `name` stands for the file name in messages. */
-struct conf *conf_load_string(const char *name, const char *text, struct conf_errs *errs);
+LF_MUST_CHECK struct conf *conf_load_string(const char *name, const char *text, struct conf_errs *errs);
 void conf_free(struct conf *c);
 
 /* Expands ${VAR} and ${VAR:-default} from the environment. Returns a malloc'd string or

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "agent/base/buf.h"
+#include "agent/base/must_check.h"
 
 #define FKEY_MAX_COMPONENTS 16
 
@@ -94,7 +95,7 @@ enum {
 #define EB_MAX_FIELDS 256
 
 /* Scratch for building one event. Owned by one thread (the tail thread or a test). Strings
- * added with eb_add_str() are borrowed: they must live until batch_add()/event_json() returns
+ * added with eb_add_str() are borrowed: they must live until batch_add() returns
  * (the line buffer or the builder's own scratch both do). eb_strdup() copies into the
  * builder's scratch, which is capped. */
 struct event_builder {
@@ -132,7 +133,7 @@ const struct fkey *eb_dynkey(struct event_builder *eb, const char *name, size_t 
 /* Finds the last field added under a key, or NULL. */
 const struct field *eb_get(const struct event_builder *eb, const struct fkey *k);
 
-/* Identity of a file as the registry knows it (see agent/tail.h for how it is computed). */
+/* Identity of a file as the registry knows it (agent/tail.c computes it: tail_fingerprint()). */
 struct file_id {
     uint64_t dev;
     uint64_t ino;
@@ -145,13 +146,13 @@ struct file_id {
     uint64_t uid;
 };
 
-/* What an output may know about where a batch came from. Immutable while any batch that
- * points at it is alive (the pipeline holds a reference for each batch). */
+/* What an output may know about where a batch came from. Owned by the tracked file, which
+ * is freed only when its in-flight FIFO is empty, so it outlives every batch pointing at it;
+ * immutable meanwhile. */
 struct event_source {
     const char *input; /* [input NAME] */
     const char *path;  /* log.file.path */
     struct file_id id;
-    atomic_int refs;
 };
 
 struct event {
@@ -185,7 +186,7 @@ struct event_batch {
 };
 
 /* Creates an empty batch able to hold `cap` events. */
-struct event_batch *batch_new(const struct event_source *src, const char *host_name,
+LF_MUST_CHECK struct event_batch *batch_new(const struct event_source *src, const char *host_name,
                               uint32_t cap);
 void batch_free(struct event_batch *b);
 

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/base/calendar.h"
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 
@@ -74,38 +76,6 @@ static inline size_t scan_clean(const unsigned char *p, size_t n)
 }
 #endif
 
-/* Length of a well-formed UTF-8 sequence at s (1..4), or 0 if it is not well-formed. */
-static inline size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (n >= 2 && (s[1] & 0xC0) == 0x80)
-            return 2;
-        return 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        unsigned c1 = s[1];
-        if (c == 0xE0 ? (c1 < 0xA0 || c1 > 0xBF)
-                      : c == 0xED ? (c1 < 0x80 || c1 > 0x9F) : (c1 & 0xC0) != 0x80)
-            return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        unsigned c1 = s[1];
-        if (c == 0xF0 ? (c1 < 0x90 || c1 > 0xBF)
-                      : c == 0xF4 ? (c1 < 0x80 || c1 > 0x8F) : (c1 & 0xC0) != 0x80)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 int json_is_clean(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -118,7 +88,7 @@ size_t utf8_valid_prefix(const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = json_utf8_seq(p + i, n - i);
         if (l == 0) {
             /* An incomplete sequence cut by the end is where the prefix stops; an invalid
              * byte in the middle still counts as one (it will be repaired to U+FFFD). */
@@ -221,7 +191,7 @@ char *json_escape_raw(char *w, const char *s, size_t n)
             /* A run of non-ASCII (a word of Korean, a name) is taken whole: each byte would
              * stop the fast loop at once anyway. */
             do {
-                size_t l = utf8_seq(p + i, n - i);
+                size_t l = json_utf8_seq(p + i, n - i);
                 if (l) { /* well-formed: copied as is */
                     memcpy(w, p + i, l);
                     w += l;
@@ -253,7 +223,7 @@ int json_write_escaped(struct buf *b, const char *s, size_t n)
         /* A run of bytes that go out unchanged: clean ASCII and well-formed UTF-8. */
         size_t run = i + scan_clean(p + i, n - i);
         while (run < n && p[run] >= 0x80) {
-            size_t l = utf8_seq(p + run, n - run);
+            size_t l = json_utf8_seq(p + run, n - run);
             if (!l)
                 break;
             run += l;
@@ -343,22 +313,6 @@ int json_write_double(struct buf *b, double v)
     return buf_add(b, tmp, (size_t)n);
 }
 
-/* Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days):
- * integer arithmetic only, so the per-event path never enters gmtime_r (which takes the
- * time-zone lock in __tz_convert) nor a printf (issue 18). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;                                       /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static void put2(char *p, int v)
 {
     p[0] = (char)('0' + v / 10);
@@ -394,7 +348,7 @@ int json_format_ts(int64_t ms, char out[32])
         }
         if (days != cached_day) {
             int y, m, d;
-            civil_from_days(days, &y, &m, &d);
+            cal_civil_from_days(days, &y, &m, &d);
             put2(hms, y / 100);
             put2(hms + 2, y % 100);
             hms[4] = '-';
@@ -419,4 +373,43 @@ int json_format_ts(int64_t ms, char out[32])
     out[23] = 'Z';
     out[24] = '\0';
     return 24;
+}
+
+json_t *lf_json_string_lossy(const char *str)
+{
+    json_t *j = json_string(str ? str : "");
+    if (j)
+        return j;
+    /* Not valid UTF-8 (a file name is any bytes): every invalid byte becomes U+FFFD. */
+    const unsigned char *p = (const unsigned char *)str;
+    size_t len = strlen(str), i = 0;
+    struct buf b;
+    buf_init(&b, 0);
+    while (i < len) {
+        size_t n = json_utf8_seq(p + i, len - i);
+        if (buf_add(&b, n ? (const char *)p + i : "\xEF\xBF\xBD", n ? n : 3) != 0) {
+            buf_free(&b);
+            return NULL;
+        }
+        i += n ? n : 1;
+    }
+    j = json_stringn(b.p ? b.p : "", b.len);
+    buf_free(&b);
+    return j;
+}
+
+const char *lf_json_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+long long lf_json_num(const json_t *o, const char *key, long long dflt)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_integer(v))
+        return (long long)json_integer_value(v);
+    if (json_is_real(v))
+        return (long long)json_real_value(v);
+    return dflt;
 }

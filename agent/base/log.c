@@ -4,13 +4,13 @@
  */
 #include "agent/base/log.h"
 #include "agent/base/buf.h"
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,14 +44,14 @@ void lf_log_write(enum lf_level lvl, const char *comp, const char *fmt, ...)
     if ((size_t)n >= sizeof msg)
         n = sizeof msg - 1;
 
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
+    int64_t now = wall_ms();
+    time_t sec = (time_t)(now / 1000);
     struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
+    gmtime_r(&sec, &tm);
     char ts[80];
     snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(tv.tv_usec / 1000));
+             (int)(now % 1000));
 
     char line[4096];
     struct buf b = {line, 0, sizeof line, sizeof line};

@@ -5,13 +5,14 @@
  * Threads: every thread bumps lf_metrics with relaxed atomics; the HTTP thread renders
  * /metrics (reads only); the core's timer thread calls lf_metrics_log_summary(), which alone
  * owns the previous snapshot kept here in static storage. Per-output and per-file numbers
- * are not global counters: they come from the status object (lf_status_json()), so this file
- * never touches the core's output instances.
+ * are not global counters: they come from the status object (the daemon's lf_status_json(),
+ * registered with lf_metrics_set_status_provider()), so this file never touches the core's
+ * output instances.
  */
-#include "agent/http.h"
+#include "agent/base/clock.h"
+#include "agent/base/json.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
-#include "agent/status.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,6 +23,13 @@
 #include <time.h>
 
 struct agent_metrics lf_metrics;
+
+static _Atomic(json_t *(*)(void)) status_provider;
+
+void lf_metrics_set_status_provider(json_t *(*provider)(void))
+{
+    atomic_store(&status_provider, provider);
+}
 
 /* Series per file are capped so a directory of 100,000 rotated files cannot blow up a
  * scrape; the per-input lag sums still cover every file. */
@@ -166,12 +174,6 @@ static int prom_head(struct buf *b, const char *name, const char *help, const ch
     return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
 static int json_num(const json_t *o, const char *key, long long *out)
 {
     json_t *v = json_object_get(o, key);
@@ -248,9 +250,9 @@ static int render_hosts(struct buf *b, const json_t *outs)
                 if (!headed++)
                     rc |= prom_head(b, hm->prom_name, hm->help, hm->counter ? "counter" : "gauge");
                 rc |= buf_printf(b, "%s{output=\"", hm->prom_name);
-                rc |= prom_label(b, jstr(o, "name"));
+                rc |= prom_label(b, lf_json_str(o, "name"));
                 rc |= buf_adds(b, "\",host=\"");
-                rc |= prom_label(b, jstr(ho, "host"));
+                rc |= prom_label(b, lf_json_str(ho, "host"));
                 rc |= buf_printf(b, "\"} %lld\n", v);
             }
         }
@@ -275,9 +277,9 @@ static int render_outputs(struct buf *b, const json_t *outs)
             if (!headed++)
                 rc |= prom_head(b, om->prom_name, om->help, om->counter ? "counter" : "gauge");
             rc |= buf_printf(b, "%s{output=\"", om->prom_name);
-            rc |= prom_label(b, jstr(o, "name"));
+            rc |= prom_label(b, lf_json_str(o, "name"));
             rc |= buf_adds(b, "\",type=\"");
-            rc |= prom_label(b, jstr(o, "type"));
+            rc |= prom_label(b, lf_json_str(o, "type"));
             rc |= buf_printf(b, "\"} %lld\n", v);
         }
     }
@@ -290,11 +292,11 @@ static int render_outputs(struct buf *b, const json_t *outs)
         const json_t *o = json_array_get(outs, i);
         for (int s = 0; s < 3; s++) {
             rc |= buf_adds(b, "logferry_output_state{output=\"");
-            rc |= prom_label(b, jstr(o, "name"));
+            rc |= prom_label(b, lf_json_str(o, "name"));
             rc |= buf_adds(b, "\",type=\"");
-            rc |= prom_label(b, jstr(o, "type"));
+            rc |= prom_label(b, lf_json_str(o, "type"));
             rc |= buf_printf(b, "\",state=\"%s\"} %d\n", states[s],
-                             strcmp(jstr(o, "state"), states[s]) == 0);
+                             strcmp(lf_json_str(o, "state"), states[s]) == 0);
         }
     }
     return rc | render_hosts(b, outs) ? -1 : 0;
@@ -316,7 +318,7 @@ static int render_files(struct buf *b, const json_t *files)
         const json_t *f = json_array_get(files, i);
         long long lag = 0;
         json_num(f, "lag_bytes", &lag);
-        const char *in = jstr(f, "input");
+        const char *in = lf_json_str(f, "input");
         json_t *cur = json_object_get(by_input, in);
         if (!cur) {
             json_object_set_new(by_input, in, json_integer(lag));
@@ -356,9 +358,9 @@ static int render_files(struct buf *b, const json_t *files)
             if (!json_num(f, per_file[k].key, &v))
                 continue;
             rc |= buf_printf(b, "%s{input=\"", per_file[k].name);
-            rc |= prom_label(b, jstr(f, "input"));
+            rc |= prom_label(b, lf_json_str(f, "input"));
             rc |= buf_adds(b, "\",path=\"");
-            rc |= prom_label(b, jstr(f, "path"));
+            rc |= prom_label(b, lf_json_str(f, "path"));
             rc |= buf_printf(b, "\"} %lld\n", v);
         }
     }
@@ -398,7 +400,7 @@ static void summary_outputs(json_t *obj, const json_t *outs)
     json_t *delta_all = json_object();
     for (size_t i = 0; i < json_array_size(outs); i++) {
         const json_t *o = json_array_get(outs, i);
-        const char *name = jstr(o, "name");
+        const char *name = lf_json_str(o, "name");
         json_t *prev = json_object_get(prev_outputs, name);
         json_t *cur = json_object();
         json_t *delta = json_object();
@@ -412,7 +414,7 @@ static void summary_outputs(json_t *obj, const json_t *outs)
             if (d != 0)
                 json_object_set_new(delta, output_metrics[m].key, json_integer(d));
         }
-        const char *state = jstr(o, "state");
+        const char *state = lf_json_str(o, "state");
         if (*state && strcmp(state, "ok") != 0)
             json_object_set_new(delta, "state", json_string(state));
         json_object_set_new(now, name, cur);
@@ -441,7 +443,8 @@ void lf_metrics_log_summary(long period_ms)
         if (d != 0)
             json_object_set_new(obj, global_metrics[i].summary_name, json_integer(d));
     }
-    json_t *status = lf_status_json();
+    json_t *(*provider)(void) = atomic_load(&status_provider);
+    json_t *status = provider ? provider() : NULL;
     summary_outputs(obj, json_object_get(status, "outputs"));
     long long lag = 0, v;
     const json_t *files = json_object_get(status, "files");

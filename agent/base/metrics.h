@@ -9,8 +9,11 @@
 #ifndef LF_METRICS_H
 #define LF_METRICS_H
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include "agent/base/buf.h"
 
 #define METRIC_ADD(c, v) atomic_fetch_add_explicit(&(c), (v), memory_order_relaxed)
 #define METRIC_SET(c, v) atomic_store_explicit(&(c), (v), memory_order_relaxed)
@@ -57,5 +60,25 @@ struct out_metrics {
     atomic_llong state_since_ms;
     char last_error[256];          /* written by the output thread only; may be torn on read */
 };
+
+/* The status object's provider: returns a new reference to the status (agent/status.h's
+ * shape) or NULL when nothing runs. The ground floor cannot call the daemon, so the daemon
+ * registers lf_status_json() here when it starts (NULL when it stops); tests may register
+ * their own. Set from the main thread; read by the thread that logs the summary. */
+void lf_metrics_set_status_provider(json_t *(*provider)(void));
+
+/* Appends the Prometheus exposition of lf_metrics plus the per-output and per-file series
+ * taken from status (may be NULL) to b. Returns 0, or -1 when b's cap was hit. */
+int lf_metrics_prometheus(struct buf *b, const json_t *status);
+
+/* Logs one INFO line (component "metrics") with the counters that changed since the last
+ * call (their deltas over the period), the gauges that are not zero, per-output deltas and
+ * states other than ok (from the status provider's object), and the total lag (Filebeat's
+ * "Non-zero metrics in the last 30s"). Nothing is logged when every counter is unchanged and
+ * every gauge is zero. Called by the core's loop thread only (keeps the previous snapshot in
+ * static storage). */
+void lf_metrics_log_summary(long period_ms);
+/* Forgets the previous snapshot (tests; a restarted core). */
+void lf_metrics_summary_reset(void);
 
 #endif

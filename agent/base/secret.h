@@ -13,11 +13,13 @@
 
 #include <stddef.h>
 
+#include "agent/base/must_check.h"
+
 /* A NUL-terminated copy of s[0..n) in non-dumped memory; NULL when out of memory. */
 char *lf_secret_strndup(const char *s, size_t n);
 char *lf_secret_strdup(const char *s);
 /* n + 1 zeroed bytes of non-dumped memory (to read a secret into); NULL when out of memory. */
-char *lf_secret_alloc(size_t n);
+LF_MUST_CHECK char *lf_secret_alloc(size_t n);
 /* Wipes and releases p (from lf_secret_strdup/strndup; NULL is fine). */
 void lf_secret_free(char *p);
 /* Overwrites n bytes at p with zeros in a way the compiler cannot drop. */

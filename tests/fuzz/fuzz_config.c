@@ -13,6 +13,7 @@
  *
  * Build and run: tests/fuzz/run.sh (or -DLOGFERRY_FUZZ=ON -DCMAKE_C_COMPILER=clang).
  */
+#include "tests/fuzz/fuzz.h"
 #include "agent/agent.h"
 #include "agent/base/config.h"
 
@@ -46,8 +47,6 @@ static const struct conf_key sample_keys[] = {
     {"fields.", CT_PREFIX, NULL, offsetof(struct sample, fields), "prefixed keys", NULL},
     {NULL, CT_STR, NULL, 0, NULL, NULL},
 };
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

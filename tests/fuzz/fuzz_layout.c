@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "parsers/layout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -7,6 +7,7 @@
  *
  * Build and run: tests/fuzz/run.sh migrate.
  */
+#include "tests/fuzz/fuzz.h"
 #include "agent/migrate.h"
 
 #include <stddef.h>

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "nginx_scan_diff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
+#include "agent/base/clock.h"
 #include "agent/base/config.h"
 #include "agent/base/event.h"
 #include "parsers/lineproc.h"
@@ -121,7 +123,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     conf_free(c);
     eb_init(&eb);
     event_base_init(&base, "fuzzhost", "/var/log/fuzz.log", NULL, 0);
-    lineproc_clock = fake_clock;
+    clock_set_for_test(fake_clock, NULL);
     const char *st = getenv("LOGFERRY_FUZZ_STRICT");
     strict = st && *st == '1' ? JSON_REJECT_DUPLICATES : 0;
     return 0;

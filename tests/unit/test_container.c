@@ -4,6 +4,8 @@
  * stack traces as the application writes it and as Docker and Kubernetes store its stdout,
  * the fields a runtime file's path gives, JSON unescaping, split lines that never end, and
  * the cap on a rejoined line.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

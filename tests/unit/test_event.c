@@ -5,6 +5,8 @@
  * Covers: base ECS fields, dotted keys nested, keys sorted, a scalar that is also an object
  * prefix written as {"value":...}, duplicate keys, static fields, flags (log.flags, tags),
  * run-time (dynamic) keys, the batch cap, event_get().
+ *
+ * floor: base
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,6 +3,8 @@
  * repair, utf8_valid_prefix() (where long lines are cut), numbers and timestamps.
  * Every escaped string is also parsed back with jansson, which rejects invalid UTF-8 and raw
  * control characters, so "valid JSON whatever the input" is checked by an independent parser.
+ *
+ * floor: base
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -5,6 +5,8 @@
  *
  * lf_log_write() writes to descriptor 2: each test points it at a temporary file for the
  * duration of one call and reads the record back. Single-threaded.
+ *
+ * floor: base
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,10 +1,10 @@
 /*
  * test_metrics.c - the Prometheus exposition, the periodic summary line and the /healthz
- * rule (agent/base/metrics.c, agent/http.c), as pure functions of lf_metrics and a status object.
+ * rule (agent/base/metrics.c, agent/health.c), as pure functions of lf_metrics and a status
+ * object.
  *
- * lf_status_json() is replaced here by a fake returning `fake_status` (the real one lives in
- * the core and needs a running agent); the test object defines it first, so the linker never
- * pulls the core's definition for this program.
+ * The summary's status provider is a fake returning `fake_status` (the real one,
+ * lf_status_json(), lives in the daemon and needs a running agent).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,13 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/base/metrics.h"
+#include "agent/health.h"
 #include "agent/http.h"
+#include "agent/status_page.h"
 #include "agent/base/log.h"
 #include "agent/base/metrics.h"
 #include "agent/status.h"
 
 static json_t *fake_status;
-json_t *lf_status_json(void) { return fake_status ? json_incref(fake_status) : NULL; }
+static json_t *fake_status_json(void) { return fake_status ? json_incref(fake_status) : NULL; }
 
 static json_t *sample_status(void)
 {
@@ -276,6 +279,7 @@ static void healthz_503_when_failed_unknown_or_not_running(void **state)
 
 int main(void)
 {
+    lf_metrics_set_status_provider(fake_status_json);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prometheus_exposes_global_counters_with_help_and_type),
         cmocka_unit_test(prometheus_per_output_and_per_input_lag_from_status),

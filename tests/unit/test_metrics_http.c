@@ -21,7 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/base/json.h"
+#include "agent/base/metrics.h"
+#include "agent/cmd.h"
+#include "agent/health.h"
 #include "agent/http.h"
+#include "agent/status_page.h"
 #include "agent/base/metrics.h"
 #include "agent/status.h"
 

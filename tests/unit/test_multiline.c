@@ -2,6 +2,8 @@
  * test_multiline.c - joining lines into records: Java stack traces, Filebeat's
  * pattern/negate/match semantics, the timeout through lineproc_deadline(), the caps
  * (max_lines, max_bytes) and the byte ranges that the registry commits.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,15 +329,14 @@ static void deadline_is_monotonic_even_with_wall_clock_now(void **s)
     (void)s;
     struct tp t;
     assert_int_equal(tp_open(&t, JAVA, "j"), 0);
-    int64_t (*saved)(void) = lineproc_clock;
-    lineproc_clock = mono;
+    clock_set_for_test(mono, NULL);
     int64_t before = mono();
     int64_t wall = 1795662000000LL;
     lineproc_feed(t.lp, t.st, &t.eb, "x", 1, 0, 2, 0, wall, tp_out, &t);
     int64_t after = mono();
     int64_t dl = lineproc_deadline(t.st);
     assert_true(dl >= before + 1000 && dl <= after + 1000);
-    lineproc_clock = saved;
+    clock_set_for_test(tp_clock, NULL); /* tp_open's settable clock again */
     tp_close(&t);
 }
 

@@ -4,6 +4,8 @@
  * escapes, missing optional fields, digit limits, NULs, bytes >= 0x80), the scanner must
  * either decline or give exactly PCRE2's captures; and it must not decline the ordinary
  * lines, or it would be dead code.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,6 +3,8 @@
  * functions: document ids, index names, _bulk bodies, response verdicts, config errors with
  * FILE:LINE, and the bodies `setup` sends. (Delivery against the stand-in is in
  * test_out_es_delivery.c.)
+ *
+ * floor: outputs
  */
 #include "test_out_es_util.h"
 

@@ -3,6 +3,8 @@
  * against tests/tools/es_standin.py: exactly-once across whole-request and per-item 429s
  * (only failed items resent), replays answered 409, dead letters, 413 splits, an outage,
  * basic and API-key auth, gzip, setup/test, the idle rule, a timeout after indexing.
+ *
+ * floor: outputs
  */
 #include "test_out_es_util.h"
 

@@ -67,7 +67,7 @@ static inline void fake_init(struct fake *f, const char *name)
     f->env.ack = fake_ack;
 }
 
-static struct event_source src __attribute__((unused)) = {"web", "/var/log/app.log", {2049, 131, 0xfeedULL, 1024, 0x1234abcdULL}, 0};
+static struct event_source src __attribute__((unused)) = {"web", "/var/log/app.log", {2049, 131, 0xfeedULL, 1024, 0x1234abcdULL}};
 
 /* A batch of numbered lines "line N lorem" for N in [a, b]; offsets as in a file. */
 static inline struct event_batch *make_batch(int a, int b, const char *extra)

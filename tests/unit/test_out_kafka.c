@@ -4,6 +4,8 @@
  * order, each batch acked exactly once, brokers down and back, a full queue, injected
  * produce errors, a fatal error that rebuilds the producer, a flush that times out.
  * Fixtures in test_out_kafka_util.h.
+ *
+ * floor: outputs
  */
 #include "test_out_kafka_util.h"
 

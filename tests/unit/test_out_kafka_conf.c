@@ -3,6 +3,8 @@
  * and `logferry test-output` (kafka_test.c): errors name the line and librdkafka's message
  * and never a secret; test-output says reachable and writable, or why not.
  * Fixtures in test_out_kafka_util.h.
+ *
+ * floor: outputs
  */
 #include "test_out_kafka_util.h"
 

@@ -4,6 +4,8 @@
  * refusal are dead-lettered while the rest flows, hostile template values without a
  * fallback are dead-lettered, and the kinds of dead letter logged stay bounded.
  * Fixtures in test_out_kafka_util.h.
+ *
+ * floor: outputs
  */
 #include "test_out_kafka_util.h"
 

@@ -3,6 +3,8 @@
  * compiling and rendering, the names log content may not pick, routing by a field with
  * defaults, the handle cache outgrown, a missing field and hostile values sent to
  * topic_fallback. Fixtures in test_out_kafka_util.h.
+ *
+ * floor: outputs
  */
 #include "test_out_kafka_util.h"
 

@@ -4,6 +4,8 @@
  * compressed frame (libdeflate) read back with zlib, ACK parsing over split and hostile
  * input, the window's slow start. Single-threaded; no network (the integration tests drive the real output against
  * tests/tools/lj_standin).
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

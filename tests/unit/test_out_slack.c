@@ -4,6 +4,8 @@
  * a child process. Proves: first alerts are posted and batches acked at once, counts add up
  * exactly through a flood, overflow and failures, Retry-After and the pace are kept, 4xx
  * answers are logged without the secret, stderr mode, and the config table's checks.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +28,6 @@
 #include "agent/base/log.h"
 #include "outputs/slack.h"
 
-extern const struct output_desc out_slack_desc;
 
 static const struct fkey *K_STATUS, *K_PATH, *K_METHOD, *K_IP, *K_UA;
 static struct event_source src = {.input = "nginx", .path = "/var/log/nginx/access.log"};

@@ -6,6 +6,8 @@
  * which events are candidates, matching before and after by time, by trace id, never across
  * hosts or traces or beyond cause_window, one candidate per line, the ring's bound, and that
  * a hostile cause is escaped and within Slack's limits.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -4,6 +4,8 @@
  * host and path values escaped for KQL, rison and the URL (so no '<', '>', '|', space or
  * quote survives to break Slack's <URL|text>), the link in the Slack message and the webhook
  * JSON, and no link without kibana_url or on notices.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -2,6 +2,8 @@
  * test_out_slack_msg.c - rendering of Slack messages (outputs/slack_msg.c) and the
  * aggregation arithmetic (outputs/slack_agg.c): N× prefixes, summary wording, escaping of
  * hostile log content, and Slack's size limits, checked by decoding the payload with jansson.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

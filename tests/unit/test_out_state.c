@@ -3,6 +3,8 @@
  * the state's time moves only when the state changes, an error is kept (and cut to the
  * field) until replaced, and the backoff doubles to its cap, resets, and keeps the longer
  * delay when one counter is stepped with two bounds (Slack's 5xx and 4xx). Single-threaded.
+ *
+ * floor: outputs
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,6 +3,8 @@
  * renames to dotted ECS names, time_field/time_format/timezone, failed conversions kept as
  * strings with parse_failure, include/exclude filters, and configuration errors with
  * FILE:LINE (bad pattern with its offset, unknown groups, unknown parser, unknown types).
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -5,6 +5,8 @@
  * fixtures; unsupported conversion words, variables and directives are configuration
  * errors naming themselves and their column; durations become ns; a layout that prints
  * stack traces joins them (multiline = java by default).
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,6 +3,8 @@
  * fixtures (every field Filebeat's nginx module produces must come out the same, log.offset
  * included), plus request time, URL split, escapes, "-" values, bad dates and lines that do
  * not match.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

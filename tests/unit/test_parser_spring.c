@@ -2,6 +2,8 @@
  * test_parser_spring.c - the spring_boot built-in (v2, v3 with offset, 3.2+ with
  * [application] and correlation) and the json built-in (logstash-logback-encoder and ECS
  * logger lines, flattening, arrays, non-JSON lines).
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/base/clock.h"
 #include "agent/base/config.h"
 #include "agent/base/event.h"
 #include "parsers/lineproc.h"
@@ -121,7 +122,7 @@ static int tp_open(struct tp *t, const char *conftext, const char *input)
     t->batch = batch_new(&t->src, "testhost", 64);
     t->now = 1000000;
     tp_clock_now = t->now;
-    lineproc_clock = tp_clock;
+    clock_set_for_test(tp_clock, NULL);
     return t->st && t->batch ? 0 : -1;
 }
 

@@ -5,6 +5,8 @@
  * private, else the first), and escape=json layouts (values, "" for absent, keys kept as
  * written, hostile list items escaped, errors naming the variable and its column).
  * Single-threaded test code.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

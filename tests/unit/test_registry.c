@@ -128,7 +128,7 @@ static void clean_registry_is_not_rewritten(void **s)
     char err[256], p[512];
     struct registry *r = reg_open(dir, err, sizeof err);
     struct file_id a = {1, 1, 1, 1, 1};
-    reg_set(r, "/a", &a, 10);
+    assert_int_equal(reg_set(r, "/a", &a, 10), 0);
     assert_int_equal(reg_save(r, err, sizeof err), 0);
     snprintf(p, sizeof p, "%s/registry.json", dir);
     struct stat st1, st2;
@@ -162,7 +162,7 @@ static void corrupt_file_is_set_aside(void **s)
         assert_int_equal(count_files("registry.json"), 1); /* only the .corrupt-* one */
         /* the agent goes on: the next save writes a fresh registry */
         struct file_id a = {1, 1, 1, 1, 1};
-        reg_set(r, "/a", &a, 1);
+        assert_int_equal(reg_set(r, "/a", &a, 1), 0);
         assert_int_equal(reg_save(r, err, sizeof err), 0);
         reg_close(r);
         r = reg_open(dir, err, sizeof err);
@@ -204,9 +204,9 @@ static void failed_write_returns_error_and_stays_dirty(void **s)
     char err[256];
     struct registry *r = reg_open(dir, err, sizeof err);
     struct file_id a = {1, 1, 1, 1, 1};
-    reg_set(r, "/a", &a, 10);
+    assert_int_equal(reg_set(r, "/a", &a, 10), 0);
     assert_int_equal(reg_save(r, err, sizeof err), 0);
-    reg_set(r, "/a", &a, 20);
+    assert_int_equal(reg_set(r, "/a", &a, 20), 0);
     char tmp[512];
     snprintf(tmp, sizeof tmp, "%s/registry.json.tmp", dir);
     assert_int_equal(mkdir(tmp, 0700), 0); /* the write of the temporary file must fail */
@@ -236,7 +236,7 @@ static void data_dir_is_created(void **s)
     struct registry *r = reg_open(sub, err, sizeof err);
     assert_non_null(r);
     struct file_id a = {1, 1, 1, 1, 1};
-    reg_set(r, "/a", &a, 1);
+    assert_int_equal(reg_set(r, "/a", &a, 1), 0);
     assert_int_equal(reg_save(r, err, sizeof err), 0);
     reg_close(r);
     char p[256];
@@ -256,8 +256,8 @@ static void paths_that_are_not_utf8_round_trip(void **s)
     const char *good = "/var/log/caf\xc3\xa9 \"x\".log";
     struct registry *r = reg_open(dir, err, sizeof err);
     struct file_id a = {1, 10, 5, 5, 5}, b = {1, 11, 6, 6, 6};
-    reg_set(r, bad, &a, 100);
-    reg_set(r, good, &b, 200);
+    assert_int_equal(reg_set(r, bad, &a, 100), 0);
+    assert_int_equal(reg_set(r, good, &b, 200), 0);
     assert_int_equal(reg_save(r, err, sizeof err), 0);
     reg_close(r);
     r = reg_open(dir, err, sizeof err);

@@ -199,15 +199,15 @@ static void crash_resumes_from_journal(void **s)
     struct registry *r = reg_open(dir, err, sizeof err);
     assert_int_equal(reg_journal_start(r, 20, err, sizeof err), 0);
     struct file_id a = {7, 1, 11, 10, 1}, b = {7, 2, 22, 10, 2}, c = {7, 3, 33, 10, 3};
-    reg_set(r, "/a", &a, 0);
-    reg_set(r, "/b", &b, 0);
-    reg_set(r, "/c", &c, 0);
-    reg_set_input(r, 7, 2, "in");
+    assert_int_equal(reg_set(r, "/a", &a, 0), 0);
+    assert_int_equal(reg_set(r, "/b", &b, 0), 0);
+    assert_int_equal(reg_set(r, "/c", &c, 0), 0);
+    assert_int_equal(reg_set_input(r, 7, 2, "in"), 0);
     assert_int_equal(reg_journal_tick(r, 1000), 0); /* handed over: nothing pending */
     /* many commits of the same files coalesce into one record each per group */
     for (uint64_t off = 1; off <= 1000; off++) {
-        reg_set(r, "/a", &a, off);
-        reg_set(r, "/c", &c, 2 * off);
+        assert_int_equal(reg_set(r, "/a", &a, off), 0);
+        assert_int_equal(reg_set(r, "/c", &c, 2 * off), 0);
     }
     /* c changed, then a is removed: c moves into a's slot and must still be journaled */
     reg_remove(r, 7, 1);
@@ -238,10 +238,10 @@ static void save_empties_the_journal_and_a_clean_stop_removes_it(void **s)
     assert_int_equal(reg_journal_start(r, 20, err, sizeof err), 0);
     assert_int_equal(file_size(jpath), RJ_HEADER_LEN);
     struct file_id a = {7, 1, 11, 10, 1};
-    reg_set(r, "/a", &a, 42);
+    assert_int_equal(reg_set(r, "/a", &a, 42), 0);
     reg_journal_tick(r, 1000);
     assert_int_equal(reg_save(r, err, sizeof err), 0);
-    reg_set(r, "/a", &a, 43);
+    assert_int_equal(reg_set(r, "/a", &a, 43), 0);
     reg_journal_tick(r, 2000);
     reg_journal_stop(r); /* waits for the writer: the emptying, then the one new record */
     long one = file_size(jpath) - RJ_HEADER_LEN;

@@ -29,7 +29,6 @@
 
 #include "agent/agent.h"
 
-void tail_free_all(struct agent *a);
 
 static struct agent A;
 static char dir[64], logpath[128], outpath[128];
@@ -81,7 +80,7 @@ static void stop(void)
     pipeline_collect(&A);
     char err[256];
     tail_sync_registry(&A);
-    reg_save(A.reg, err, sizeof err);
+    assert_int_equal(reg_save(A.reg, err, sizeof err), 0);
     tail_free_all(&A);
     eb_free(&A.eb);
     reg_close(A.reg);
@@ -424,7 +423,7 @@ static void reused_inode_with_other_fingerprint_is_read_from_the_start(void **s)
     stat(logpath, &st);
     /* what the registry holds for a deleted file whose inode the new file got */
     struct file_id old = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, 0x1234, 8, 0x99};
-    reg_set(A.reg, logpath, &old, 20);
+    assert_int_equal(reg_set(A.reg, logpath, &old, 20), 0);
     struct tail_file *tf = open_log(0);
     assert_int_equal(tf->read_off, 0);
     assert_int_not_equal(tf->id.uid, 0x99); /* a new file gets a new uid */
@@ -452,7 +451,7 @@ static void registry_offset_beyond_size_means_truncated(void **s)
     struct stat st;
     stat(logpath, &st);
     struct file_id id = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, fp, 6, 0};
-    reg_set(A.reg, logpath, &id, 1000);
+    assert_int_equal(reg_set(A.reg, logpath, &id, 1000), 0);
     struct tail_file *tf = open_log(0);
     assert_int_equal(tf->read_off, 0);
     pump(tf);

@@ -3,6 +3,8 @@
  * invalid dates, 12-hour clocks, epoch seconds) and zones read from the tz database
  * (fixed zones, DST transitions, instants past the last transition via the POSIX footer),
  * all without touching the process TZ.
+ *
+ * floor: parsers
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,8 @@
 /*
  * test_when.c - the condition language (agent/base/when.c): parsing, error columns, and
  * evaluation over events built the way the tail thread builds them (builder + batch_add).
+ *
+ * floor: base
  */
 #include <setjmp.h>
 #include <stdarg.h>

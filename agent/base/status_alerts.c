@@ -1,13 +1,13 @@
 /*
- * status_alerts.c - the ring of recent alert texts shown on the status page (status.h).
+ * status_alerts.c - the ring of recent alert texts shown on the status page (status_feed.h).
  * Written by the Slack output's thread, read by the HTTP thread; one mutex.
  */
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include "agent/base/clock.h"
 
 #define ALERT_RING 20
 
@@ -20,8 +20,7 @@ static unsigned ring_next;
 
 void lf_status_note_alert(const char *text)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
+    long long now = wall_ms();
     char *copy = strdup(text);
     if (!copy)
         return;
@@ -29,7 +28,7 @@ void lf_status_note_alert(const char *text)
     unsigned i = ring_next++ % ALERT_RING;
     free(ring[i].text);
     ring[i].text = copy;
-    ring[i].ms = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    ring[i].ms = now;
     pthread_mutex_unlock(&alerts_mu);
 }
 

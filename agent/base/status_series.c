@@ -1,5 +1,5 @@
 /*
- * status_series.c - the last hour, per minute, for the status page's charts (status.h):
+ * status_series.c - the last hour, per minute, for the status page's charts (status_feed.h):
  * events per input, 5xx per alert group, alerts sent. Fed by the Slack/webhook output (the
  * alerting output sees every batch of every input); read by the HTTP thread through
  * lf_status_series(). One mutex; a few additions per batch.
@@ -8,14 +8,14 @@
  * is free for a new name; when all are in use, a new name of a kind is counted in that kind's
  * "(other)" series, so totals stay right.
  */
-#include "agent/status.h"
+#include "agent/base/status_feed.h"
+#include "agent/base/clock.h"
 #include "agent/base/json.h"
 
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define SERIES_MAX 48
 #define MINUTES 60
@@ -30,9 +30,7 @@ static struct series {
 
 static int64_t minute_now(void)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec / 60;
+    return wall_ms() / 60000;
 }
 
 /* Empties the buckets of the minutes between the series' last one and now. */
