@@ -40,11 +40,54 @@ void tail_free_all(struct agent *a);
 
 static atomic_int giving_up;
 
+/* Discovery's high-water mark (registry.h: caught_up_ms), advanced through the watcher's
+ * fence (watch.h): at most one touch outstanding; when its record comes back and the rescans
+ * it may have asked for are done, every file born before the touch has been registered. An
+ * overflow between touch and record poisons it (events were dropped): it is not taken. */
+static struct {
+    int out;         /* a touch whose record has not come back */
+    int poisoned;    /* the queue overflowed since the touch */
+    int seen;        /* its record came back in this turn */
+    int64_t at_ms;   /* the fence file's mtime after the touch */
+    int64_t next;    /* monotonic ms: no new touch before (one per registry_flush) */
+} fence;
+
+static void fence_issue(struct agent *a, int64_t now)
+{
+    if (fence.out || now < fence.next)
+        return;
+    fence.next = now + a->ac.registry_flush_ms;
+    if (watch_fence(&fence.at_ms) == 0) {
+        fence.out = 1;
+        fence.poisoned = 0;
+    }
+}
+
+/* After the turn's rescan: takes the fence if it came back whole and no directory is still
+ * waiting for its watch (its files are found by the rescan that follows the watch). */
+static void fence_take(struct agent *a)
+{
+    if (!fence.seen)
+        return;
+    fence.seen = 0;
+    int ok = fence.out && !fence.poisoned;
+    fence.out = 0;
+    for (int i = 0; ok && i < a->ndirs; i++)
+        ok = a->dirs[i].added != 0 && a->dirs[i].added != 2;
+    if (ok && fence.at_ms > a->reg->caught_up_ms)
+        a->reg->caught_up_ms = fence.at_ms; /* saved with the next registry write */
+}
+
 static void on_watch(struct agent *a, const struct watch_rec *r, int *need_rescan)
 {
     if (r->mask & WATCH_OVERFLOW) {
         LF_LOG(LF_WARN, "watch", "inotify queue overflowed; rescanning every file");
         *need_rescan = 1;
+        fence.poisoned = 1;
+        return;
+    }
+    if (r->mask & WATCH_FENCE) {
+        fence.seen = 1;
         return;
     }
     if (r->dir < 0 || r->dir >= a->ndirs)
@@ -341,11 +384,18 @@ int agent_run(struct agent *a)
      * blocks, so the first scan does not wait for its one-second poll. */
     agent_collect_dirs(a);
     scan_request_watches(a);
-    int wfd = watch_start(err, sizeof err);
+    char fencepath[4200];
+    snprintf(fencepath, sizeof fencepath, "%s/watch.fence", a->ac.data_dir);
+    memset(&fence, 0, sizeof fence);
+    int wfd = watch_start(fencepath, err, sizeof err);
     if (wfd < 0) {
         LF_LOG(LF_ERROR, "agent", "%s", err);
         goto out;
     }
+    /* First start: rotated files already there are history, not ours to read (start_at);
+     * from now on every file born is either registered or a sibling found at a restart. */
+    if (a->first_start && watch_fence(&fence.at_ms) == 0)
+        a->reg->caught_up_ms = fence.at_ms;
     for (int i = 0; i < a->nouts; i++)
         a->outs[i].env.giving_up = &giving_up;
     if (pipeline_start(a, err, sizeof err) != 0) {
@@ -477,6 +527,9 @@ int agent_run(struct agent *a)
             scan_rescan(a, 0);
             next_rescan = mono_ms() + a->ac.rescan_interval_ms;
         }
+        fence_take(a);
+        if (a->reg->dirty)
+            fence_issue(a, mono_ms());
         /* Read: every dirty file gets a slice per turn while the pipeline has room. */
         if (pipeline_has_room(a)) {
             if (paused_since) {

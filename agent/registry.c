@@ -115,6 +115,9 @@ static int load(struct registry *r)
         set_aside(r, "no \"files\" array");
         return 0;
     }
+    json_t *cu = json_object_get(root, "caught_up_ms");
+    if (json_is_integer(cu) && json_integer_value(cu) > 0)
+        r->caught_up_ms = (int64_t)json_integer_value(cu);
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
@@ -305,6 +308,11 @@ int reg_save(struct registry *r, char *err, size_t errsz)
         }
     }
     json_t *root = json_pack("{s:i, s:o}", "version", 1, "files", files);
+    if (root && r->caught_up_ms > 0 &&
+        json_object_set_new(root, "caught_up_ms", json_integer((json_int_t)r->caught_up_ms)) != 0) {
+        json_decref(root);
+        root = NULL;
+    }
     char *text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
     json_decref(root);
     if (!text) {

@@ -29,8 +29,14 @@ struct registry {
     struct reg_entry *e;
     int n, cap;
     int dirty;
-    int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none): files
-                              * born after it were never seen by the previous run */
+    int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none) */
+    /* Discovery's high-water mark (wall ms, file-time clock): every file that existed in a
+     * watched directory at this time had been registered when it was recorded (loop.c
+     * advances it through the watcher's fence). A file born before it and not in the
+     * registry was seen and needs nothing; one born after it may never have been seen.
+     * Loaded from and saved with registry.json; 0 when the file predates it (restarts then
+     * fall back to loaded_mtime_ms). */
+    int64_t caught_up_ms;
 };
 
 /* Loads DIR/registry.json (a missing file is an empty registry). A corrupt file is renamed

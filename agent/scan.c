@@ -13,7 +13,8 @@
  * its target's directory; if it still holds bytes past the committed offset it is opened and
  * drained, whatever its name is now and whether or not a glob matches it. At start, a file
  * whose name extends a tailed file's name (app.log.1 next to app.log) and that was born after
- * the registry's last save was never seen by the previous run: it is read from its start.
+ * the registry's caught_up_ms (registry.h) was perhaps never seen by the previous run: it is
+ * read from its start.
  */
 #include "agent/agent.h"
 #include "agent/base/log.h"
@@ -497,11 +498,13 @@ static int u64_cmp(const void *x, const void *y)
 
 /* Files named like a tailed file plus a suffix (app.log.1, app.log-20261206, 0.log.2026...)
  * that no glob matches, that no tracked file and no registry entry knows (so they were never
- * read), and that were born after `since`: at start, the registry's last save (written while
- * the agent was stopped, or after its last commit before a crash, and rotated before it could
- * see them, such as the middle generation of two rotations while it was stopped). Read from
- * their start, then closed. One readdir per directory; bases and known inodes are looked up
- * by binary search. */
+ * read), and that were born at or after `since`: at start, the registry's caught_up_ms, the
+ * moment up to which the previous run had registered every file born (a file born later was
+ * perhaps never seen: created while the agent was stopped, or by a rotation just before a
+ * crash whose events it had not applied yet, then rotated again). Registries without it fall
+ * back to their file's mtime, which missed that second case: a save after the birth, before
+ * the events were applied. Read from their start, then closed. One readdir per directory;
+ * bases and known inodes are looked up by binary search. */
 static void scan_siblings(struct agent *a, int64_t since, const struct reg_snap *snap, int nsnap)
 {
     size_t n = 0, cap = 0, nk = 0;
@@ -574,7 +577,7 @@ static void scan_siblings(struct agent *a, int64_t since, const struct reg_snap 
                 scan_input_for(a, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
                 tail_find_id(a, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
                 reg_find(a->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
-                born_ms(path, &st) <= since)
+                born_ms(path, &st) < since)
                 continue;
             struct input *in = hit->in;
             seed_copy(a, snap, nsnap, path, &st);
@@ -645,8 +648,9 @@ void scan_rescan(struct agent *a, int initial)
          * knows) would catch a rename whose events could not be followed, but it also reads
          * every copytruncate copy made while running from its start: duplicates of the whole
          * file at every rotation. */
-        if (initial && !a->first_start && a->reg->loaded_mtime_ms)
-            scan_siblings(a, a->reg->loaded_mtime_ms, snap, nsnap);
+        if (initial && !a->first_start && (a->reg->caught_up_ms || a->reg->loaded_mtime_ms))
+            scan_siblings(a, a->reg->caught_up_ms ? a->reg->caught_up_ms
+                                                   : a->reg->loaded_mtime_ms, snap, nsnap);
         last_sweep = mono_ms();
     }
     free(snap);
