@@ -207,9 +207,13 @@ int tail_fingerprint(int fd, uint32_t len, uint64_t *fp, uint32_t *got);
 void tail_sync_registry(struct agent *a);
 
 /* Discovery (scan.c), tail thread only. scan_rescan() globs every input, follows files
- * rotated unseen, and drains every registry entry whose file still holds unread bytes (at
- * `initial`, the first scan of a run, also the rotated siblings born while it was stopped). */
-void scan_rescan(struct agent *a, int initial);
+ * rotated unseen, and drains every registry entry whose file still holds unread bytes; with
+ * SCAN_INITIAL (the first scan of a run) or SCAN_LOST_EVENTS (after an inotify overflow)
+ * it also reads the rotated siblings born since the registry's caught_up_ms that nothing
+ * knows (rotated while stopped, or while events were being dropped). */
+#define SCAN_INITIAL 1
+#define SCAN_LOST_EVENTS 2
+void scan_rescan(struct agent *a, int flags);
 /* A path that appeared or changed and that we may not track yet. */
 void scan_consider(struct agent *a, const char *path, int initial);
 /* Reopens (or keeps waiting for a descriptor) a closed file found rotated away. */

@@ -82,7 +82,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
 {
     if (r->mask & WATCH_OVERFLOW) {
         LF_LOG(LF_WARN, "watch", "inotify queue overflowed; rescanning every file");
-        *need_rescan = 1;
+        *need_rescan |= SCAN_LOST_EVENTS;
         fence.poisoned = 1;
         return;
     }
@@ -94,18 +94,18 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         return;
     if (r->mask & (WATCH_ADDED | WATCH_FAILED)) {
         a->dirs[r->dir].added = (r->mask & WATCH_ADDED) ? 1 : -1;
-        *need_rescan = 1; /* catch files created before the watch existed */
+        *need_rescan |= 1; /* catch files created before the watch existed */
         return;
     }
     if (r->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
         a->dirs[r->dir].added = 0; /* watch again if it comes back */
-        *need_rescan = 1;
+        *need_rescan |= 1;
         return;
     }
     if (!r->name[0])
         return;
     if ((r->mask & IN_ISDIR) && (r->mask & (IN_CREATE | IN_MOVED_TO))) {
-        *need_rescan = 1; /* a new (dated) directory a glob may match: expand and watch it now */
+        *need_rescan |= 1; /* a new (dated) directory a glob may match: expand and watch it now */
         return;
     }
     char path[4096];
@@ -426,7 +426,7 @@ int agent_run(struct agent *a)
         while (watch_next(&r))
             on_watch(a, &r, &dummy);
     }
-    scan_rescan(a, 1);
+    scan_rescan(a, SCAN_INITIAL);
 
     int64_t now = mono_ms();
     int64_t next_flush = now + a->ac.registry_flush_ms;
@@ -524,7 +524,7 @@ int agent_run(struct agent *a)
             scan_waiting(a);
         }
         if (need_rescan || mono_ms() >= next_rescan) {
-            scan_rescan(a, 0);
+            scan_rescan(a, need_rescan & SCAN_LOST_EVENTS);
             next_rescan = mono_ms() + a->ac.rescan_interval_ms;
         }
         fence_take(a);

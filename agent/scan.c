@@ -355,6 +355,27 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
            (unsigned long long)tf->read_off);
 }
 
+/* A closed file (inactive, or waiting for a descriptor) whose path no longer names it was
+ * rotated away unseen: its events were dropped (inotify overflow) or it was renamed before
+ * the events that would have told were applied. Followed by identity like any file rotated
+ * while closed; before, it kept its old path, nothing looked at it again and its unread
+ * lines were lost until a restart (the torture_max_open_files_rotation ASan loss). Returns 1
+ * when it was rotated away. */
+static int follow_moved(struct agent *a, struct tail_file *tf)
+{
+    struct stat st;
+    if (tf->fd >= 0 || tf->state != TF_CLOSED)
+        return 0;
+    if (!tf->path_stale && stat(tf->path, &st) == 0 && (uint64_t)st.st_dev == tf->id.dev &&
+        (uint64_t)st.st_ino == tf->id.ino)
+        return 0;
+    tf->state = TF_RENAMED;
+    tf->path_stale = 1;
+    METRIC_ADD(lf_metrics.rotations, 1);
+    scan_reopen_rotated(a, tf);
+    return 1;
+}
+
 void scan_waiting(struct agent *a)
 {
     for (int pass = 0; pass < 2; pass++)
@@ -367,7 +388,7 @@ void scan_waiting(struct agent *a)
             }
             if (pass == 0 && tf->state == TF_RENAMED)
                 scan_reopen_rotated(a, tf);
-            else if (pass == 1 && tf->state == TF_CLOSED && !tf->path_stale) {
+            else if (pass == 1 && tf->state == TF_CLOSED && !follow_moved(a, tf)) {
                 tf->waiting = 0; /* set again if the cap refuses it */
                 scan_consider(a, tf->path, 0);
             }
@@ -511,10 +532,11 @@ static void scan_siblings(struct agent *a, int64_t since, const struct reg_snap 
     struct sibling_base *v = NULL;
     uint64_t *known = NULL;
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->state == TF_DELETED || tf->path_stale)
-            continue;
-        const char *names[2] = {tf->path, tf->real};
-        for (int k = 0; k < 2; k++) {
+        /* and the name it was opened under (the live name a glob matched): after a rotation
+         * it names no tracked file any more, yet its siblings are still to be looked for */
+        int gone = tf->state == TF_DELETED || tf->path_stale;
+        const char *names[3] = {gone ? NULL : tf->path, gone ? NULL : tf->real, tf->src->path};
+        for (int k = 0; k < 3; k++) {
             const char *slash = names[k] ? strrchr(names[k], '/') : NULL;
             if (!slash || !slash[1])
                 continue;
@@ -597,15 +619,18 @@ out:
     free(v);
 }
 
-void scan_rescan(struct agent *a, int initial)
+void scan_rescan(struct agent *a, int flags)
 {
+    int initial = flags & SCAN_INITIAL;
+    int siblings = initial ? !a->first_start && (a->reg->caught_up_ms || a->reg->loaded_mtime_ms)
+                           : (flags & SCAN_LOST_EVENTS) && a->reg->caught_up_ms;
     agent_collect_dirs(a);
     scan_request_watches(a);
     /* The registry as the last run left it: opening files below replaces the fingerprints
      * of rewritten ones, and a copytruncate copy is recognised by the old one (siblings). */
     struct reg_snap *snap = NULL;
     int nsnap = 0;
-    if (initial && !a->first_start && a->reg->n > 0 &&
+    if (siblings && a->reg->n > 0 &&
         (snap = malloc((size_t)a->reg->n * sizeof *snap)) != NULL)
         for (; nsnap < a->reg->n; nsnap++) {
             snap[nsnap].id = a->reg->e[nsnap].id;
@@ -626,7 +651,11 @@ void scan_rescan(struct agent *a, int initial)
         }
     }
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->fd < 0 || tf->state != TF_ACTIVE)
+        if (tf->fd < 0) {
+            follow_moved(a, tf); /* files opened by it are put in front: not seen here */
+            continue;
+        }
+        if (tf->state != TF_ACTIVE)
             continue;
         struct stat st, fst;
         if (stat(tf->path, &st) != 0 || (uint64_t)st.st_ino != tf->id.ino ||
@@ -644,14 +673,15 @@ void scan_rescan(struct agent *a, int initial)
     static int64_t last_sweep;
     if (initial || mono_ms() - last_sweep >= a->ac.rescan_interval_ms) {
         sweep_registry(a);
-        /* At start only. Running it later too (files born since the start that nothing
-         * knows) would catch a rename whose events could not be followed, but it also reads
-         * every copytruncate copy made while running from its start: duplicates of the whole
-         * file at every rotation. */
-        if (initial && !a->first_start && (a->reg->caught_up_ms || a->reg->loaded_mtime_ms))
-            scan_siblings(a, a->reg->caught_up_ms ? a->reg->caught_up_ms
-                                                   : a->reg->loaded_mtime_ms, snap, nsnap);
         last_sweep = mono_ms();
     }
+    /* At start, and after events were dropped (a file created and rotated away meanwhile
+     * is known to nothing else). Not at every rescan: it also reads every copytruncate copy
+     * made while running from its start, duplicates of the whole file at every rotation;
+     * after an overflow that is the price of not losing one. The mark does not advance past
+     * an overflow before this ran (loop.c: the fence is poisoned). */
+    if (siblings)
+        scan_siblings(a, a->reg->caught_up_ms ? a->reg->caught_up_ms : a->reg->loaded_mtime_ms,
+                      snap, nsnap);
     free(snap);
 }
