@@ -117,13 +117,13 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         if (tf->state != TF_ACTIVE || tf->path_stale) {
             scan_consider(a, tf->src->path, 0);
         } else if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
-            tf->dirty = 1;
+            sched_dirty(a, tf);
         } else if (r->mask & IN_MOVED_FROM) {
             /* the target was rotated: follow it under its new name (MOVED_TO, by cookie) */
             tf->state = TF_RENAMED;
             tf->path_stale = 1;
             tf->rename_cookie = r->cookie;
-            tf->dirty = 1;
+            sched_dirty(a, tf);
             METRIC_ADD(lf_metrics.rotations, 1);
         } else {
             scan_consider(a, tf->src->path, 0);
@@ -153,7 +153,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
             tf->state = TF_RENAMED;
             tf->path_stale = 1;
             tf->rename_cookie = r->cookie;
-            tf->dirty = 1;
+            sched_dirty(a, tf);
             METRIC_ADD(lf_metrics.rotations, 1);
             LF_LOG(LF_INFO, "tail", "%s was renamed; reading it to its end", path);
         }
@@ -180,6 +180,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                 if (np) {
                     free(t->path);
                     t->path = np;
+                    sched_index_path(a, t);
                 }
                 t->path_stale = 0;
                 t->rename_cookie = 0;
@@ -187,7 +188,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                     /* renamed to a name we tail anyway; a closed one stays closed (but
                      * known), so that tail_open() reopens it when it changes */
                     t->state = t->fd >= 0 ? TF_ACTIVE : TF_CLOSED;
-                t->dirty = 1;
+                sched_dirty(a, t);
                 reg_set(a->reg, t->path, &t->id, t->committed);
                 scan_reopen_rotated(a, t);
                 return;
@@ -210,7 +211,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         if (tf) {
             tf->state = TF_DELETED;
             tf->path_stale = 1;
-            tf->dirty = 1;
+            sched_dirty(a, tf);
             LF_LOG(LF_INFO, "tail", "%s was deleted; draining what is left", path);
         }
         return;
@@ -221,7 +222,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     }
     if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
         if (tf && tf->fd >= 0)
-            tf->dirty = 1;
+            sched_dirty(a, tf);
         else
             scan_consider(a, path, 0);
     }
@@ -233,12 +234,14 @@ static int64_t min_t(int64_t a, int64_t b) { return a < b ? a : b; }
  * (it is reopened when it changes), so every file gets read, not just the first thousand. */
 #define EVICT_IDLE_MS 250
 
-static void close_idle(struct agent *a, int64_t now, int64_t *next)
+/* One file's timers (it came out of the heap): closing it when idle, deleted and drained, or
+ * rotated away and drained, and flushing a multiline event past its deadline; then its next
+ * deadline goes back into the heap. What close_idle() and multiline_timeouts() did for every
+ * file at every wake-up, now only for the files whose time has come. */
+static void file_timers(struct agent *a, struct tail_file *tf, int64_t now, int evict)
 {
-    int evict = a->files_waiting;
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->fd < 0 || tf->dirty)
-            continue;
+    int64_t next = INT64_MAX;
+    if (tf->fd >= 0 && !tf->dirty) { /* a dirty file is re-armed after its read */
         int64_t idle = now - tf->last_data_ms;
         if (tf->state == TF_DELETED) {
             tail_close_fd(a, tf, "deleted, drained");
@@ -248,37 +251,46 @@ static void close_idle(struct agent *a, int64_t now, int64_t *next)
                 uint64_t before = tf->read_off;
                 tail_read(a, tf, 1u << 20);
                 tail_dispatch(a, tf);
-                if (tf->read_off != before) {
-                    tf->dirty = 1;
-                    continue;
-                }
-                tail_close_fd(a, tf, "rotated away, drained");
+                if (tf->read_off != before)
+                    sched_dirty(a, tf);
+                else
+                    tail_close_fd(a, tf, "rotated away, drained");
+            } else {
+                next = tf->last_data_ms + tf->in->c.close_renamed_ms;
             }
-            else
-                *next = min_t(*next, tf->last_data_ms + tf->in->c.close_renamed_ms);
         } else if (idle >= tf->in->c.close_inactive_ms || (evict && idle >= EVICT_IDLE_MS)) {
             tail_close_fd(a, tf, evict ? "idle, its slot is needed (max_open_files)" : "inactive");
         } else {
             long limit = evict && EVICT_IDLE_MS < tf->in->c.close_inactive_ms ? EVICT_IDLE_MS
                                                                               : tf->in->c.close_inactive_ms;
-            *next = min_t(*next, tf->last_data_ms + limit);
+            next = tf->last_data_ms + limit;
         }
     }
+    if (tf->lps) {
+        int64_t d = lineproc_deadline(tf->lps);
+        if (d && d <= now) {
+            tail_flush_pending(a, tf, 0);
+            d = lineproc_deadline(tf->lps);
+        }
+        if (d && d > now)
+            next = min_t(next, d);
+    }
+    if (next != INT64_MAX)
+        sched_arm(a, tf, next);
 }
 
-static void multiline_timeouts(struct agent *a, int64_t now, int64_t *next)
+/* The files whose timers are due. A file whose deadline moved later since it was armed
+ * comes out early and is armed again for its real deadline; the count bounds the turn. */
+static void run_timers(struct agent *a, int64_t now, int evict)
 {
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (!tf->lps)
-            continue;
-        int64_t d = lineproc_deadline(tf->lps);
-        if (!d)
-            continue;
-        if (d <= now)
-            tail_flush_pending(a, tf, 0);
-        else
-            *next = min_t(*next, d);
-    }
+    static int was_evicting;
+    if (evict && !was_evicting) /* every open file's idle limit just became EVICT_IDLE_MS */
+        sched_arm_all(a, now);
+    was_evicting = evict;
+    size_t budget = a->sched.nheap;
+    struct tail_file *tf;
+    while (budget-- > 0 && (tf = sched_due(a, now)) != NULL)
+        file_timers(a, tf, now, evict);
 }
 
 void agent_save_registry(struct agent *a)
@@ -422,7 +434,7 @@ int agent_run(struct agent *a)
         struct pollfd p = {wfd, POLLIN, 0};
         poll(&p, 1, 50);
         struct watch_rec r;
-        int dummy;
+        int dummy = 0;
         while (watch_next(&r))
             on_watch(a, &r, &dummy);
     }
@@ -439,13 +451,11 @@ int agent_run(struct agent *a)
         int64_t next = min_t(next_rescan, next_summary);
         if (a->reg->dirty)
             next = min_t(next, next_flush);
-        close_idle(a, now, &next);
-        multiline_timeouts(a, now, &next);
+        run_timers(a, now, a->files_waiting);
+        next = min_t(next, sched_next(a));
         if (stop_deadline)
             next = min_t(next, stop_deadline);
-        int any_dirty = 0;
-        for (struct tail_file *tf = a->files; tf && !any_dirty; tf = tf->next)
-            any_dirty = tf->dirty && tf->fd >= 0;
+        int any_dirty = sched_any_dirty(a);
         int room = pipeline_has_room(a);
         int slots_freed = a->files_waiting && a->nfiles_open < a->ac.max_open_files;
         int timeout = ((any_dirty && room) || slots_freed) && !a->stopping
@@ -526,6 +536,7 @@ int agent_run(struct agent *a)
         if (need_rescan || mono_ms() >= next_rescan) {
             scan_rescan(a, need_rescan & SCAN_LOST_EVENTS);
             next_rescan = mono_ms() + a->ac.rescan_interval_ms;
+            a->sched.reap = 1; /* a periodic look at every file, should a hint be missed */
         }
         fence_take(a);
         if (a->reg->dirty)
@@ -536,22 +547,31 @@ int agent_run(struct agent *a)
                 METRIC_ADD(lf_metrics.backpressure_ms, (unsigned long long)(mono_ms() - paused_since));
                 paused_since = 0;
             }
-            for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-                if (!tf->dirty || tf->fd < 0)
+            /* Each file dirty now gets one slice; one with more to read goes to the back. */
+            int64_t t = mono_ms();
+            for (size_t i = a->sched.ndirty; i > 0 && a->sched.dirty_head; i--) {
+                struct tail_file *tf = a->sched.dirty_head;
+                if (tf->fd < 0) {
+                    sched_clean(a, tf);
                     continue;
+                }
                 if (!pipeline_has_room(a))
                     break;
                 int more = tail_read(a, tf, READ_SLICE);
                 if (more <= 0)
-                    tf->dirty = 0;
+                    sched_clean(a, tf);
+                else
+                    sched_requeue(a, tf);
                 if (more < 0)
                     tail_close_fd(a, tf, "read error");
                 tail_dispatch(a, tf);
+                sched_arm(a, tf, t); /* its idle and multiline deadlines moved */
             }
         } else if (!paused_since) {
             paused_since = mono_ms();
         }
-        tail_reap(a);
+        if (a->sched.reap)
+            tail_reap(a);
         now = mono_ms();
         if (now >= next_flush && a->reg->dirty) {
             agent_save_registry(a);

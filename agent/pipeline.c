@@ -175,6 +175,7 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
     else
         tf->fifo_head = b;
     tf->fifo_tail = b;
+    sched_inflight(a, tf);
     a->q_events += b->n;
     a->q_bytes += b->bytes;
     a->q_batches++;
@@ -197,8 +198,11 @@ int pipeline_collect(struct agent *a)
     while (read(a->ack_fd, &v, sizeof v) > 0)
         ;
     int n = 0;
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+    /* only the files with batches in flight (sched.c), not every tracked file */
+    for (struct tail_file *tf = a->sched.inflight, *nx; tf; tf = nx) {
+        nx = tf->inext;
         struct event_batch *b;
+        int popped = 0;
         while ((b = tf->fifo_head) &&
                atomic_load_explicit(&b->pending, memory_order_acquire) == 0) {
             tf->fifo_head = b->next;
@@ -211,7 +215,14 @@ int pipeline_collect(struct agent *a)
             a->q_batches--;
             batch_free(b);
             n++;
+            popped = 1;
+        }
+        if (popped) /* once per file: the entry ends the same as after every batch */
             reg_set(a->reg, tf->path, &tf->id, tf->committed);
+        if (!tf->fifo_head) {
+            sched_settled(a, tf);
+            if (tf->fd < 0)
+                a->sched.reap = 1;
         }
     }
     METRIC_SET(lf_metrics.queue_events, a->q_events);

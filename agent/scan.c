@@ -335,6 +335,7 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
     }
     if (!found || stat(now, &st) != 0 || (uint64_t)st.st_size <= tf->read_off) {
         tf->waiting = 0; /* gone, or nothing unread: it may be reaped */
+        a->sched.reap = 1;
         return;
     }
     tf->state = TF_CLOSED; /* tail_open() reopens closed files it already knows */
@@ -349,8 +350,9 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
         free(tf->path);
         tf->path = np;
         tf->path_stale = 0;
+        sched_index_path(a, tf);
     }
-    tf->dirty = 1;
+    sched_dirty(a, tf);
     LF_LOG(LF_INFO, "tail", "%s: rotated away while closed; draining it from offset %llu", now,
            (unsigned long long)tf->read_off);
 }
@@ -408,14 +410,14 @@ void scan_consider(struct agent *a, const char *path, int initial)
         /* A closed (inactive) file is reopened only when it has something new. */
         if (tf->fd < 0 && (uint64_t)st.st_size != tf->read_off)
             tail_open(a, in, tf->dir, path, 0);
-        tf->dirty = 1;
+        sched_dirty(a, tf);
         return;
     }
     if (tf) {
         /* The path now names another file: the one we had was rotated away unseen. */
         tf->state = TF_RENAMED;
         tf->path_stale = 1;
-        tf->dirty = 1;
+        sched_dirty(a, tf);
         METRIC_ADD(lf_metrics.rotations, 1);
         scan_reopen_rotated(a, tf);
     }
@@ -668,7 +670,7 @@ void scan_rescan(struct agent *a, int flags)
         } else {
             tail_check_rewritten(a, tf);
         }
-        tf->dirty = 1;
+        sched_dirty(a, tf);
     }
     static int64_t last_sweep;
     if (initial || mono_ms() - last_sweep >= a->ac.rescan_interval_ms) {

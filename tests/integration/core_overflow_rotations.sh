@@ -30,16 +30,7 @@ sleep 1 # a fence after the last commits
 limit=$(cat /proc/sys/fs/inotify/max_queued_events 2>/dev/null || echo 16384)
 N=$(( limit / 2 + 2000 ))
 kill -STOP "$AGENT_PID"
-python3 - "$T/logs" "$N" <<'PY'
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-fa = os.open(os.path.join(d, "a.log"), os.O_WRONLY | os.O_APPEND)
-fb = os.open(os.path.join(d, "b.log"), os.O_WRONLY | os.O_APPEND)
-for i in range(1, n + 1):
-    os.write(fa, f"a {i} x\n".encode())
-    os.write(fb, f"b {i} y\n".encode())
-os.close(fa); os.close(fb)
-PY
+core_flood "$T/logs" "$N"
 gen_lines "$T/logs/c.log" 1 100
 mv "$T/logs/c.log" "$T/logs/c.log.1"
 gen_lines "$T/logs/e.log" 1 100 e
