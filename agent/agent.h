@@ -96,8 +96,8 @@ struct tail_file {
     struct tail_file *next;
     /* sched.c's queues (tail thread): dirty list, timer heap, in-flight list, path index */
     uint64_t seq;             /* creation order: the newest of one path wins a lookup */
-    struct tail_file *dprev, *dnext, *iprev, *inext, *hnext;
-    int dlinked, ilinked, hlinked;
+    struct tail_file *dprev, *dnext, *iprev, *inext, *hnext, *idnext;
+    int dlinked, ilinked, hlinked, idlinked;
     size_t heap_ix;           /* 1-based place in the timer heap, 0 when not in it */
     int64_t timer_at;         /* its key: monotonic ms, never later than its next deadline */
     uint64_t hash;            /* of path, as indexed */
@@ -113,6 +113,8 @@ struct tail_sched {
     struct tail_file *inflight;
     struct tail_file **buckets;
     size_t nbuckets, nindexed;
+    struct tail_file **id_buckets; /* by device + inode, same size as buckets */
+    size_t nid_buckets;
     int broken;               /* the index could not be allocated: lookups walk the list */
     uint64_t seq;
     int reap;                 /* a file may have become freeable: tail_reap() has work */
@@ -274,6 +276,8 @@ void sched_index_path(struct agent *a, struct tail_file *tf);
 /* 0 and the newest tracked, not stale, not deleted file at path (or NULL) in *out; -1 when
  * there is no index (the caller walks the list). */
 int sched_find_path(const struct agent *a, const char *path, struct tail_file **out);
+/* 0 and the newest tracked, not deleted file dev+ino (or NULL) in *out; -1 without an index. */
+int sched_find_id(const struct agent *a, uint64_t dev, uint64_t ino, struct tail_file **out);
 /* Takes tf out of every queue (before it is freed). */
 void sched_forget(struct agent *a, struct tail_file *tf);
 void sched_free(struct agent *a);

@@ -3,7 +3,8 @@
  * is tracked (issue 13 item 4): the dirty list (open files with inotify or read work
  * pending, in the order they asked), the timer heap (each file's next deadline: idle or
  * rotated-file close, multiline flush), the in-flight list (files with batches awaiting
- * acks) and the path index (tail_find_path without walking every file).
+ * acks) and the path and identity indexes (tail_find_path, tail_find_id without walking
+ * every file).
  *
  * Tail thread only; the lists are intrusive (fields of struct tail_file, see agent.h), and a
  * file leaves all of them in sched_forget() before it is freed. The heap is lazy: a key may
@@ -233,24 +234,58 @@ static void index_link(struct tail_sched *s, struct tail_file *tf)
     s->nindexed++;
 }
 
-/* Grows the table at load 1; a failed allocation keeps the old one (longer chains). */
+static size_t id_slot(uint64_t dev, uint64_t ino, size_t n)
+{
+    return (size_t)((ino * 0x9e3779b97f4a7c15ULL) ^ dev) & (n - 1);
+}
+
+static void id_link(struct tail_sched *s, struct tail_file *tf)
+{
+    size_t b = id_slot(tf->id.dev, tf->id.ino, s->nid_buckets);
+    tf->idnext = s->id_buckets[b];
+    s->id_buckets[b] = tf;
+    tf->idlinked = 1;
+}
+
+static void id_unlink(struct tail_sched *s, struct tail_file *tf)
+{
+    if (!tf->idlinked)
+        return;
+    struct tail_file **pp = &s->id_buckets[id_slot(tf->id.dev, tf->id.ino, s->nid_buckets)];
+    while (*pp && *pp != tf)
+        pp = &(*pp)->idnext;
+    if (*pp)
+        *pp = tf->idnext;
+    tf->idnext = NULL;
+    tf->idlinked = 0;
+}
+
+/* Grows both tables at load 1 (every indexed file is in both: its identity never changes);
+ * a failed allocation keeps the old ones (longer chains). */
 static void index_grow(struct tail_sched *s)
 {
     if (s->nbuckets && s->nindexed < s->nbuckets)
         return;
     size_t nb = s->nbuckets ? s->nbuckets * 2 : 1024;
-    struct tail_file **nbk = calloc(nb, sizeof *nbk);
-    if (!nbk)
+    struct tail_file **nbk = calloc(nb, sizeof *nbk), **nid = calloc(nb, sizeof *nid);
+    if (!nbk || !nid) {
+        free(nbk);
+        free(nid);
         return;
+    }
     struct tail_file **old = s->buckets;
     size_t on = s->nbuckets;
     s->buckets = nbk;
     s->nbuckets = nb;
+    free(s->id_buckets);
+    s->id_buckets = nid;
+    s->nid_buckets = nb;
     s->nindexed = 0;
     for (size_t i = 0; i < on; i++)
         for (struct tail_file *tf = old[i], *nx; tf; tf = nx) {
             nx = tf->hnext;
             index_link(s, tf);
+            id_link(s, tf);
         }
     free(old);
 }
@@ -264,11 +299,28 @@ void sched_index_path(struct agent *a, struct tail_file *tf)
         return;
     index_grow(s);
     if (!s->nbuckets) {
-        s->broken = 1; /* out of memory: tail_find_path() walks the list from now on */
+        s->broken = 1; /* out of memory: the lookups walk the list from now on */
         return;
     }
     tf->hash = path_hash(tf->path);
     index_link(s, tf);
+    if (!tf->idlinked)
+        id_link(s, tf);
+}
+
+int sched_find_id(const struct agent *a, uint64_t dev, uint64_t ino, struct tail_file **out)
+{
+    const struct tail_sched *s = &a->sched;
+    if (!s->nid_buckets || s->broken)
+        return -1;
+    struct tail_file *best = NULL;
+    for (struct tail_file *tf = s->id_buckets[id_slot(dev, ino, s->nid_buckets)]; tf;
+         tf = tf->idnext)
+        if (tf->id.dev == dev && tf->id.ino == ino && tf->state != TF_DELETED &&
+            (!best || tf->seq > best->seq))
+            best = tf;
+    *out = best;
+    return 0;
 }
 
 int sched_find_path(const struct agent *a, const char *path, struct tail_file **out)
@@ -295,11 +347,14 @@ void sched_forget(struct agent *a, struct tail_file *tf)
     sched_settled(a, tf);
     if (s->nbuckets)
         index_unlink(s, tf);
+    if (s->nid_buckets)
+        id_unlink(s, tf);
 }
 
 void sched_free(struct agent *a)
 {
     free(a->sched.heap);
     free(a->sched.buckets);
+    free(a->sched.id_buckets);
     memset(&a->sched, 0, sizeof a->sched);
 }

@@ -116,6 +116,9 @@ struct tail_file *tail_find_real(struct agent *a, const char *real)
 
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino)
 {
+    struct tail_file *hit;
+    if (sched_find_id(a, dev, ino, &hit) == 0)
+        return hit;
     for (struct tail_file *tf = a->files; tf; tf = tf->next)
         if (tf->id.dev == dev && tf->id.ino == ino && tf->state != TF_DELETED)
             return tf;

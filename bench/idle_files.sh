@@ -17,7 +17,7 @@
 #                the busy file alone (ratio of the two, same binary, same invocation).
 #   many idle    MANY (default 10,000) idle files, nothing written: CPU-seconds over S
 #                seconds once they are all shipped. Target: under 0.1 CPU-s per 10 s.
-# Wake-ups/s: the tail thread's context switches (voluntary + involuntary, from
+# Wake-ups/s: the tail thread's voluntary context switches (each is a sleep that ended; from
 # /proc/PID/task/PID/status) over the measured window, divided by its length.
 # The machine's load is printed (uptime): on a shared machine report ratios and CPU-seconds.
 set -u
@@ -47,7 +47,7 @@ trap cleanup EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
-switches() { awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "/proc/$1/task/$1/status"; }
+switches() { awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }' "/proc/$1/task/$1/status"; }
 lines() { [ -f "$1" ] && wc -l <"$1" | tr -d ' ' || echo 0; }
 wait_lines() { # FILE N SECS
     local end=$(( $(now_ms) + $3 * 1000 ))
