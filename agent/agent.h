@@ -100,6 +100,30 @@ struct tail_file {
     int64_t removed_unread_ms; /* monotonic ms it was first seen rotated or deleted with
                                 * unread data (close_removed_after counts from there); 0: not */
     struct tail_file *next;
+    /* sched.c's queues (tail thread): dirty list, timer heap, in-flight list, path index */
+    uint64_t seq;             /* creation order: the newest of one path wins a lookup */
+    struct tail_file *dprev, *dnext, *iprev, *inext, *hnext, *idnext;
+    int dlinked, ilinked, hlinked, idlinked;
+    size_t heap_ix;           /* 1-based place in the timer heap, 0 when not in it */
+    int64_t timer_at;         /* its key: monotonic ms, never later than its next deadline */
+    uint64_t hash;            /* of path, as indexed */
+};
+
+/* The tail thread's work queues (sched.c): a wake-up costs what is active, not what is
+ * tracked. */
+struct tail_sched {
+    struct tail_file *dirty_head, *dirty_tail;
+    size_t ndirty;
+    struct tail_file **heap;
+    size_t nheap, cap;
+    struct tail_file *inflight;
+    struct tail_file **buckets;
+    size_t nbuckets, nindexed;
+    struct tail_file **id_buckets; /* by device + inode, same size as buckets */
+    size_t nid_buckets;
+    int broken;               /* the index could not be allocated: lookups walk the list */
+    uint64_t seq;
+    int reap;                 /* a file may have become freeable: tail_reap() has work */
 };
 
 struct output_inst {
@@ -155,6 +179,7 @@ struct agent {
     int ndirs;
     struct registry *reg;
     struct tail_file *files;
+    struct tail_sched sched;
     int nfiles_open;
     int files_waiting;        /* a file could not be opened for max_open_files */
     int first_start;          /* no registry existed: start_at applies */
@@ -270,9 +295,13 @@ int input_matches(const struct input *in, const char *path);
 void agent_collect_dirs(struct agent *a);
 
 /* Discovery (scan.c), tail thread only. scan_rescan() globs every input, follows files
- * rotated unseen, and drains every registry entry whose file still holds unread bytes (at
- * `initial`, the first scan of a run, also the rotated siblings born while it was stopped). */
-void scan_rescan(struct agent *a, int initial);
+ * rotated unseen, and drains every registry entry whose file still holds unread bytes; with
+ * SCAN_INITIAL (the first scan of a run) or SCAN_LOST_EVENTS (after an inotify overflow)
+ * it also reads the rotated siblings born since the registry's caught_up_ms that nothing
+ * knows (rotated while stopped, or while events were being dropped). */
+#define SCAN_INITIAL 1
+#define SCAN_LOST_EVENTS 2
+void scan_rescan(struct agent *a, int flags);
 /* A path that appeared or changed and that we may not track yet. */
 void scan_consider(struct agent *a, const char *path, int initial);
 /* Reopens (or keeps waiting for a descriptor) a closed file found rotated away. */
@@ -286,6 +315,35 @@ struct input *scan_input_for(struct agent *a, const char *path);
 int scan_dir_of(struct agent *a, const char *path);
 /* copytruncate safety net: 1 if tf's first bytes changed (it is then read from 0). */
 int tail_check_rewritten(struct agent *a, struct tail_file *tf);
+
+/* Work queues (sched.c), tail thread only. */
+/* Marks tf as having work to read (sets tf->dirty; links it when it has a descriptor). */
+void sched_dirty(struct agent *a, struct tail_file *tf);
+/* Clears tf->dirty and unlinks it. */
+void sched_clean(struct agent *a, struct tail_file *tf);
+/* Moves a dirty file to the end of the list (it has more to read: its turn comes again). */
+void sched_requeue(struct agent *a, struct tail_file *tf);
+int sched_any_dirty(const struct agent *a);
+/* Makes tf's timer fire at `at` (monotonic ms) or earlier; -1 when out of memory. */
+int sched_arm(struct agent *a, struct tail_file *tf, int64_t at);
+void sched_arm_all(struct agent *a, int64_t at);
+/* Pops a file whose timer is due at `now` (NULL when none); the caller re-arms it. */
+struct tail_file *sched_due(struct agent *a, int64_t now);
+/* The earliest timer (INT64_MAX when none). */
+int64_t sched_next(const struct agent *a);
+/* tf's FIFO became non-empty / empty. */
+void sched_inflight(struct agent *a, struct tail_file *tf);
+void sched_settled(struct agent *a, struct tail_file *tf);
+/* (Re)indexes tf under tf->path; call after every change of tf->path. */
+void sched_index_path(struct agent *a, struct tail_file *tf);
+/* 0 and the newest tracked, not stale, not deleted file at path (or NULL) in *out; -1 when
+ * there is no index (the caller walks the list). */
+int sched_find_path(const struct agent *a, const char *path, struct tail_file **out);
+/* 0 and the newest tracked, not deleted file dev+ino (or NULL) in *out; -1 without an index. */
+int sched_find_id(const struct agent *a, uint64_t dev, uint64_t ino, struct tail_file **out);
+/* Takes tf out of every queue (before it is freed). */
+void sched_forget(struct agent *a, struct tail_file *tf);
+void sched_free(struct agent *a);
 
 /* Loop (loop.c). Returns 0 after SIGTERM/SIGINT, AGENT_RELOAD after a valid SIGHUP (the
  * caller re-executes itself), 1 on a start-up error. */

@@ -36,29 +36,72 @@
 
 static atomic_int giving_up;
 
+/* Discovery's high-water mark (registry.h: caught_up_ms), advanced through the watcher's
+ * fence (watch.h): at most one touch outstanding; when its record comes back and the rescans
+ * it may have asked for are done, every file born before the touch has been registered. An
+ * overflow between touch and record poisons it (events were dropped): it is not taken. */
+static struct {
+    int out;         /* a touch whose record has not come back */
+    int poisoned;    /* the queue overflowed since the touch */
+    int seen;        /* its record came back in this turn */
+    int64_t at_ms;   /* the fence file's mtime after the touch */
+    int64_t next;    /* monotonic ms: no new touch before (one per registry_flush) */
+} fence;
+
+static void fence_issue(struct agent *a, int64_t now)
+{
+    if (fence.out || now < fence.next)
+        return;
+    fence.next = now + a->ac.registry_flush_ms;
+    if (watch_fence(&fence.at_ms) == 0) {
+        fence.out = 1;
+        fence.poisoned = 0;
+    }
+}
+
+/* After the turn's rescan: takes the fence if it came back whole and no directory is still
+ * waiting for its watch (its files are found by the rescan that follows the watch). */
+static void fence_take(struct agent *a)
+{
+    if (!fence.seen)
+        return;
+    fence.seen = 0;
+    int ok = fence.out && !fence.poisoned;
+    fence.out = 0;
+    for (int i = 0; ok && i < a->ndirs; i++)
+        ok = a->dirs[i].added != 0 && a->dirs[i].added != 2;
+    if (ok && fence.at_ms > a->reg->caught_up_ms)
+        a->reg->caught_up_ms = fence.at_ms; /* saved with the next registry write */
+}
+
 static void on_watch(struct agent *a, const struct watch_rec *r, int *need_rescan)
 {
     if (r->mask & WATCH_OVERFLOW) {
         LF_LOG(LF_WARN, "watch", "inotify queue overflowed; rescanning every file");
-        *need_rescan = 1;
+        *need_rescan |= SCAN_LOST_EVENTS;
+        fence.poisoned = 1;
+        return;
+    }
+    if (r->mask & WATCH_FENCE) {
+        fence.seen = 1;
         return;
     }
     if (r->dir < 0 || r->dir >= a->ndirs)
         return;
     if (r->mask & (WATCH_ADDED | WATCH_FAILED)) {
         a->dirs[r->dir].added = (r->mask & WATCH_ADDED) ? 1 : -1;
-        *need_rescan = 1; /* catch files created before the watch existed */
+        *need_rescan |= 1; /* catch files created before the watch existed */
         return;
     }
     if (r->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
         a->dirs[r->dir].added = 0; /* watch again if it comes back */
-        *need_rescan = 1;
+        *need_rescan |= 1;
         return;
     }
     if (!r->name[0])
         return;
     if ((r->mask & IN_ISDIR) && (r->mask & (IN_CREATE | IN_MOVED_TO))) {
-        *need_rescan = 1; /* a new (dated) directory a glob may match: expand and watch it now */
+        *need_rescan |= 1; /* a new (dated) directory a glob may match: expand and watch it now */
         return;
     }
     char path[4096];
@@ -70,13 +113,13 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         if (tf->state != TF_ACTIVE || tf->path_stale) {
             scan_consider(a, tf->src->path, 0);
         } else if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
-            tf->dirty = 1;
+            sched_dirty(a, tf);
         } else if (r->mask & IN_MOVED_FROM) {
             /* the target was rotated: follow it under its new name (MOVED_TO, by cookie) */
             tf->state = TF_RENAMED;
             tf->path_stale = 1;
             tf->rename_cookie = r->cookie;
-            tf->dirty = 1;
+            sched_dirty(a, tf);
             METRIC_ADD(lf_metrics.rotations, 1);
         } else {
             scan_consider(a, tf->src->path, 0);
@@ -106,7 +149,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
             tf->state = TF_RENAMED;
             tf->path_stale = 1;
             tf->rename_cookie = r->cookie;
-            tf->dirty = 1;
+            sched_dirty(a, tf);
             METRIC_ADD(lf_metrics.rotations, 1);
             LF_LOG(LF_INFO, "tail", "%s was renamed; reading it to its end", path);
         }
@@ -133,6 +176,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                 if (np) {
                     free(t->path);
                     t->path = np;
+                    sched_index_path(a, t);
                 }
                 t->path_stale = 0;
                 t->rename_cookie = 0;
@@ -140,7 +184,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
                     /* renamed to a name we tail anyway; a closed one stays closed (but
                      * known), so that tail_open() reopens it when it changes */
                     t->state = t->fd >= 0 ? TF_ACTIVE : TF_CLOSED;
-                t->dirty = 1;
+                sched_dirty(a, t);
                 if (reg_set(a->reg, t->path, &t->id, t->committed) != 0)
                     reg_note_failure(a->reg, t->path);
                 scan_reopen_rotated(a, t);
@@ -164,7 +208,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
         if (tf) {
             tf->state = TF_DELETED;
             tf->path_stale = 1;
-            tf->dirty = 1;
+            sched_dirty(a, tf);
             LF_LOG(LF_INFO, "tail", "%s was deleted; draining what is left", path);
         }
         return;
@@ -175,7 +219,7 @@ static void on_watch(struct agent *a, const struct watch_rec *r, int *need_resca
     }
     if (r->mask & (IN_MODIFY | IN_ATTRIB)) {
         if (tf && tf->fd >= 0)
-            tf->dirty = 1;
+            sched_dirty(a, tf);
         else
             scan_consider(a, path, 0);
     }
@@ -187,12 +231,14 @@ static int64_t min_t(int64_t a, int64_t b) { return a < b ? a : b; }
  * (it is reopened when it changes), so every file gets read, not just the first thousand. */
 #define EVICT_IDLE_MS 250
 
-static void close_idle(struct agent *a, int64_t now, int64_t *next)
+/* One file's timers (it came out of the heap): closing it when idle, deleted and drained, or
+ * rotated away and drained, and flushing a multiline event past its deadline; then its next
+ * deadline goes back into the heap. What close_idle() and multiline_timeouts() did for every
+ * file at every wake-up, now only for the files whose time has come. */
+static void file_timers(struct agent *a, struct tail_file *tf, int64_t now, int evict)
 {
-    int evict = a->files_waiting;
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tail_close_removed(a, tf, now, next) || tf->fd < 0 || tf->dirty)
-            continue;
+    int64_t next = INT64_MAX;
+    if (tf->fd >= 0 && !tf->dirty) { /* a dirty file is re-armed after its read */
         int64_t idle = now - tf->last_data_ms;
         if (tf->state == TF_DELETED) {
             tail_close_fd(a, tf, "deleted, drained");
@@ -202,37 +248,63 @@ static void close_idle(struct agent *a, int64_t now, int64_t *next)
                 uint64_t before = tf->read_off;
                 tail_read(a, tf, 1u << 20);
                 tail_dispatch(a, tf);
-                if (tf->read_off != before) {
-                    tf->dirty = 1;
-                    continue;
-                }
-                tail_close_fd(a, tf, "rotated away, drained");
+                if (tf->read_off != before)
+                    sched_dirty(a, tf);
+                else
+                    tail_close_fd(a, tf, "rotated away, drained");
+            } else {
+                next = tf->last_data_ms + tf->in->c.close_renamed_ms;
             }
-            else
-                *next = min_t(*next, tf->last_data_ms + tf->in->c.close_renamed_ms);
         } else if (idle >= tf->in->c.close_inactive_ms || (evict && idle >= EVICT_IDLE_MS)) {
             tail_close_fd(a, tf, evict ? "idle, its slot is needed (max_open_files)" : "inactive");
         } else {
             long limit = evict && EVICT_IDLE_MS < tf->in->c.close_inactive_ms ? EVICT_IDLE_MS
                                                                               : tf->in->c.close_inactive_ms;
-            *next = min_t(*next, tf->last_data_ms + limit);
+            next = tf->last_data_ms + limit;
         }
     }
+    if (tf->lps) {
+        int64_t d = lineproc_deadline(tf->lps);
+        if (d && d <= now) {
+            tail_flush_pending(a, tf, 0);
+            d = lineproc_deadline(tf->lps);
+        }
+        if (d && d > now)
+            next = min_t(next, d);
+    }
+    if (next != INT64_MAX)
+        sched_arm(a, tf, next);
 }
 
-static void multiline_timeouts(struct agent *a, int64_t now, int64_t *next)
+/* The files whose timers are due. A file whose deadline moved later since it was armed
+ * comes out early and is armed again for its real deadline; the count bounds the turn. */
+static void run_timers(struct agent *a, int64_t now, int evict)
 {
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (!tf->lps)
-            continue;
-        int64_t d = lineproc_deadline(tf->lps);
-        if (!d)
-            continue;
-        if (d <= now)
-            tail_flush_pending(a, tf, 0);
-        else
-            *next = min_t(*next, d);
+    static int was_evicting;
+    if (evict && !was_evicting) /* every open file's idle limit just became EVICT_IDLE_MS */
+        sched_arm_all(a, now);
+    was_evicting = evict;
+    size_t budget = a->sched.nheap;
+    struct tail_file *tf;
+    while (budget-- > 0 && (tf = sched_due(a, now)) != NULL)
+        file_timers(a, tf, now, evict);
+}
+
+/* close_removed_after: a rotated or deleted file whose reading is held back (a dirty file,
+ * so the timer heap does not hold it) is closed once it has been gone that long. A walk of
+ * every file, but at most once a second: a pointer chase per file, tens of microseconds for
+ * ten thousand files, against a bound counted in minutes or hours. */
+static void removed_sweep(struct agent *a, int64_t now, int64_t *next)
+{
+    static int64_t walked, soonest = INT64_MAX;
+    if (now - walked >= 1000 || now >= soonest) {
+        soonest = INT64_MAX;
+        for (struct tail_file *tf = a->files; tf; tf = tf->next)
+            tail_close_removed(a, tf, now, &soonest);
+        walked = now;
     }
+    if (soonest != INT64_MAX) /* only a file being held wakes the loop for this */
+        *next = min_t(*next, soonest);
 }
 
 void agent_save_registry(struct agent *a)
@@ -343,11 +415,18 @@ int agent_run(struct agent *a)
      * blocks, so the first scan does not wait for its one-second poll. */
     agent_collect_dirs(a);
     scan_request_watches(a);
-    int wfd = watch_start(err, sizeof err);
+    char fencepath[4200];
+    snprintf(fencepath, sizeof fencepath, "%s/watch.fence", a->ac.data_dir);
+    memset(&fence, 0, sizeof fence);
+    int wfd = watch_start(fencepath, err, sizeof err);
     if (wfd < 0) {
         LF_LOG(LF_ERROR, "agent", "%s", err);
         goto out;
     }
+    /* First start: rotated files already there are history, not ours to read (start_at);
+     * from now on every file born is either registered or a sibling found at a restart. */
+    if (a->first_start && watch_fence(&fence.at_ms) == 0)
+        a->reg->caught_up_ms = fence.at_ms;
     for (int i = 0; i < a->nouts; i++)
         a->outs[i].env.giving_up = &giving_up;
     if (pipeline_start(a, err, sizeof err) != 0) {
@@ -374,11 +453,11 @@ int agent_run(struct agent *a)
         struct pollfd p = {wfd, POLLIN, 0};
         poll(&p, 1, 50);
         struct watch_rec r;
-        int dummy;
+        int dummy = 0;
         while (watch_next(&r))
             on_watch(a, &r, &dummy);
     }
-    scan_rescan(a, 1);
+    scan_rescan(a, SCAN_INITIAL);
 
     int64_t now = mono_ms();
     int64_t next_flush = now + a->ac.registry_flush_ms;
@@ -394,13 +473,12 @@ int agent_run(struct agent *a)
         int64_t jdue = reg_journal_tick(a->reg, now); /* what the last turn committed */
         if (jdue)
             next = min_t(next, jdue);
-        close_idle(a, now, &next);
-        multiline_timeouts(a, now, &next);
+        run_timers(a, now, a->files_waiting);
+        next = min_t(next, sched_next(a));
+        removed_sweep(a, now, &next);
         if (stop_deadline)
             next = min_t(next, stop_deadline);
-        int any_dirty = 0;
-        for (struct tail_file *tf = a->files; tf && !any_dirty; tf = tf->next)
-            any_dirty = tf->dirty && tf->fd >= 0;
+        int any_dirty = sched_any_dirty(a);
         int room = pipeline_has_room(a);
         int slots_freed = a->files_waiting && a->nfiles_open < a->ac.max_open_files;
         int timeout = ((any_dirty && room) || slots_freed) && !a->stopping
@@ -481,31 +559,44 @@ int agent_run(struct agent *a)
             scan_waiting(a);
         }
         if (need_rescan || mono_ms() >= next_rescan) {
-            scan_rescan(a, 0);
+            scan_rescan(a, need_rescan & SCAN_LOST_EVENTS);
             next_rescan = mono_ms() + a->ac.rescan_interval_ms;
+            a->sched.reap = 1; /* a periodic look at every file, should a hint be missed */
         }
+        fence_take(a);
+        if (a->reg->dirty)
+            fence_issue(a, mono_ms());
         /* Read: every dirty file gets a slice per turn while the pipeline has room. */
         if (pipeline_has_room(a)) {
             if (paused_since) {
                 METRIC_ADD(lf_metrics.backpressure_ms, (unsigned long long)(mono_ms() - paused_since));
                 paused_since = 0;
             }
-            for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-                if (!tf->dirty || tf->fd < 0)
+            /* Each file dirty now gets one slice; one with more to read goes to the back. */
+            int64_t t = mono_ms();
+            for (size_t i = a->sched.ndirty; i > 0 && a->sched.dirty_head; i--) {
+                struct tail_file *tf = a->sched.dirty_head;
+                if (tf->fd < 0) {
+                    sched_clean(a, tf);
                     continue;
+                }
                 if (!pipeline_has_room(a))
                     break;
                 int more = tail_read(a, tf, READ_SLICE);
                 if (more <= 0)
-                    tf->dirty = 0;
+                    sched_clean(a, tf);
+                else
+                    sched_requeue(a, tf);
                 if (more < 0)
                     tail_close_fd(a, tf, "read error");
                 tail_dispatch(a, tf);
+                sched_arm(a, tf, t); /* its idle and multiline deadlines moved */
             }
         } else if (!paused_since) {
             paused_since = mono_ms();
         }
-        tail_reap(a);
+        if (a->sched.reap)
+            tail_reap(a);
         now = mono_ms();
         if ((now >= next_flush || reg_journal_full(a->reg)) && a->reg->dirty) {
             agent_save_registry(a);

@@ -216,6 +216,7 @@ void pipeline_dispatch(struct agent *a, struct tail_file *tf, struct event_batch
     else
         tf->fifo_head = b;
     tf->fifo_tail = b;
+    sched_inflight(a, tf);
     a->q_events += b->n;
     a->q_bytes += b->bytes;
     a->q_batches++;
@@ -251,8 +252,11 @@ int pipeline_collect(struct agent *a)
     while (read(a->ack_fd, &v, sizeof v) > 0)
         ;
     int n = 0;
-    for (struct tail_file *tf = a->files; tf; tf = tf->next) {
+    /* only the files with batches in flight (sched.c), not every tracked file */
+    for (struct tail_file *tf = a->sched.inflight, *nx; tf; tf = nx) {
+        nx = tf->inext;
         struct event_batch *b;
+        int popped = 0;
         while ((b = tf->fifo_head) &&
                atomic_load_explicit(&b->pending, memory_order_acquire) == 0) {
             tf->fifo_head = b->next;
@@ -262,9 +266,11 @@ int pipeline_collect(struct agent *a)
                 tf->committed = b->commit_end;
             release(a, b);
             n++;
-            if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
-                reg_note_failure(a->reg, tf->path);
+            popped = 1;
         }
+        /* once per file: the entry ends the same as after every batch */
+        if (popped && reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0)
+            reg_note_failure(a->reg, tf->path);
         /* Behind a batch some output still holds, the acked ones give their memory back
          * now: each is folded into the one before it, whose commit then reaches its end. So a
          * stuck output holds its own batches, not everything read after them. */
@@ -281,6 +287,11 @@ int pipeline_collect(struct agent *a)
                 tf->fifo_tail = prev;
             release(a, b);
             n++;
+        }
+        if (!tf->fifo_head) {
+            sched_settled(a, tf);
+            if (tf->fd < 0)
+                a->sched.reap = 1;
         }
     }
     METRIC_SET(lf_metrics.queue_events, a->q_events);

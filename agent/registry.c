@@ -113,6 +113,9 @@ static int load(struct registry *r)
     json_t *js = json_object_get(root, "journal_seq");
     if (json_is_integer(js) && json_integer_value(js) > 0)
         r->snap_seq = r->seq = (uint64_t)json_integer_value(js);
+    json_t *cu = json_object_get(root, "caught_up_ms");
+    if (json_is_integer(cu) && json_integer_value(cu) > 0)
+        r->caught_up_ms = (int64_t)json_integer_value(cu);
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
@@ -352,6 +355,11 @@ int reg_save(struct registry *r, char *err, size_t errsz)
     }
     json_t *root = json_pack("{s:i, s:I, s:o}", "version", 1, "journal_seq", (json_int_t)r->seq,
                              "files", files);
+    if (root && r->caught_up_ms > 0 &&
+        json_object_set_new(root, "caught_up_ms", json_integer((json_int_t)r->caught_up_ms)) != 0) {
+        json_decref(root);
+        root = NULL;
+    }
     char *text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
     json_decref(root);
     if (!text) {

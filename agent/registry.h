@@ -40,8 +40,14 @@ struct registry {
     int n, cap;
     int dirty;
     int set_failed;          /* reg_note_failure() logged since the last good save */
-    int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none): files
-                              * born after it were never seen by the previous run */
+    int64_t loaded_mtime_ms; /* mtime of registry.json when it was loaded (0: none) */
+    /* Discovery's high-water mark (wall ms, file-time clock): every file that existed in a
+     * watched directory at this time had been registered when it was recorded (loop.c
+     * advances it through the watcher's fence). A file born before it and not in the
+     * registry was seen and needs nothing; one born after it may never have been seen.
+     * Loaded from and saved with registry.json; 0 when the file predates it (restarts then
+     * fall back to loaded_mtime_ms). */
+    int64_t caught_up_ms;
     char *jfile;         /* DIR/registry.journal */
     struct reg_journal *j; /* the running journal (NULL: off or stopped) */
     uint64_t seq;        /* last journal record's sequence number (assigned or replayed) */

@@ -13,7 +13,8 @@
  * its target's directory; if it still holds bytes past the committed offset it is opened and
  * drained, whatever its name is now and whether or not a glob matches it. At start, a file
  * whose name extends a tailed file's name (app.log.1 next to app.log) and that was born after
- * the registry's last save was never seen by the previous run: it is read from its start.
+ * the registry's caught_up_ms (registry.h) was perhaps never seen by the previous run: it is
+ * read from its start.
  */
 #include "agent/agent.h"
 #include "agent/base/log.h"
@@ -332,6 +333,7 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
     }
     if (!found || stat(now, &st) != 0 || (uint64_t)st.st_size <= tf->read_off) {
         tf->waiting = 0; /* gone, or nothing unread: it may be reaped */
+        a->sched.reap = 1;
         return;
     }
     tf->state = TF_CLOSED; /* tail_open() reopens closed files it already knows */
@@ -346,10 +348,32 @@ void scan_reopen_rotated(struct agent *a, struct tail_file *tf)
         free(tf->path);
         tf->path = np;
         tf->path_stale = 0;
+        sched_index_path(a, tf);
     }
-    tf->dirty = 1;
+    sched_dirty(a, tf);
     LF_LOG(LF_INFO, "tail", "%s: rotated away while closed; draining it from offset %llu", now,
            (unsigned long long)tf->read_off);
+}
+
+/* A closed file (inactive, or waiting for a descriptor) whose path no longer names it was
+ * rotated away unseen: its events were dropped (inotify overflow) or it was renamed before
+ * the events that would have told were applied. Followed by identity like any file rotated
+ * while closed; before, it kept its old path, nothing looked at it again and its unread
+ * lines were lost until a restart (the torture_max_open_files_rotation ASan loss). Returns 1
+ * when it was rotated away. */
+static int follow_moved(struct agent *a, struct tail_file *tf)
+{
+    struct stat st;
+    if (tf->fd >= 0 || tf->state != TF_CLOSED)
+        return 0;
+    if (!tf->path_stale && stat(tf->path, &st) == 0 && (uint64_t)st.st_dev == tf->id.dev &&
+        (uint64_t)st.st_ino == tf->id.ino)
+        return 0;
+    tf->state = TF_RENAMED;
+    tf->path_stale = 1;
+    METRIC_ADD(lf_metrics.rotations, 1);
+    scan_reopen_rotated(a, tf);
+    return 1;
 }
 
 void scan_waiting(struct agent *a)
@@ -364,7 +388,7 @@ void scan_waiting(struct agent *a)
             }
             if (pass == 0 && tf->state == TF_RENAMED)
                 scan_reopen_rotated(a, tf);
-            else if (pass == 1 && tf->state == TF_CLOSED && !tf->path_stale) {
+            else if (pass == 1 && tf->state == TF_CLOSED && !follow_moved(a, tf)) {
                 tf->waiting = 0; /* set again if the cap refuses it */
                 scan_consider(a, tf->path, 0);
             }
@@ -384,14 +408,14 @@ void scan_consider(struct agent *a, const char *path, int initial)
         /* A closed (inactive) file is reopened only when it has something new. */
         if (tf->fd < 0 && (uint64_t)st.st_size != tf->read_off)
             tail_open(a, in, tf->dir, path, 0);
-        tf->dirty = 1;
+        sched_dirty(a, tf);
         return;
     }
     if (tf) {
         /* The path now names another file: the one we had was rotated away unseen. */
         tf->state = TF_RENAMED;
         tf->path_stale = 1;
-        tf->dirty = 1;
+        sched_dirty(a, tf);
         METRIC_ADD(lf_metrics.rotations, 1);
         scan_reopen_rotated(a, tf);
     }
@@ -496,21 +520,24 @@ static int u64_cmp(const void *x, const void *y)
 
 /* Files named like a tailed file plus a suffix (app.log.1, app.log-20261206, 0.log.2026...)
  * that no glob matches, that no tracked file and no registry entry knows (so they were never
- * read), and that were born after `since`: at start, the registry's last save (written while
- * the agent was stopped, or after its last commit before a crash, and rotated before it could
- * see them, such as the middle generation of two rotations while it was stopped). Read from
- * their start, then closed. One readdir per directory; bases and known inodes are looked up
- * by binary search. */
+ * read), and that were born at or after `since`: at start, the registry's caught_up_ms, the
+ * moment up to which the previous run had registered every file born (a file born later was
+ * perhaps never seen: created while the agent was stopped, or by a rotation just before a
+ * crash whose events it had not applied yet, then rotated again). Registries without it fall
+ * back to their file's mtime, which missed that second case: a save after the birth, before
+ * the events were applied. Read from their start, then closed. One readdir per directory;
+ * bases and known inodes are looked up by binary search. */
 static void scan_siblings(struct agent *a, int64_t since, const struct reg_snap *snap, int nsnap)
 {
     size_t n = 0, cap = 0, nk = 0;
     struct sibling_base *v = NULL;
     uint64_t *known = NULL;
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->state == TF_DELETED || tf->path_stale)
-            continue;
-        const char *names[2] = {tf->path, tf->real};
-        for (int k = 0; k < 2; k++) {
+        /* and the name it was opened under (the live name a glob matched): after a rotation
+         * it names no tracked file any more, yet its siblings are still to be looked for */
+        int gone = tf->state == TF_DELETED || tf->path_stale;
+        const char *names[3] = {gone ? NULL : tf->path, gone ? NULL : tf->real, tf->src->path};
+        for (int k = 0; k < 3; k++) {
             const char *slash = names[k] ? strrchr(names[k], '/') : NULL;
             if (!slash || !slash[1])
                 continue;
@@ -573,7 +600,7 @@ static void scan_siblings(struct agent *a, int64_t since, const struct reg_snap 
                 scan_input_for(a, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
                 tail_find_id(a, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
                 reg_find(a->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
-                born_ms(path, &st) <= since)
+                born_ms(path, &st) < since)
                 continue;
             struct input *in = hit->in;
             seed_copy(a, snap, nsnap, path, &st);
@@ -593,15 +620,18 @@ out:
     free(v);
 }
 
-void scan_rescan(struct agent *a, int initial)
+void scan_rescan(struct agent *a, int flags)
 {
+    int initial = flags & SCAN_INITIAL;
+    int siblings = initial ? !a->first_start && (a->reg->caught_up_ms || a->reg->loaded_mtime_ms)
+                           : (flags & SCAN_LOST_EVENTS) && a->reg->caught_up_ms;
     agent_collect_dirs(a);
     scan_request_watches(a);
     /* The registry as the last run left it: opening files below replaces the fingerprints
      * of rewritten ones, and a copytruncate copy is recognised by the old one (siblings). */
     struct reg_snap *snap = NULL;
     int nsnap = 0;
-    if (initial && !a->first_start && a->reg->n > 0 &&
+    if (siblings && a->reg->n > 0 &&
         (snap = malloc((size_t)a->reg->n * sizeof *snap)) != NULL)
         for (; nsnap < a->reg->n; nsnap++) {
             snap[nsnap].id = a->reg->e[nsnap].id;
@@ -622,7 +652,11 @@ void scan_rescan(struct agent *a, int initial)
         }
     }
     for (struct tail_file *tf = a->files; tf; tf = tf->next) {
-        if (tf->fd < 0 || tf->state != TF_ACTIVE)
+        if (tf->fd < 0) {
+            follow_moved(a, tf); /* files opened by it are put in front: not seen here */
+            continue;
+        }
+        if (tf->state != TF_ACTIVE)
             continue;
         struct stat st, fst;
         if (stat(tf->path, &st) != 0 || (uint64_t)st.st_ino != tf->id.ino ||
@@ -635,18 +669,20 @@ void scan_rescan(struct agent *a, int initial)
         } else {
             tail_check_rewritten(a, tf);
         }
-        tf->dirty = 1;
+        sched_dirty(a, tf);
     }
     static int64_t last_sweep;
     if (initial || mono_ms() - last_sweep >= a->ac.rescan_interval_ms) {
         sweep_registry(a);
-        /* At start only. Running it later too (files born since the start that nothing
-         * knows) would catch a rename whose events could not be followed, but it also reads
-         * every copytruncate copy made while running from its start: duplicates of the whole
-         * file at every rotation. */
-        if (initial && !a->first_start && a->reg->loaded_mtime_ms)
-            scan_siblings(a, a->reg->loaded_mtime_ms, snap, nsnap);
         last_sweep = mono_ms();
     }
+    /* At start, and after events were dropped (a file created and rotated away meanwhile
+     * is known to nothing else). Not at every rescan: it also reads every copytruncate copy
+     * made while running from its start, duplicates of the whole file at every rotation;
+     * after an overflow that is the price of not losing one. The mark does not advance past
+     * an overflow before this ran (loop.c: the fence is poisoned). */
+    if (siblings)
+        scan_siblings(a, a->reg->caught_up_ms ? a->reg->caught_up_ms : a->reg->loaded_mtime_ms,
+                      snap, nsnap);
     free(snap);
 }

@@ -80,6 +80,9 @@ static uint64_t file_uid(int fd, const struct stat *st)
 
 struct tail_file *tail_find_path(struct agent *a, const char *path)
 {
+    struct tail_file *hit;
+    if (sched_find_path(a, path, &hit) == 0)
+        return hit;
     for (struct tail_file *tf = a->files; tf; tf = tf->next)
         if (tf->state != TF_DELETED && !tf->path_stale && strcmp(tf->path, path) == 0)
             return tf;
@@ -100,6 +103,9 @@ struct tail_file *tail_find_real(struct agent *a, const char *real)
 
 struct tail_file *tail_find_id(struct agent *a, uint64_t dev, uint64_t ino)
 {
+    struct tail_file *hit;
+    if (sched_find_id(a, dev, ino, &hit) == 0)
+        return hit;
     for (struct tail_file *tf = a->files; tf; tf = tf->next)
         if (tf->id.dev == dev && tf->id.ino == ino && tf->state != TF_DELETED)
             return tf;
@@ -181,7 +187,7 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
             if (reopen_fd(old, path) == 0) {
                 old->waiting = 0;
                 old->state = TF_ACTIVE;
-                old->dirty = 1;
+                sched_dirty(a, old);
                 old->last_data_ms = mono_ms();
                 a->nfiles_open++;
                 METRIC_SET(lf_metrics.files_open, a->nfiles_open);
@@ -276,13 +282,16 @@ struct tail_file *tail_open(struct agent *a, struct input *in, int dir, const ch
     tf->base.skip_fields = !a->keep_fields;
     tf->state = capped ? TF_CLOSED : TF_ACTIVE;
     tf->waiting = capped;
-    tf->dirty = !capped;
     tf->last_data_ms = mono_ms();
     tf->size = st.st_size;
+    tf->seq = ++a->sched.seq;
     pthread_mutex_lock(&a->status_mu);
     tf->next = a->files;
     a->files = tf;
     pthread_mutex_unlock(&a->status_mu);
+    sched_index_path(a, tf);
+    if (!capped)
+        sched_dirty(a, tf);
     if (reg_set(a->reg, tf->path, &tf->id, tf->committed) != 0 ||
         reg_set_input(a->reg, tf->id.dev, tf->id.ino, in->name) != 0)
         reg_note_failure(a->reg, tf->path);
@@ -427,7 +436,7 @@ static int fp_refresh(struct agent *a, struct tail_file *tf, uint64_t size)
         (size < tf->id.fp_len || tail_fingerprint(tf->fd, tf->id.fp_len, &fp, &got) != 0 ||
          got != tf->id.fp_len || fp != tf->id.fp)) {
         reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)");
-        tf->dirty = 1;
+        sched_dirty(a, tf);
         return 1;
     }
     if (size > tf->id.fp_len && tail_fingerprint(tf->fd, FP_MAX, &fp, &got) == 0 &&
@@ -560,6 +569,7 @@ void tail_close_fd(struct agent *a, struct tail_file *tf, const char *why)
     if (tf->state == TF_ACTIVE)
         tf->state = TF_CLOSED; /* inactive: known, reopened when it changes */
     a->nfiles_open--;
+    a->sched.reap = 1;
     METRIC_SET(lf_metrics.files_open, a->nfiles_open);
     LF_LOG(LF_INFO, "tail", "closed %s (%s) at offset %llu", tf->path, why,
            (unsigned long long)tf->consumed);
@@ -597,6 +607,7 @@ int tail_close_removed(struct agent *a, struct tail_file *tf, int64_t now, int64
 
 void tail_reap(struct agent *a)
 {
+    a->sched.reap = 0;
     struct tail_file **pp = &a->files;
     while (*pp) {
         struct tail_file *tf = *pp;
@@ -614,6 +625,7 @@ void tail_reap(struct agent *a)
         pthread_mutex_lock(&a->status_mu);
         *pp = tf->next;
         pthread_mutex_unlock(&a->status_mu);
+        sched_forget(a, tf);
         lineproc_state_free(tf->lps);
         free((char *)tf->src->path);
         free(tf->src);
@@ -663,6 +675,7 @@ void tail_free_all(struct agent *a)
     free(rbuf);
     rbuf = NULL;
     rbuf_cap = 0;
+    sched_free(a);
 }
 
 /* copytruncate safety net (rescan): the file's first bytes changed although its size did not
@@ -678,6 +691,6 @@ int tail_check_rewritten(struct agent *a, struct tail_file *tf)
     if (got == tf->id.fp_len && fp == tf->id.fp)
         return 0;
     reset_to_start(a, tf, "was truncated and rewritten (its first bytes changed)");
-    tf->dirty = 1;
+    sched_dirty(a, tf);
     return 1;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DIR_EVENTS (IN_CREATE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | \
@@ -32,6 +33,8 @@ static struct req *reqs;
 static atomic_int stopping;
 static int pipefd[2] = {-1, -1};
 static int started;
+static int fence_fd = -1; /* DATA_DIR/watch.fence, touched by the tail thread */
+static int fence_wd = -1; /* its watch (written before the thread starts, then read-only) */
 
 /* wd -> our dir id */
 static int *wd_map;
@@ -113,6 +116,13 @@ static void *watch_main(void *arg)
             emit(&r);
             continue;
         }
+        if (ev->wd == fence_wd && fence_wd >= 0) {
+            if (ev->mask & IN_ATTRIB) {
+                r.mask = WATCH_FENCE;
+                emit(&r);
+            }
+            continue;
+        }
         if (ev->wd >= 0 && ev->wd < wd_cap)
             r.dir = wd_map[ev->wd];
         if (r.dir < 0)
@@ -124,12 +134,26 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int watch_start(char *err, size_t errsz)
+int watch_start(const char *fence_path, char *err, size_t errsz)
 {
     if (!inotifytools_initialize()) {
         snprintf(err, errsz, "inotify initialisation failed: %s (check fs.inotify.max_user_instances)",
                  strerror(inotifytools_error()));
         return -1;
+    }
+    if (fence_path) {
+        /* Without a fence the agent still runs: the registry then records no caught-up
+         * time and a restart falls back to the registry file's mtime (the old rule). */
+        fence_fd = open(fence_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fence_fd >= 0 && inotifytools_watch_file(fence_path, IN_ATTRIB))
+            fence_wd = inotifytools_wd_from_filename(fence_path);
+        if (fence_wd < 0) {
+            LF_LOG(LF_WARN, "watch", "cannot watch %s: %s (after a crash, files rotated just "
+                   "before it may be missed)", fence_path, strerror(errno));
+            if (fence_fd >= 0)
+                close(fence_fd);
+            fence_fd = -1;
+        }
     }
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(err, errsz, "pipe: %s", strerror(errno));
@@ -164,6 +188,15 @@ int watch_add_dir(int dir, const char *path)
     return 0;
 }
 
+int watch_fence(int64_t *at_ms)
+{
+    struct stat st;
+    if (fence_fd < 0 || futimens(fence_fd, NULL) != 0 || fstat(fence_fd, &st) != 0)
+        return -1;
+    *at_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    return 0;
+}
+
 int watch_next(struct watch_rec *r)
 {
     ssize_t n = read(pipefd[0], r, sizeof *r);
@@ -190,4 +223,7 @@ void watch_stop(void)
     free(wd_map);
     wd_map = NULL;
     wd_cap = 0;
+    if (fence_fd >= 0)
+        close(fence_fd);
+    fence_fd = fence_wd = -1;
 }

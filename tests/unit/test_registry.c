@@ -288,6 +288,8 @@ static void input_and_load_time_round_trip(void **s)
     struct registry *r = reg_open(dir, err, sizeof err);
     assert_non_null(r);
     assert_int_equal(r->loaded_mtime_ms, 0); /* no registry yet */
+    assert_int_equal(r->caught_up_ms, 0);
+    r->caught_up_ms = 1765000000123LL; /* discovery's high-water mark is saved with it */
     struct file_id a = {1, 10, 0xabc, 5, 7}, b = {1, 11, 0xdef, 9, 8};
     assert_int_equal(reg_set(r, "/l/app.log.1", &a, 100), 0);
     assert_int_equal(reg_set_input(r, 1, 10, "app"), 0);
@@ -298,6 +300,7 @@ static void input_and_load_time_round_trip(void **s)
     r = reg_open(dir, err, sizeof err);
     assert_non_null(r);
     assert_true(r->loaded_mtime_ms > 0);
+    assert_true(r->caught_up_ms == 1765000000123LL);
     struct reg_entry *e = reg_find(r, 1, 10);
     assert_non_null(e);
     assert_non_null(e->input);

@@ -10,6 +10,9 @@
 #   reg_offset PATH     the registry's committed offset for PATH (empty if none)
 #   lines_of OUT        number of events in OUT (0 if missing)
 #   wait_events OUT N [SECS]   waits until OUT holds at least N events
+#   core_flood DIR N    appends N lines each to DIR/a.log and DIR/b.log, alternating (the
+#                       kernel cannot merge the events): with N = max_queued_events / 2 + 2000
+#                       and the agent frozen, the inotify queue overflows
 core_conf() {
     local f=$1 agent_extra=${2:-} input_extra=${3:-} output_extra=${4:-}
     cat >"$f" <<CONF
@@ -60,4 +63,17 @@ core_start() {
     start_agent "$@"
     wait_for "[ \$(grep -c ' started as ' '$T/agent.log') -gt ${before:-0} ]" 60 ||
         fail "the agent did not start"
+}
+
+core_flood() {
+    python3 - "$1" "$2" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+fa = os.open(os.path.join(d, "a.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+fb = os.open(os.path.join(d, "b.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+for i in range(1, n + 1):
+    os.write(fa, f"a {i} x\n".encode())
+    os.write(fb, f"b {i} y\n".encode())
+os.close(fa); os.close(fb)
+PY
 }
