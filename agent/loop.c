@@ -233,8 +233,8 @@ static int64_t min_t(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* One file's timers (it came out of the heap): closing it when idle, deleted and drained, or
  * rotated away and drained, and flushing a multiline event past its deadline; then its next
- * deadline goes back into the heap. What close_idle() and multiline_timeouts() did for every
- * file at every wake-up, now only for the files whose time has come. */
+ * deadline goes back into the heap. What two walks over every file did at every wake-up
+ * (idle closes, multiline deadlines), now only for the files whose time has come. */
 static void file_timers(struct agent *a, struct tail_file *tf, int64_t now, int evict)
 {
     int64_t next = INT64_MAX;
