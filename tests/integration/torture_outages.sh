@@ -107,6 +107,11 @@ backoff_max = 300ms
 flush_interval = 100ms
 connect_timeout = 2s
 timeout = 10s
+# Without the disk spool (issue 17): with it, every batch of the outage goes through the
+# spool and is read back at ~420 events/s on the loaded VM, far below the stand-in's rate
+# (an open defect of the spool's read-back, under investigation); this phase measures the
+# outage path it had before; spool_es_down_kafka_goes_on covers the spool's.
+spool = 0
 CONF
 } >"$T/agent.conf"
 "$WRITER" -f "$T/logs/e.log" -r 3000 -d $((OUTAGE_S * 1000 + 8000)) -t e >"$T/writer.out" 2>&1 &
