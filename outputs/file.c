@@ -176,7 +176,9 @@ static int write_chunk(struct file_out *fo, const struct iovec *iov, int n)
         off_t start = reg_size(fo->fd);
         int e = 0;
         while (left > 0) {
-            ssize_t r = fo->fd >= 0 ? writev(fo->fd, w, left) : -1;
+            /* the chunk holds up to IOV_MAX records plus the repairing newline: more than
+             * IOV_MAX at once is EINVAL, so the newline's chunk goes in two writes */
+            ssize_t r = fo->fd >= 0 ? writev(fo->fd, w, left < IOV_MAX ? left : IOV_MAX) : -1;
             if (r < 0) {
                 if (errno == EINTR)
                     continue;

@@ -19,10 +19,12 @@ const struct output_desc *const output_types[] = {
 
 #define OC(m) offsetof(struct output_common, m)
 const struct conf_key output_common_keys[] = {
-    {"spool", CT_SIZE, "1GiB", OC(spool),
+    /* Off by default until the read-back keeps up with the output and a crash re-sends no
+     * more than without it (issue 17): opt in with a size, e.g. 1GiB. */
+    {"spool", CT_SIZE, "0", OC(spool),
      "disk under data_dir/spool/NAME for batches this output cannot take when offered (down, "
-     "or its queue full), so the other outputs and reading go on; 0: none, this output then "
-     "holds the others back as before", NULL},
+     "or its queue full), so the other outputs and reading go on, e.g. 1GiB; 0: none, this "
+     "output holds the others back when it stalls", NULL},
     {"spool_full", CT_STR, "block", OC(spool_full),
      "when the spool is full: block (reading pauses) or drop_oldest (its oldest segment is "
      "deleted, every event in it counted as dropped)", "block|drop_oldest"},
